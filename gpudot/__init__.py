@@ -1,0 +1,41 @@
+"""gpudot: NumPy-exact ``dot`` and ``matmul`` on the GPU, with a transparent CPU fallback.
+
+>>> import gpudot
+>>> gpudot.set_backend("cuda")   # doctest: +SKIP
+>>> gpudot.matmul([[1, 2], [3, 4]], [[5, 6], [7, 8]])
+array([[19, 22],
+       [43, 50]])
+"""
+
+from gpudot._errors import (
+    BackendUnavailableError,
+    GpudotFallbackWarning,
+    TransferError,
+    TransferWarning,
+)
+from gpudot._linalg import asarray, dot, matmul, to_numpy
+from gpudot._state import get_backend, set_backend, use_backend
+from gpudot._transfer import get_transfer_policy, set_transfer_policy, use_transfer_policy
+from gpudot.backends import Backend, backend_names, register_backend
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Backend",
+    "BackendUnavailableError",
+    "GpudotFallbackWarning",
+    "TransferError",
+    "TransferWarning",
+    "asarray",
+    "backend_names",
+    "dot",
+    "get_backend",
+    "get_transfer_policy",
+    "matmul",
+    "register_backend",
+    "set_backend",
+    "set_transfer_policy",
+    "to_numpy",
+    "use_backend",
+    "use_transfer_policy",
+]

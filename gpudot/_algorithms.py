@@ -1,0 +1,46 @@
+"""dot and matmul written once against an array namespace ``xp``.
+
+The same code runs with ``xp = numpy`` in CI (through the CuPy stand-in) and with
+``xp = cupy`` on a GPU. Operands are already on the right device and validated by
+`gpudot._checks`; these functions only compute. Both cast to the computing dtype explicitly,
+rather than leaning on the library's promotion: CuPy ignores ``matmul(dtype=)`` for integers
+(cupy/cupy#6566) and Array API namespaces refuse mixed-kind operands.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+__all__ = ["dot", "matmul"]
+
+
+def _cast(xp: ModuleType, x: Any, dtype: np.dtype) -> Any:
+    """``x`` in ``dtype``: the namespace's ``astype`` (Array API) or the array method (CuPy 14)."""
+    if x.dtype == dtype:
+        return x
+    astype = getattr(xp, "astype", None)
+    return astype(x, dtype) if astype is not None else x.astype(dtype)
+
+
+def matmul(xp: ModuleType, x1: Any, x2: Any, dtype: np.dtype) -> Any:
+    """``matmul`` computed in ``dtype`` (NumPy's loop dtype)."""
+    return xp.matmul(_cast(xp, x1, dtype), _cast(xp, x2, dtype))
+
+
+def dot(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any:
+    """``numpy.dot`` semantics on top of ``matmul``, ``multiply`` and ``tensordot``.
+
+    0-d operands multiply elementwise. When ``b`` has at most two dimensions, NumPy's ``dot``
+    and ``matmul`` agree (``matmul`` broadcasts ``b`` over ``a``'s leading axes). Otherwise the
+    last axis of ``a`` meets the second-to-last of ``b`` and the free axes of ``a`` come first,
+    which is exactly ``tensordot`` over that one pair of axes.
+    """
+    a, b = _cast(xp, a, dtype), _cast(xp, b, dtype)
+    if a.ndim == 0 or b.ndim == 0:
+        return xp.multiply(a, b)
+    if b.ndim <= 2:
+        return xp.matmul(a, b)
+    return xp.tensordot(a, b, axes=([a.ndim - 1], [b.ndim - 2]))

@@ -1,0 +1,77 @@
+"""Scoped settings: a process-wide default plus a per-thread, per-task override.
+
+Every gpudot setting (backend, transfer policy, ...) is one `ScopedSetting`. ``set`` changes the
+default seen by every thread, including threads started later; ``use`` overrides it through a
+`contextvars.ContextVar`, so concurrent threads and asyncio tasks never see each other's choice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+__all__ = ["ScopedSetting", "choice"]
+
+
+class ScopedSetting(Generic[T]):
+    """A value with a process-wide default and a context-local override.
+
+    Parameters
+    ----------
+    name : str
+        Name of the setting, used for the ContextVar.
+    convert : callable
+        Validates a user value and returns what is stored; raises on a bad value.
+    default : callable
+        Called once, on first `get`, to build the process-wide default (so that reading an
+        environment variable or probing a device happens on first use, not at import).
+    """
+
+    def __init__(self, name: str, convert: Callable[[object], T], default: Callable[[], T]):
+        self.name = name
+        self._convert = convert
+        self._make_default = default
+        self._default: T | None = None
+        self._override: ContextVar[T | None] = ContextVar(f"gpudot_{name}", default=None)
+
+    def get(self) -> T:
+        """Return the value in effect in the calling thread or task."""
+        value = self._override.get()
+        if value is not None:
+            return value
+        default = self._default
+        if default is None:
+            default = self._default = self._make_default()
+        return default
+
+    def set(self, value: object) -> T:
+        """Set the process-wide default and return the stored value."""
+        converted = self._convert(value)
+        self._default = converted
+        return converted
+
+    @contextmanager
+    def use(self, value: object) -> Iterator[T]:
+        """Override the value in the current context only; restore it on exit."""
+        token = self._override.set(self._convert(value))
+        try:
+            yield self._override.get()  # type: ignore[misc]
+        finally:
+            self._override.reset(token)
+
+
+def choice(setting: str, valid: tuple[str, ...]) -> Callable[[object], str]:
+    """Return a converter that accepts one of ``valid`` and names them all otherwise."""
+
+    def convert(value: object) -> str:
+        if value not in valid:
+            raise ValueError(
+                f"unknown {setting} {value!r}; choose one of {', '.join(map(repr, valid))}"
+            )
+        return value  # type: ignore[return-value]
+
+    return convert

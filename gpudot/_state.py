@@ -1,0 +1,101 @@
+"""Which backend is in effect: `set_backend`, `use_backend`, `get_backend`.
+
+The choice is a `ScopedSetting`: ``set_backend`` changes the process-wide default, ``use_backend``
+overrides it for one thread or asyncio task. A backend that cannot run here falls back to NumPy
+with one `GpudotFallbackWarning`, or raises `BackendUnavailableError` when ``strict=True``.
+The default comes from ``GPUDOT_BACKEND`` (else ``"numpy"``), resolved on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from gpudot._errors import BackendUnavailableError, GpudotFallbackWarning
+from gpudot._settings import ScopedSetting
+from gpudot.backends._base import Backend
+from gpudot.backends._registry import lookup
+
+__all__ = ["current_backend", "get_backend", "resolve_backend", "set_backend", "use_backend"]
+
+BackendLike = str | Backend
+
+
+def resolve_backend(choice: BackendLike, *, strict: bool = False) -> Backend:
+    """Return the backend that ``choice`` selects here, after any fallback.
+
+    ``"auto"`` is CUDA where usable, else NumPy, without a warning. Any other name that cannot run
+    here raises `BackendUnavailableError` if ``strict``, else falls back to NumPy with a warning.
+    """
+    if choice == "auto":
+        cuda = lookup("cuda")
+        return cuda if cuda.unavailable_reason() is None else lookup("numpy")
+    backend = choice if isinstance(choice, Backend) else lookup(choice)
+    reason = backend.unavailable_reason()
+    if reason is None:
+        return backend
+    if strict:
+        raise BackendUnavailableError(f"backend {backend.name!r} is unavailable: {reason}")
+    warnings.warn(
+        f"gpudot: backend {backend.name!r} is unavailable: {reason}. Using the 'numpy' backend "
+        "instead; pass strict=True to raise, or select 'numpy' to silence this warning.",
+        GpudotFallbackWarning,
+        stacklevel=3,
+    )
+    return lookup("numpy")
+
+
+def _checked(value: object) -> Backend:
+    if not isinstance(value, Backend):
+        raise TypeError(f"expected a gpudot Backend, got {type(value).__name__}")
+    return value
+
+
+def _from_environment() -> Backend:
+    name = os.environ.get("GPUDOT_BACKEND", "numpy")
+    try:
+        return resolve_backend(name)
+    except ValueError as error:
+        raise ValueError(f"GPUDOT_BACKEND={name!r} is invalid: {error}") from None
+
+
+_BACKEND: ScopedSetting[Backend] = ScopedSetting("backend", _checked, _from_environment)
+
+#: The backend in effect in the calling thread or task (the hot path of every product).
+current_backend = _BACKEND.get
+
+
+def set_backend(backend: BackendLike, *, strict: bool = False) -> Backend:
+    """Select the backend for the whole process, including threads started later.
+
+    Parameters
+    ----------
+    backend : str or Backend
+        ``"numpy"`` (alias ``"cpu"``), ``"cupy"`` (aliases ``"cuda"``, ``"cuda:N"``), ``"auto"``,
+        any registered name, or a `Backend` instance.
+    strict : bool
+        Raise `BackendUnavailableError` instead of falling back to NumPy.
+
+    Returns
+    -------
+    Backend
+        The backend now in effect (NumPy after a fallback).
+    """
+    return _BACKEND.set(resolve_backend(backend, strict=strict))
+
+
+@contextmanager
+def use_backend(backend: BackendLike, *, strict: bool = False) -> Iterator[Backend]:
+    """Select a backend for this thread or asyncio task until the block exits.
+
+    Same arguments and fallback as `set_backend`; other threads and tasks are unaffected.
+    """
+    with _BACKEND.use(resolve_backend(backend, strict=strict)) as selected:
+        yield selected
+
+
+def get_backend() -> Backend:
+    """Return the backend actually in effect here (after any fallback)."""
+    return _BACKEND.get()

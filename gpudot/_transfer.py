@@ -1,0 +1,53 @@
+"""The transfer policy: what happens when an operand lives on another backend or device.
+
+``"allow"`` (default) copies it silently, ``"warn"`` copies it with a `TransferWarning`,
+``"error"`` raises `TransferError`. Python scalars and nested lists are plain host data, not
+another backend's arrays, and are always converted.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from gpudot._errors import TransferError, TransferWarning
+from gpudot._settings import ScopedSetting, choice
+
+__all__ = ["check_transfer", "get_transfer_policy", "set_transfer_policy", "use_transfer_policy"]
+
+TRANSFER_POLICIES = ("allow", "warn", "error")
+_POLICY: ScopedSetting[str] = ScopedSetting(
+    "transfer_policy", choice("transfer policy", TRANSFER_POLICIES), lambda: "allow"
+)
+
+
+def get_transfer_policy() -> str:
+    """Return the transfer policy in effect here: ``"allow"``, ``"warn"`` or ``"error"``."""
+    return _POLICY.get()
+
+
+def set_transfer_policy(policy: str) -> None:
+    """Set the process-wide transfer policy (``"allow"``, ``"warn"`` or ``"error"``)."""
+    _POLICY.set(policy)
+
+
+@contextmanager
+def use_transfer_policy(policy: str) -> Iterator[str]:
+    """Use ``policy`` in this thread or task until the block exits."""
+    with _POLICY.use(policy) as value:
+        yield value
+
+
+def check_transfer(argname: str, source: str, target: str) -> None:
+    """Apply the policy to copying operand ``argname`` from device ``source`` to ``target``."""
+    policy = _POLICY.get()
+    if policy == "allow":
+        return
+    message = f"{argname} is on {source} but the product runs on {target}"
+    if policy == "error":
+        raise TransferError(
+            f"{message}; move it there yourself (gpudot.asarray / gpudot.to_numpy) or set the "
+            "transfer policy to 'allow' or 'warn'"
+        )
+    warnings.warn(f"{message}; copying it (transfer policy 'warn')", TransferWarning, stacklevel=4)

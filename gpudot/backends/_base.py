@@ -1,0 +1,145 @@
+"""The backend interface, and the product pipeline that every backend shares.
+
+A backend is data plus conversions: a name, an array namespace ``xp``, an availability probe,
+and the means to move arrays in and out. It holds no algorithm of its own: `Backend.dot` and
+`Backend.matmul` convert the operands (under the transfer policy), validate shapes, dtypes and
+``out=`` with NumPy's exception types, then run the shared `gpudot._algorithms` on ``xp``.
+"""
+
+from __future__ import annotations
+
+import abc
+from contextlib import AbstractContextManager, nullcontext
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from gpudot import _algorithms, _checks
+from gpudot._transfer import check_transfer
+
+__all__ = ["Backend"]
+
+
+class Backend(abc.ABC):
+    """Where products run: one array library on one device.
+
+    Subclasses set `name`, `device` and optionally `supported_dtypes`, and implement `xp`,
+    `unavailable_reason`, `locate`, `from_host` and `to_numpy`. Override `from_foreign` for a
+    cheaper device-to-device copy, and `context` to enter the device for the duration of a call.
+    """
+
+    #: Registry name, e.g. ``"numpy"`` or ``"cupy:1"``.
+    name: str
+    #: Dtypes this backend multiplies; ``None`` means every dtype NumPy supports.
+    supported_dtypes: frozenset[np.dtype] | None = None
+
+    @property
+    @abc.abstractmethod
+    def device(self) -> str:
+        """Label of the device products run on, e.g. ``"cpu"`` or ``"cuda:0"``."""
+
+    @property
+    @abc.abstractmethod
+    def xp(self) -> ModuleType:
+        """The array namespace the shared algorithms run on."""
+
+    @abc.abstractmethod
+    def unavailable_reason(self) -> str | None:
+        """``None`` if the backend can run here, else a sentence saying why not and the fix."""
+
+    @abc.abstractmethod
+    def locate(self, x: object) -> str | None:
+        """Device label of ``x`` if it is an array of this backend's library, else ``None``."""
+
+    @abc.abstractmethod
+    def from_host(self, x: np.ndarray) -> Any:
+        """Copy a NumPy array onto this backend's device."""
+
+    @abc.abstractmethod
+    def to_numpy(self, x: Any) -> np.ndarray:
+        """Copy an array of this backend's library to a NumPy array on the host."""
+
+    @property
+    def available(self) -> bool:
+        """Whether the backend can run here (see `unavailable_reason`)."""
+        return self.unavailable_reason() is None
+
+    def context(self) -> AbstractContextManager[object]:
+        """Context entered around each product, e.g. selecting the device."""
+        return nullcontext()
+
+    def from_foreign(self, x: Any, source: Backend) -> Any:
+        """Copy ``x``, an array of backend ``source``, onto this backend's device."""
+        return self.from_host(source.to_numpy(x))
+
+    def owns(self, x: object) -> bool:
+        """Whether ``x`` is already an array of this backend, on its device."""
+        return self.locate(x) == self.device
+
+    def asarray(self, x: object, argname: str = "x") -> Any:
+        """Return ``x`` as an array of this backend, copying it under the transfer policy."""
+        if self.owns(x):
+            return x
+        from gpudot.backends._registry import owner_of
+
+        source = owner_of(x)
+        if source is None:
+            return self.from_host(np.asarray(x))
+        check_transfer(argname, source.locate(x) or source.device, self.device)
+        return self.from_foreign(x, source)
+
+    def check_out(self, out: object) -> Backend:
+        """Return the backend that owns ``out``, after applying the transfer policy to it."""
+        if self.owns(out):
+            return self
+        from gpudot.backends._registry import owner_of
+
+        owner = owner_of(out)
+        if owner is None:
+            raise TypeError(f"out must be an array, got {type(out).__name__}")
+        check_transfer("out", owner.locate(out) or owner.device, self.device)
+        return owner
+
+    def deliver(self, result: Any, out: Any, out_owner: Backend | None) -> Any:
+        """Return ``result``, or write it into ``out`` (owned by ``out_owner``) and return that."""
+        if out is None:
+            return result
+        if out_owner is not self:
+            assert out_owner is not None
+            result = out_owner.from_foreign(result, self)
+        out[...] = result
+        return out
+
+    def _check_dtypes(self, func: str, a: Any, b: Any) -> None:
+        if self.supported_dtypes is not None:
+            _checks.check_dtypes(func, (a.dtype, b.dtype), self.supported_dtypes, self.name)
+
+    def matmul(self, x1: object, x2: object, out: Any = None, dtype: object = None) -> Any:
+        """``numpy.matmul`` on this backend; see `gpudot.matmul`."""
+        with self.context():
+            a, b = self.asarray(x1, "x1"), self.asarray(x2, "x2")
+            self._check_dtypes("matmul", a, b)
+            shape = _checks.matmul_shape(tuple(a.shape), tuple(b.shape))
+            loop = _checks.matmul_dtype(a.dtype, b.dtype, dtype)
+            out_owner = None
+            if out is not None:
+                _checks.check_matmul_out(shape, loop, out)
+                out_owner = self.check_out(out)
+            return self.deliver(_algorithms.matmul(self.xp, a, b, loop), out, out_owner)
+
+    def dot(self, a: object, b: object, out: Any = None) -> Any:
+        """``numpy.dot`` on this backend; see `gpudot.dot`."""
+        with self.context():
+            a, b = self.asarray(a, "a"), self.asarray(b, "b")
+            self._check_dtypes("dot", a, b)
+            shape = _checks.dot_shape(tuple(a.shape), tuple(b.shape))
+            dtype = np.result_type(a.dtype, b.dtype)
+            out_owner = None
+            if out is not None:
+                _checks.check_dot_out(shape, dtype, out)
+                out_owner = self.check_out(out)
+            return self.deliver(_algorithms.dot(self.xp, a, b, dtype), out, out_owner)
+
+    def __repr__(self) -> str:
+        return f"<gpudot backend {self.name!r}>"

@@ -1,0 +1,132 @@
+"""The CUDA backend: the thin layer that only CuPy needs.
+
+Everything here is about CuPy itself: importing it lazily, probing for a usable device (and
+saying why not), moving arrays between host and devices, and entering the selected device for
+the duration of a call. The products are the shared pipeline of `Backend`. The module is
+injectable so the test suite can run this exact code over a CuPy stand-in.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from contextlib import AbstractContextManager, nullcontext
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from gpudot.backends._base import Backend
+
+__all__ = ["CUDA_INSTALL_HINT", "CupyBackend"]
+
+CUDA_INSTALL_HINT = 'pip install "gpudot[cuda12]" (CUDA 12) or "gpudot[cuda13]" (CUDA 13)'
+
+_CUDA_DTYPES = frozenset(
+    np.dtype(name)
+    for name in (
+        "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+        "float16", "float32", "float64", "complex64", "complex128",
+    )
+)
+
+_DRIVER_ERRORS = {
+    "cudaErrorInsufficientDriver": "no NVIDIA driver was found, or it is older than CuPy's CUDA runtime",
+    "cudaErrorNoDevice": "the NVIDIA driver found no CUDA device (check CUDA_VISIBLE_DEVICES)",
+}
+
+
+class CupyBackend(Backend):
+    """Products on a CUDA device with CuPy.
+
+    Parameters
+    ----------
+    index : int, optional
+        Device to run on (``"cuda:N"``). ``None`` follows CuPy's current device.
+    module : module, optional
+        The ``cupy`` module; imported on first use when not given (tests pass a stand-in).
+    name : str, optional
+        Registry name; defaults to ``"cupy"`` or ``"cupy:N"``.
+    """
+
+    supported_dtypes = _CUDA_DTYPES
+
+    def __init__(
+        self, index: int | None = None, *, module: ModuleType | None = None, name: str | None = None
+    ):
+        self.index = index
+        self._module = module
+        self.name = name or ("cupy" if index is None else f"cupy:{index}")
+        self._reason: tuple[str | None] | None = None
+
+    @property
+    def xp(self) -> ModuleType:
+        if self._module is None:
+            self._module = importlib.import_module("cupy")
+        return self._module
+
+    @property
+    def device(self) -> str:
+        index = self.index if self.index is not None else self.xp.cuda.runtime.getDevice()
+        return f"cuda:{index}"
+
+    def unavailable_reason(self) -> str | None:
+        """Probe once: CuPy importable, a driver, a device, and one tiny allocation on it.
+
+        Raises
+        ------
+        ValueError
+            If a device index was given and no such device exists.
+        """
+        if self._reason is None:
+            self._reason = (self._probe(),)
+        return self._reason[0]
+
+    def _probe(self) -> str | None:
+        try:
+            cp = self.xp
+        except ImportError as error:
+            return f"CuPy is not installed ({error}); install it with {CUDA_INSTALL_HINT}"
+        try:
+            count = cp.cuda.runtime.getDeviceCount()
+        except cp.cuda.runtime.CUDARuntimeError as error:
+            status = str(error).split(":", 1)[0]
+            why = _DRIVER_ERRORS.get(status, "the CUDA runtime failed to start")
+            return f"{why} ({error})"
+        if count == 0:
+            return "no CUDA device is visible (check CUDA_VISIBLE_DEVICES)"
+        if self.index is not None and not 0 <= self.index < count:
+            raise ValueError(
+                f"CUDA device {self.index} does not exist: {count} device(s) visible, "
+                f"choose 'cuda:0' to 'cuda:{count - 1}'"
+            )
+        try:
+            with self.context():
+                cp.zeros(1)
+        except Exception as error:  # any failure here means the device is not usable
+            return f"CUDA device {self.device} cannot allocate memory ({type(error).__name__}: {error})"
+        return None
+
+    def _loaded(self) -> ModuleType | None:
+        """The cupy module if it was imported already: no cupy array can exist otherwise."""
+        return self._module or sys.modules.get("cupy")
+
+    def locate(self, x: object) -> str | None:
+        cp = self._loaded()
+        if cp is None or not isinstance(x, cp.ndarray):
+            return None
+        return f"cuda:{x.device.id}"
+
+    def context(self) -> AbstractContextManager[object]:
+        return nullcontext() if self.index is None else self.xp.cuda.Device(self.index)
+
+    def from_host(self, x: np.ndarray) -> Any:
+        return self.xp.asarray(x)
+
+    def from_foreign(self, x: Any, source: Backend) -> Any:
+        if isinstance(x, self.xp.ndarray):
+            return x.copy()  # CuPy copies onto the current device, peer to peer
+        return super().from_foreign(x, source)
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        return self.xp.asnumpy(x)

@@ -1,0 +1,131 @@
+"""The backend registry: names to backends, built once on first use.
+
+Built-in backends are registered here by name; `register_backend` adds more at run time. An entry
+may name the library module it wraps, so that an array of that library is recognised (and its
+backend built) as soon as the library has been imported, without gpudot importing it itself.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gpudot.backends._base import Backend
+
+__all__ = ["backend_names", "lookup", "owner_of", "register_backend"]
+
+BackendFactory = Callable[[], Backend]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    factory: BackendFactory
+    module: str | None
+
+
+_ENTRIES: dict[str, _Entry] = {}
+_ALIASES: dict[str, str] = {}
+_INSTANCES: dict[str, Backend] = {}
+_DEVICE_NAME = re.compile(r"(?:cuda|cupy):(\d+)")
+
+
+def register_backend(
+    name: str,
+    factory: BackendFactory,
+    *,
+    aliases: tuple[str, ...] = (),
+    module: str | None = None,
+    replace: bool = False,
+) -> None:
+    """Register a backend under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Lowercase name used with `gpudot.set_backend`.
+    factory : callable
+        Builds the `Backend`; called once, on first use of the name.
+    aliases : tuple of str
+        Other names for the same backend.
+    module : str, optional
+        Top-level module of the array library, e.g. ``"torch"``: once it is imported, its arrays
+        are recognised as this backend's (and copied under the transfer policy).
+    replace : bool
+        Allow replacing an existing registration.
+    """
+    taken = [n for n in (name, *aliases) if n in _ENTRIES or n in _ALIASES or n == "auto"]
+    if taken and not replace:
+        raise ValueError(f"backend name(s) {', '.join(map(repr, taken))} already registered")
+    _ENTRIES[name] = _Entry(factory, module)
+    _INSTANCES.pop(name, None)
+    for alias in aliases:
+        _ALIASES[alias] = name
+
+
+def backend_names() -> tuple[str, ...]:
+    """Canonical names of the registered backends, in registration order."""
+    return tuple(_ENTRIES)
+
+
+def _valid_names() -> str:
+    described = []
+    for name in _ENTRIES:
+        aliases = [a for a, target in _ALIASES.items() if target == name]
+        if name == "cupy":
+            aliases.append("cuda:N")
+        described.append(repr(name) + (f" (alias {', '.join(map(repr, aliases))})" if aliases else ""))
+    return ", ".join(["'auto'", *described])
+
+
+def lookup(name: str) -> Backend:
+    """Return the backend registered as ``name`` (or an alias, or ``"cuda:N"``), built once."""
+    if not isinstance(name, str):
+        raise TypeError(f"backend name must be a str, got {type(name).__name__}")
+    canonical = _ALIASES.get(name, name)
+    backend = _INSTANCES.get(canonical)
+    if backend is not None:
+        return backend
+    device = _DEVICE_NAME.fullmatch(canonical)
+    if device is not None:
+        from gpudot.backends._cupy import CupyBackend
+
+        canonical = f"cupy:{int(device.group(1))}"
+        backend = _INSTANCES.get(canonical) or CupyBackend(int(device.group(1)))
+    elif canonical in _ENTRIES:
+        backend = _ENTRIES[canonical].factory()
+    else:
+        raise ValueError(f"unknown backend {name!r}; choose one of {_valid_names()}")
+    _INSTANCES[canonical] = backend
+    return backend
+
+
+def owner_of(x: object) -> Backend | None:
+    """The backend whose library made ``x``, or ``None`` for plain host data (lists, scalars)."""
+    for backend in _INSTANCES.values():
+        if backend.locate(x) is not None:
+            return backend
+    root = type(x).__module__.partition(".")[0]
+    for name, entry in _ENTRIES.items():
+        if entry.module == root and root in sys.modules and name not in _INSTANCES:
+            backend = lookup(name)
+            if backend.locate(x) is not None:
+                return backend
+    return None
+
+
+def _numpy() -> Backend:
+    from gpudot.backends._numpy import NumpyBackend
+
+    return NumpyBackend()
+
+
+def _cupy() -> Backend:
+    from gpudot.backends._cupy import CupyBackend
+
+    return CupyBackend()
+
+
+register_backend("numpy", _numpy, aliases=("cpu",), module="numpy")
+register_backend("cupy", _cupy, aliases=("cuda",), module="cupy")

@@ -1,0 +1,16 @@
+"""gpudot's conformance suite, shipped with the package so any installation can be checked.
+
+Run it against every registered backend, or one::
+
+    python -m pytest --pyargs gpudot.testing
+    python -m pytest --pyargs gpudot.testing --gpudot-backend=cuda
+
+NumPy is the oracle: results must match `numpy.dot` / `numpy.matmul` in dtype, shape and kind
+(scalar or array); integer and bool values exactly; float values bit for bit on the NumPy backend
+and within a bound scaled by ``K * eps * (|a| @ |b|)`` elsewhere. A backend that cannot run here is
+skipped with its own reason.
+"""
+
+from gpudot.testing._oracle import assert_matches_numpy, assert_raises_like_numpy
+
+__all__ = ["assert_matches_numpy", "assert_raises_like_numpy"]
