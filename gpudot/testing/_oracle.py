@@ -8,23 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from gpudot._bounds import error_bound
 from gpudot.backends import Backend
 
 __all__ = ["assert_matches_numpy", "assert_raises_like_numpy", "error_bound"]
-
-
-def error_bound(func: Callable[..., Any], a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Allowed |difference| per element for a float product of ``a`` and ``b`` in ``dtype``.
-
-    Any summation order is within ``K * eps * (|a| @ |b|)`` of the exact result (``K`` the
-    contracted length), so two orders differ by at most twice that, plus one rounding of the
-    result. Zero-size and scalar products have ``K`` of 1.
-    """
-    a, b = np.asarray(a), np.asarray(b)
-    k = a.shape[-1] if a.ndim and b.ndim else 1
-    eps = np.finfo(dtype).eps
-    magnitude = np.abs(func(np.abs(a).astype(np.float64), np.abs(b).astype(np.float64)))
-    return (2 * k + 1) * eps * magnitude + np.finfo(dtype).tiny
 
 
 def _same_bits(x: np.ndarray, y: np.ndarray) -> bool:

@@ -1,0 +1,36 @@
+"""Command line: ``python -m gpudot [info | explain A B]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code."""
+    parser = argparse.ArgumentParser(prog="python -m gpudot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("info", help="versions, backends and a short check of each (the default)")
+    explain = commands.add_parser("explain", help="show how each element of dot(A, B) is formed")
+    explain.add_argument("a", metavar="A", help='a 1-D or 2-D nested list, e.g. "[[1, 2], [3, 4]]"')
+    explain.add_argument("b", metavar="B", help='a 1-D or 2-D nested list, e.g. "[[5, 6], [7, 8]]"')
+    args = parser.parse_args(argv)
+
+    if args.command == "explain":
+        from gpudot._explain import explain as explain_dot, parse_operand
+
+        try:
+            lines = list(explain_dot(parse_operand(args.a, "A"), parse_operand(args.b, "B")))
+        except ValueError as error:
+            print(f"gpudot explain: {error}", file=sys.stderr)
+            return 2
+        print("\n".join(lines))
+        return 0
+    from gpudot._report import report
+
+    return report(sys.stdout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

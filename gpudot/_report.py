@@ -1,0 +1,110 @@
+"""``python -m gpudot``: what is installed, which backends can run, and a short check of each."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable, Iterator
+from typing import Any, TextIO
+
+import numpy as np
+
+import gpudot
+from gpudot._bounds import error_bound
+from gpudot._state import use_backend
+from gpudot.backends import Backend, backend_names, lookup
+from gpudot.backends._cupy import CupyBackend
+
+__all__ = ["check_backend", "report"]
+
+Check = tuple[str, Callable[..., Any], Callable[..., Any], Any, Any]
+
+
+def _versions() -> Iterator[tuple[str, str]]:
+    yield "gpudot", gpudot.__version__
+    yield "Python", platform.python_version()
+    yield "NumPy", np.__version__
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]  # type: ignore[index]
+    yield "BLAS", f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    try:
+        import cupy
+    except ImportError:
+        yield "CuPy", "not installed"
+    else:
+        yield "CuPy", cupy.__version__
+
+
+def _gpus(backend: Backend) -> Iterator[str]:
+    cp = backend.xp
+    for index in range(cp.cuda.runtime.getDeviceCount()):
+        name = cp.cuda.runtime.getDeviceProperties(index)["name"]
+        name = name.decode() if isinstance(name, bytes) else name
+        with cp.cuda.Device(index) as device:
+            free, total = device.mem_info
+        yield f"cuda:{index} {name}, {free / 2**30:.1f} of {total / 2**30:.1f} GiB free"
+
+
+def _checks() -> Iterator[Check]:
+    """(description, NumPy function, gpudot function, a, b) for the self-check."""
+    rng = np.random.default_rng(0)
+    yield "dot([1, 3, 5], [2, 4, 6]) == 44", np.dot, gpudot.dot, [1, 3, 5], [2, 4, 6]
+    yield "dot([[1, 2], [3, 4]], [[5, 6], [7, 8]])", np.dot, gpudot.dot, [[1, 2], [3, 4]], [[5, 6], [7, 8]]
+    yield (
+        "int64 matmul 64x48 @ 48x32", np.matmul, gpudot.matmul,
+        rng.integers(-1000, 1000, (64, 48)), rng.integers(-1000, 1000, (48, 32)),
+    )
+    yield (
+        "float64 batched matmul 8x64x48 @ 48x32", np.matmul, gpudot.matmul,
+        rng.standard_normal((8, 64, 48)), rng.standard_normal((48, 32)),
+    )
+
+
+def _compare(result: np.ndarray, expected: np.ndarray, bound: Callable[[], np.ndarray]) -> str | None:
+    if result.dtype != expected.dtype or result.shape != expected.shape:
+        return f"gave {result.dtype} {result.shape}, NumPy gives {expected.dtype} {expected.shape}"
+    if expected.dtype.kind in "fc":
+        same = bool(np.all(np.abs(result - expected) <= bound()))
+    else:
+        same = bool(np.array_equal(result, expected))
+    return None if same else "values differ from NumPy"
+
+
+def check_backend(backend: Backend) -> list[tuple[str, str | None]]:
+    """Run the self-check on ``backend``: (description, ``None`` if it passed, else the problem)."""
+    outcomes = []
+    with use_backend(backend):
+        for description, numpy_func, gpudot_func, a, b in _checks():
+            expected = np.asarray(numpy_func(a, b))
+            try:
+                result = backend.to_numpy(gpudot_func(a, b))
+            except Exception as error:  # a self-check reports every failure instead of stopping
+                outcomes.append((description, f"raised {type(error).__name__}: {error}"))
+                continue
+            bound = lambda: error_bound(numpy_func, a, b, expected.dtype)  # noqa: E731
+            outcomes.append((description, _compare(result, expected, bound)))
+    return outcomes
+
+
+def report(stream: TextIO) -> int:
+    """Print versions, backends and the self-check of each usable backend; return the exit code."""
+    for name, version in _versions():
+        print(f"{name:<8} {version}", file=stream)
+    print("\nBackends:", file=stream)
+    usable = []
+    for name in backend_names():
+        backend = lookup(name)
+        reason = backend.unavailable_reason()
+        print(f"  {name:<14} {'available' if reason is None else 'unavailable: ' + reason}", file=stream)
+        if reason is None:
+            usable.append(backend)
+            if isinstance(backend, CupyBackend):
+                for line in _gpus(backend):
+                    print(f"    {line}", file=stream)
+    failures = 0
+    for backend in usable:
+        print(f"\nCheck on {backend.name}:", file=stream)
+        for description, problem in check_backend(backend):
+            failures += problem is not None
+            print(f"  {'PASS' if problem is None else 'FAIL'}  {description}"
+                  + ("" if problem is None else f": {problem}"), file=stream)
+    print(f"\n{'all checks passed' if not failures else f'{failures} check(s) FAILED'}", file=stream)
+    return 1 if failures else 0
