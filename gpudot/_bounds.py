@@ -21,4 +21,4 @@ def error_bound(func: Callable[..., Any], a: Any, b: Any, dtype: np.dtype) -> np
     k = a.shape[-1] if a.ndim and b.ndim else 1
     eps = np.finfo(dtype).eps
     magnitude = np.abs(func(np.abs(a).astype(np.float64), np.abs(b).astype(np.float64)))
-    return (2 * k + 1) * eps * magnitude + np.finfo(dtype).tiny
+    return np.asarray((2 * k + 1) * eps * magnitude + np.finfo(dtype).tiny)

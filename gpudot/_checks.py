@@ -94,7 +94,7 @@ def matmul_dtype(dtype1: np.dtype, dtype2: np.dtype, dtype: object = None) -> np
     that rule forbids raises `TypeError`.
     """
     if dtype is None:
-        return np.result_type(dtype1, dtype2)
+        return np.dtype(np.result_type(dtype1, dtype2))
     loop = np.dtype(dtype)  # type: ignore[call-overload]
     for name, given in (("x1", dtype1), ("x2", dtype2)):
         if not np.can_cast(given, loop, casting="same_kind"):

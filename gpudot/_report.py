@@ -23,10 +23,10 @@ def _versions() -> Iterator[tuple[str, str]]:
     yield "gpudot", gpudot.__version__
     yield "Python", platform.python_version()
     yield "NumPy", np.__version__
-    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]  # type: ignore[index]
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     yield "BLAS", f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
     try:
-        import cupy
+        import cupy  # type: ignore[import-untyped]
     except ImportError:
         yield "CuPy", "not installed"
     else:
@@ -70,7 +70,7 @@ def _compare(result: np.ndarray, expected: np.ndarray, bound: Callable[[], np.nd
 
 def check_backend(backend: Backend) -> list[tuple[str, str | None]]:
     """Run the self-check on ``backend``: (description, ``None`` if it passed, else the problem)."""
-    outcomes = []
+    outcomes: list[tuple[str, str | None]] = []
     with use_backend(backend):
         for description, numpy_func, gpudot_func, a, b in _checks():
             expected = np.asarray(numpy_func(a, b))

@@ -68,10 +68,10 @@ def choice(setting: str, valid: tuple[str, ...]) -> Callable[[object], str]:
     """Return a converter that accepts one of ``valid`` and names them all otherwise."""
 
     def convert(value: object) -> str:
-        if value not in valid:
+        if not isinstance(value, str) or value not in valid:
             raise ValueError(
                 f"unknown {setting} {value!r}; choose one of {', '.join(map(repr, valid))}"
             )
-        return value  # type: ignore[return-value]
+        return value
 
     return convert
