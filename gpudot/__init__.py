@@ -14,6 +14,7 @@ from gpudot._errors import (
     TransferWarning,
 )
 from gpudot._linalg import asarray, dot, matmul, to_numpy
+from gpudot._precision import get_precision, set_precision, use_precision
 from gpudot._state import get_backend, set_backend, use_backend
 from gpudot._transfer import get_transfer_policy, set_transfer_policy, use_transfer_policy
 from gpudot.backends import Backend, backend_names, register_backend
@@ -30,12 +31,15 @@ __all__ = [
     "backend_names",
     "dot",
     "get_backend",
+    "get_precision",
     "get_transfer_policy",
     "matmul",
     "register_backend",
     "set_backend",
+    "set_precision",
     "set_transfer_policy",
     "to_numpy",
     "use_backend",
+    "use_precision",
     "use_transfer_policy",
 ]

@@ -95,7 +95,7 @@ def matmul_dtype(dtype1: np.dtype, dtype2: np.dtype, dtype: object = None) -> np
     """
     if dtype is None:
         return np.dtype(np.result_type(dtype1, dtype2))
-    loop = np.dtype(dtype)  # type: ignore[call-overload]
+    loop: np.dtype = np.dtype(dtype)  # type: ignore[call-overload]
     for name, given in (("x1", dtype1), ("x2", dtype2)):
         if not np.can_cast(given, loop, casting="same_kind"):
             raise TypeError(

@@ -6,13 +6,16 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._precision import use_precision
 from gpudot._state import current_backend
 from gpudot.backends._registry import owner_of
 
 __all__ = ["asarray", "dot", "matmul", "to_numpy"]
 
 
-def matmul(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
+def matmul(
+    x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None, precision: str | None = None
+) -> Any:
     """Matrix product of two arrays, exactly as `numpy.matmul`, on the backend in effect.
 
     Parameters
@@ -24,6 +27,8 @@ def matmul(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
         Destination with the result's exact shape; the result is cast to it (``'same_kind'``).
     dtype : dtype, optional
         Compute in this dtype; the operands are cast to it first (``'same_kind'``).
+    precision : {"highest", "tf32", "fast"}, optional
+        Precision for this call only (see `gpudot.set_precision`); default: the one in effect.
 
     Returns
     -------
@@ -49,10 +54,13 @@ def matmul(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
     array([[19, 22],
            [43, 50]])
     """
-    return current_backend().matmul(x1, x2, out, dtype)
+    if precision is None:
+        return current_backend().matmul(x1, x2, out, dtype)
+    with use_precision(precision):
+        return current_backend().matmul(x1, x2, out, dtype)
 
 
-def dot(a: Any, b: Any, out: Any = None) -> Any:
+def dot(a: Any, b: Any, out: Any = None, *, precision: str | None = None) -> Any:
     """Dot product of two arrays, exactly as `numpy.dot`, on the backend in effect.
 
     For 2-D arrays, element ``(i, j)`` is row ``i`` of ``a`` times column ``j`` of ``b``, summed.
@@ -65,6 +73,8 @@ def dot(a: Any, b: Any, out: Any = None) -> Any:
         Operands, as for `matmul`; scalars are accepted.
     out : array, optional
         Destination with exactly the result's dtype and shape, C-contiguous (NumPy's rule).
+    precision : {"highest", "tf32", "fast"}, optional
+        Precision for this call only (see `gpudot.set_precision`); default: the one in effect.
 
     Returns
     -------
@@ -87,7 +97,10 @@ def dot(a: Any, b: Any, out: Any = None) -> Any:
     >>> gpudot.dot([1, 3, 5], [2, 4, 6])
     np.int64(44)
     """
-    return current_backend().dot(a, b, out)
+    if precision is None:
+        return current_backend().dot(a, b, out)
+    with use_precision(precision):
+        return current_backend().dot(a, b, out)
 
 
 def asarray(x: Any) -> Any:

@@ -36,17 +36,14 @@ class ScopedSetting(Generic[T]):
         self._convert = convert
         self._make_default = default
         self._default: T | None = None
-        self._override: ContextVar[T | None] = ContextVar(f"gpudot_{name}", default=None)
+        self._override: ContextVar[T] = ContextVar(f"gpudot_{name}")
 
     def get(self) -> T:
         """Return the value in effect in the calling thread or task."""
-        value = self._override.get()
-        if value is not None:
-            return value
-        default = self._default
-        if default is None:
-            default = self._default = self._make_default()
-        return default
+        value = self._override.get(self._default)
+        if value is None:  # first use: build the process-wide default
+            value = self._default = self._make_default()
+        return value
 
     def set(self, value: object) -> T:
         """Set the process-wide default and return the stored value."""
@@ -59,7 +56,7 @@ class ScopedSetting(Generic[T]):
         """Override the value in the current context only; restore it on exit."""
         token = self._override.set(self._convert(value))
         try:
-            yield self._override.get()  # type: ignore[misc]
+            yield self._override.get()
         finally:
             self._override.reset(token)
 

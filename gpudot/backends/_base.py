@@ -115,7 +115,7 @@ class Backend(abc.ABC):
         if self.supported_dtypes is not None:
             _checks.check_dtypes(func, (a.dtype, b.dtype), self.supported_dtypes, self.name)
 
-    def matmul(self, x1: object, x2: object, out: Any = None, dtype: object = None) -> Any:
+    def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
         """``numpy.matmul`` on this backend; see `gpudot.matmul`."""
         with self.context():
             a, b = self.asarray(x1, "x1"), self.asarray(x2, "x2")
@@ -128,7 +128,7 @@ class Backend(abc.ABC):
                 out_owner = self.check_out(out)
             return self.deliver(_algorithms.matmul(self.xp, a, b, loop), out, out_owner)
 
-    def dot(self, a: object, b: object, out: Any = None) -> Any:
+    def dot(self, a: Any, b: Any, out: Any = None) -> Any:
         """``numpy.dot`` on this backend; see `gpudot.dot`."""
         with self.context():
             a, b = self.asarray(a, "a"), self.asarray(b, "b")

@@ -129,4 +129,5 @@ class CupyBackend(Backend):
         return super().from_foreign(x, source)
 
     def to_numpy(self, x: Any) -> np.ndarray:
-        return self.xp.asnumpy(x)
+        host: np.ndarray = self.xp.asnumpy(x)
+        return host

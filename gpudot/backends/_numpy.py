@@ -20,6 +20,8 @@ from gpudot.backends._base import Backend
 __all__ = ["NumpyBackend"]
 
 _ndarray = np.ndarray
+_np_matmul = np.matmul
+_np_dot = np.dot
 
 
 def _explain(check: Callable[[], object], error: Exception) -> None:
@@ -64,7 +66,7 @@ class NumpyBackend(Backend):
 
         return x if owner_of(x) is None else self.asarray(x, argname)
 
-    def matmul(self, x1: object, x2: object, out: Any = None, dtype: object = None) -> Any:
+    def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
         if type(x1) is not _ndarray or type(x2) is not _ndarray:
             x1, x2 = self._operand(x1, "x1"), self._operand(x2, "x2")
         if out is not None and not isinstance(out, _ndarray):
@@ -72,20 +74,20 @@ class NumpyBackend(Backend):
             return self.deliver(self.matmul(x1, x2, dtype=dtype), out, owner)
         try:
             if out is None and dtype is None:
-                return np.matmul(x1, x2)
-            return np.matmul(x1, x2, out=out, dtype=dtype)
+                return _np_matmul(x1, x2)
+            return _np_matmul(x1, x2, out=out, dtype=dtype)
         except (ValueError, TypeError) as error:
             _explain(lambda: self._check_matmul(x1, x2, out, dtype), error)
             raise
 
-    def dot(self, a: object, b: object, out: Any = None) -> Any:
+    def dot(self, a: Any, b: Any, out: Any = None) -> Any:
         if type(a) is not _ndarray or type(b) is not _ndarray:
             a, b = self._operand(a, "a"), self._operand(b, "b")
         if out is not None and not isinstance(out, _ndarray):
             owner = self.check_out(out)
             return self.deliver(self.dot(a, b), out, owner)
         try:
-            return np.dot(a, b) if out is None else np.dot(a, b, out=out)
+            return _np_dot(a, b) if out is None else _np_dot(a, b, out=out)
         except (ValueError, TypeError) as error:
             _explain(lambda: self._check_dot(a, b, out), error)
             raise
