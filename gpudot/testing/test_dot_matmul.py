@@ -135,6 +135,7 @@ def test_integer_overflow_wraps_like_numpy(backend, func, dtype):
 
 
 @pytest.mark.parametrize("func", FUNCS)
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 def test_nan_and_inf_propagate(backend, func):
     a = np.array([[np.nan, 1.0], [np.inf, 0.0], [np.inf, -np.inf], [0.0, 1.0]])
     b = np.array([[1.0, 0.0], [1.0, 2.0]])
