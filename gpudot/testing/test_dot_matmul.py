@@ -217,6 +217,17 @@ def test_bad_out_raises_and_leaves_out_untouched(backend, bad):
     np.testing.assert_array_equal(backend.to_numpy(out), new_out())
 
 
+@pytest.mark.parametrize("func", FUNCS)
+def test_out_that_is_not_an_array_raises_type_error(backend, func):
+    numpy_func, gpudot_func = FUNCS[func]
+    a, b = make((2, 2), "float64"), make((2, 2), "float64")
+    message = assert_raises_like_numpy(
+        lambda: numpy_func(a, b, out=[[0.0, 0.0], [0.0, 0.0]]),
+        lambda: gpudot_func(a, b, out=[[0.0, 0.0], [0.0, 0.0]]),
+    )
+    assert "out" in message
+
+
 # --- errors ------------------------------------------------------------------------------------
 
 BAD_SHAPES = {
