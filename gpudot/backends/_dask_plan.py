@@ -1,0 +1,118 @@
+"""Chunk sizes for a blocked product, chosen from a memory budget per task.
+
+A blocked product runs one task per (output block, contracted block) pair. Its peak memory is
+the two operand blocks it reads, their copies in the computing dtype when a cast is needed, and
+the partial product it writes. When the contracted axis is split, summing two partials holds
+three blocks of the accumulation dtype. The planner picks block sides so that this peak stays
+within the budget:
+
+1. The whole product in one block if it fits (then as many batch entries per block as fit).
+2. Otherwise the contracted axis is kept whole (which keeps NumPy's float summation within each
+   output element) as long as the output tiles can still be at least `MIN_TILE` wide.
+3. Otherwise all three sides shrink together into near-cubic blocks and the partial products
+   are summed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["MIN_TILE", "Footprint", "Plan", "fill", "plan_blocks"]
+
+#: Narrowest output tile for which the contracted axis is still kept whole.
+MIN_TILE = 256
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Bytes per element of each array a block task holds.
+
+    Attributes
+    ----------
+    left, right : int
+        Per element of a block of the first / second operand, casting copies included.
+    partial : int
+        Per element of a partial product (the accumulation dtype).
+    """
+
+    left: int
+    right: int
+    partial: int
+
+    def task_bytes(self, batch: int, rows: int, inner: int, cols: int, split: bool) -> int:
+        """Peak bytes of the largest task for blocks of these sides."""
+        product = batch * (
+            rows * inner * self.left + inner * cols * self.right + rows * cols * self.partial
+        )
+        summing = 3 * batch * rows * cols * self.partial if split else 0
+        return max(product, summing)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Block sides (in elements) along the batch, row, contracted and column groups of axes."""
+
+    batch: int
+    rows: int
+    inner: int
+    cols: int
+
+
+def _largest(fits: object, upper: int) -> int:
+    """Largest ``s`` in ``[1, upper]`` with ``fits(s)`` (1 if none): ``fits`` is monotone."""
+    low, high = 1, max(upper, 1)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fits(mid):  # type: ignore[operator]
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def plan_blocks(
+    batch: int, rows: int, inner: int, cols: int, footprint: Footprint, budget: int
+) -> Plan:
+    """Block sides for a ``(batch, rows, inner) @ (batch, inner, cols)`` product within ``budget``.
+
+    Sizes are element counts of each group of axes (products of the axes' lengths). A block of
+    one element per side is the floor: a budget smaller than that is exceeded, not refused.
+    """
+    rows1, inner1, cols1 = max(rows, 1), max(inner, 1), max(cols, 1)
+    task = footprint.task_bytes
+    if task(1, rows1, inner1, cols1, False) <= budget:
+        per_entry = task(1, rows1, inner1, cols1, False)
+        return Plan(min(max(batch, 1), max(budget // per_entry, 1)), rows1, inner1, cols1)
+
+    def whole_inner(side: int) -> bool:
+        return task(1, min(rows1, side), inner1, min(cols1, side), False) <= budget
+
+    side = _largest(whole_inner, max(rows1, cols1))
+    if whole_inner(side) and side >= min(MIN_TILE, max(rows1, cols1)):
+        r = min(rows1, side)
+        c = _largest(lambda s: task(1, r, inner1, s, False) <= budget, cols1)
+        return Plan(1, r, inner1, c)
+
+    def cube(side: int) -> bool:
+        return task(1, min(rows1, side), min(inner1, side), min(cols1, side), True) <= budget
+
+    side = _largest(cube, max(rows1, inner1, cols1))
+    r, c = min(rows1, side), min(cols1, side)
+    k = _largest(lambda s: task(1, r, s, c, s < inner1) <= budget, inner1)
+    return Plan(1, r, k, c)
+
+
+def fill(sizes: Sequence[int], elements: int) -> tuple[int, ...]:
+    """Chunk lengths for axes ``sizes`` (innermost first) holding about ``elements`` per block.
+
+    The innermost axis is chunked first; an outer axis gets more than one entry per chunk only
+    once every inner axis is whole.
+    """
+    chunks = []
+    left = max(elements, 1)
+    for size in sizes:
+        take = min(max(size, 1), left)
+        chunks.append(take)
+        left = max(left // max(size, 1), 1) if take == max(size, 1) else 1
+    return tuple(chunks)
