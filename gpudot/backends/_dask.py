@@ -106,13 +106,15 @@ class DaskBackend(Backend):
 
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
         a, b = _operand(x1), _operand(x2)
-        shape = _checks.matmul_shape(_known_shape(a, "x1"), _known_shape(b, "x2"))
+        _check_numeric("matmul", ("x1", "x2"), (a.dtype, b.dtype))  # NumPy: dtypes before shapes
         loop = _checks.matmul_dtype(a.dtype, b.dtype, dtype)
+        shape = _checks.matmul_shape(_known_shape(a, "x1"), _known_shape(b, "x2"))
         return self._contract("matmul", a, b, loop, dtype, shape, out)
 
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
         a, b = _operand(a), _operand(b)
         shape = _checks.dot_shape(_known_shape(a, "a"), _known_shape(b, "b"))
+        _check_numeric("dot", ("a", "b"), (a.dtype, b.dtype))
         loop = np.result_type(a.dtype, b.dtype)
         return self._contract("dot", a, b, loop, None, shape, out)
 
@@ -128,7 +130,6 @@ class DaskBackend(Backend):
     ) -> Any:
         """Validate, chunk and build the lazy product; write it to ``out`` if given."""
         names = ("x1", "x2") if func == "matmul" else ("a", "b")
-        _check_numeric(func, names, (a.dtype, b.dtype))
         block, a, b = _block_backend(names, a, b)
         if block.supported_dtypes is not None:
             _checks.check_dtypes(func, (a.dtype, b.dtype), block.supported_dtypes, block.name)
@@ -170,8 +171,12 @@ class DaskBackend(Backend):
 
     def _wrapped(self, x: Any, chunks: tuple[int, ...] | None) -> Any:
         """``x`` as a Dask array with ``chunks`` (``None``: its own chunks, or one chunk)."""
+        from dask.array.core import normalize_chunks
+
         if self.owns(x):
-            return x if chunks is None or x.chunksize == chunks else x.rechunk(chunks)
+            if chunks is None or x.chunks == normalize_chunks(chunks, x.shape, dtype=x.dtype):
+                return x
+            return x.rechunk(chunks)
         return self.xp.from_array(x, chunks=x.shape if chunks is None else chunks)
 
 
@@ -312,8 +317,8 @@ class _Layout:
         ):
             sides.update(zip(group, fill([self.sizes[i] for i in group], elements)))
         if self.inner is not None:
-            sides[self.inner] = min(plan.inner, self.sizes[self.inner])
-        return sides
+            sides[self.inner] = plan.inner
+        return {index: _even(self.sizes[index], side) for index, side in sides.items()}
 
 
 def _layout(func: str, shape1: tuple[int, ...], shape2: tuple[int, ...]) -> _Layout:
@@ -363,6 +368,13 @@ def _layout(func: str, shape1: tuple[int, ...], shape2: tuple[int, ...]) -> _Lay
     return _Layout(ind1, ind2, batch + rows + cols, sizes, batch[::-1], rows, k, cols)
 
 
+def _even(size: int, side: int) -> int:
+    """The chunk length that splits ``size`` into as many chunks as ``side`` does, evenly."""
+    if size <= side:
+        return max(size, 1)
+    return -(-size // -(-size // side))
+
+
 def _chunk_sides(x: Any, indices: Index) -> dict[str, int]:
     """Largest chunk per index of ``x`` (its whole length if it is not a Dask array yet)."""
     sides = getattr(x, "chunksize", None) or x.shape
@@ -398,18 +410,19 @@ def _blocked_product(
             _block_product, layout.out, a, layout.left, b, layout.right,
             op=func, backend=kind, cast=dtype, precision=precision, partial=None,
             meta=meta_from_array(a, ndim=ndim, dtype=loop), concatenate=True,
+            token=f"gpudot-{func}",
         )
     partials = da.blockwise(
         _block_product, (layout.inner, *layout.out), a, layout.left, b, layout.right,
         op=func, backend=kind, cast=None if dtype is None else loop,
         precision=precision, partial=partial,
         adjust_chunks={layout.inner: 1}, meta=meta_from_array(a, ndim=ndim + 1, dtype=partial),
-        concatenate=True,
+        concatenate=True, token=f"gpudot-{func}-partial",
     )
     return da.reduction(
         partials, _keep, functools.partial(_total, result=loop), combine=_total,
         axis=0, keepdims=False, dtype=loop, split_every=2, concatenate=False,
-        meta=meta_from_array(a, ndim=ndim, dtype=loop),
+        meta=meta_from_array(a, ndim=ndim, dtype=loop), name=f"gpudot-{func}-sum",
     )
 
 
