@@ -19,9 +19,9 @@ pytest.importorskip("distributed")
 
 from conftest import CLUSTER_MEMORY_LIMIT  # noqa: E402
 
+from gpudot._state import use_backend  # noqa: E402
 from gpudot.backends._dask import DaskBackend  # noqa: E402
 from gpudot.backends._registry import lookup  # noqa: E402
-from gpudot._state import use_backend  # noqa: E402
 
 CLUSTER_DTYPES = ["bool", "int8", "uint64", "float16", "float64"]
 

@@ -81,9 +81,7 @@ class DaskBackend(Backend):
         return "dask" if da is not None and isinstance(x, da.Array) else None
 
     def from_host(self, x: np.ndarray) -> Any:
-        from dask.array.core import normalize_chunks
-
-        chunks = normalize_chunks("auto", x.shape, limit=self.budget, dtype=x.dtype)
+        chunks = self.xp.core.normalize_chunks("auto", x.shape, limit=self.budget, dtype=x.dtype)
         return self.xp.from_array(x, chunks=chunks)
 
     def from_foreign(self, x: Any, source: Backend) -> Any:
@@ -171,10 +169,8 @@ class DaskBackend(Backend):
 
     def _wrapped(self, x: Any, chunks: tuple[int, ...] | None) -> Any:
         """``x`` as a Dask array with ``chunks`` (``None``: its own chunks, or one chunk)."""
-        from dask.array.core import normalize_chunks
-
         if self.owns(x):
-            if chunks is None or x.chunks == normalize_chunks(chunks, x.shape, dtype=x.dtype):
+            if chunks is None or x.chunks == self.xp.core.normalize_chunks(chunks, x.shape):
                 return x
             return x.rechunk(chunks)
         return self.xp.from_array(x, chunks=x.shape if chunks is None else chunks)
@@ -189,7 +185,7 @@ def _operand(x: object) -> Any:
 
 def _check_numeric(func: str, names: tuple[str, str], dtypes: tuple[np.dtype, np.dtype]) -> None:
     """Raise `TypeError`, as NumPy does, for operands that have no product (strings, dates)."""
-    for name, dtype in zip(names, dtypes):
+    for name, dtype in zip(names, dtypes, strict=True):
         if dtype.kind not in "biufcO":
             raise TypeError(
                 f"{func}: {name} has dtype {dtype}, which has no product; operands must be "
@@ -274,7 +270,7 @@ def _move_block(block: Any, source: str, target: str) -> Any:
 class _Layout:
     """Blockwise indices of a product, grouped as batch, rows, contracted and columns.
 
-    Groups list their indices innermost first; ``inner`` is ``None`` when nothing is contracted
+    Groups list their indices innermost first; ``inner`` is empty when nothing is contracted
     (a 0-d operand of ``dot``).
     """
 
@@ -284,7 +280,7 @@ class _Layout:
     sizes: dict[str, int]
     batch: Index
     rows: Index
-    inner: str | None
+    inner: Index
     cols: Index
 
     def _group(self, indices: Index, sides: dict[str, int]) -> int:
@@ -292,13 +288,13 @@ class _Layout:
 
     def task_bytes(self, sides: dict[str, int], footprint: Footprint) -> int:
         """Peak task bytes for blocks with these sides (elements per index)."""
-        inner = sides.get(self.inner, 1)
+        inner = self._group(self.inner, sides)
         return footprint.task_bytes(
             self._group(self.batch, sides),
             self._group(self.rows, sides),
             inner,
             self._group(self.cols, sides),
-            inner < self.sizes.get(self.inner, 1),
+            inner < self._group(self.inner, self.sizes),
         )
 
     def plan(self, footprint: Footprint, budget: int) -> dict[str, int]:
@@ -306,18 +302,19 @@ class _Layout:
         plan = plan_blocks(
             self._group(self.batch, self.sizes),
             self._group(self.rows, self.sizes),
-            self.sizes.get(self.inner, 1),
+            self._group(self.inner, self.sizes),
             self._group(self.cols, self.sizes),
             footprint,
             budget,
         )
         sides: dict[str, int] = {}
         for group, elements in (
-            (self.batch, plan.batch), (self.rows, plan.rows), (self.cols, plan.cols)
+            (self.batch, plan.batch),
+            (self.rows, plan.rows),
+            (self.inner, plan.inner),
+            (self.cols, plan.cols),
         ):
-            sides.update(zip(group, fill([self.sizes[i] for i in group], elements)))
-        if self.inner is not None:
-            sides[self.inner] = plan.inner
+            sides.update(zip(group, fill([self.sizes[i] for i in group], elements), strict=True))
         return {index: _even(self.sizes[index], side) for index, side in sides.items()}
 
 
@@ -327,23 +324,23 @@ def _layout(func: str, shape1: tuple[int, ...], shape2: tuple[int, ...]) -> _Lay
     if func == "dot" and (not shape1 or not shape2):
         ind1 = tuple(f"a{i}" for i in range(len(shape1)))
         ind2 = tuple(f"b{i}" for i in range(len(shape2)))
-        sizes.update(zip(ind1, shape1))
-        sizes.update(zip(ind2, shape2))
+        sizes.update(zip(ind1, shape1, strict=True))
+        sizes.update(zip(ind2, shape2, strict=True))
         free = ind1 or ind2
-        return _Layout(ind1, ind2, free, sizes, (), (), None, free[::-1])
+        return _Layout(ind1, ind2, free, sizes, (), (), (), free[::-1])
     k = "k"
     sizes[k] = shape1[-1]
     if func == "dot":
         rows = tuple(f"a{i}" for i in range(len(shape1) - 1))
         lead = tuple(f"b{i}" for i in range(len(shape2) - 2))
         cols = (*lead, "n") if len(shape2) >= 2 else ()
-        sizes.update(zip(rows, shape1[:-1]))
-        sizes.update(zip(cols, (*shape2[:-2], shape2[-1]) if cols else ()))
+        sizes.update(zip(rows, shape1[:-1], strict=True))
+        sizes.update(zip(cols, (*shape2[:-2], shape2[-1]) if cols else (), strict=True))
         ind2 = (*lead, k, "n") if cols else (k,)
-        return _Layout((*rows, k), ind2, rows + cols, sizes, (), rows[::-1], k, cols[::-1])
+        return _Layout((*rows, k), ind2, rows + cols, sizes, (), rows[::-1], (k,), cols[::-1])
     batch_shape = np.broadcast_shapes(shape1[:-2], shape2[:-2])
     batch = tuple(f"batch{i}" for i in range(len(batch_shape)))
-    sizes.update(zip(batch, batch_shape))
+    sizes.update(zip(batch, batch_shape, strict=True))
 
     def batch_indices(shape: tuple[int, ...], name: str) -> Index:
         own = shape[:-2]
@@ -365,7 +362,7 @@ def _layout(func: str, shape1: tuple[int, ...], shape2: tuple[int, ...]) -> _Lay
         sizes["n"] = shape2[-1]
     ind1 = (*batch_indices(shape1, "x1"), *rows, k)
     ind2 = (*batch_indices(shape2, "x2"), k, *cols)
-    return _Layout(ind1, ind2, batch + rows + cols, sizes, batch[::-1], rows, k, cols)
+    return _Layout(ind1, ind2, batch + rows + cols, sizes, batch[::-1], rows, (k,), cols)
 
 
 def _even(size: int, side: int) -> int:
@@ -378,13 +375,13 @@ def _even(size: int, side: int) -> int:
 def _chunk_sides(x: Any, indices: Index) -> dict[str, int]:
     """Largest chunk per index of ``x`` (its whole length if it is not a Dask array yet)."""
     sides = getattr(x, "chunksize", None) or x.shape
-    return dict(zip(indices, sides))
+    return dict(zip(indices, sides, strict=True))
 
 
 def _aligned(a: Any, b: Any, layout: _Layout) -> bool:
     """Whether the chunks of ``a`` and ``b`` agree on every index they share."""
-    chunks1 = dict(zip(layout.left, getattr(a, "chunks", ((s,) for s in a.shape))))
-    chunks2 = dict(zip(layout.right, getattr(b, "chunks", ((s,) for s in b.shape))))
+    chunks1 = dict(zip(layout.left, getattr(a, "chunks", ((s,) for s in a.shape)), strict=True))
+    chunks2 = dict(zip(layout.right, getattr(b, "chunks", ((s,) for s in b.shape)), strict=True))
     return all(chunks1[i] == chunks2[i] for i in chunks1.keys() & chunks2.keys())
 
 
@@ -399,10 +396,9 @@ def _blocked_product(
     partial: np.dtype,
 ) -> Any:
     """The lazy product: one block product per block pair, partials summed if ``k`` is split."""
-    from dask.array.utils import meta_from_array
-
     da = importlib.import_module("dask.array")
-    split = layout.inner is not None and len(a.chunks[layout.left.index(layout.inner)]) > 1
+    meta_from_array = da.utils.meta_from_array
+    split = any(len(a.chunks[layout.left.index(k)]) > 1 for k in layout.inner)
     kind, precision = _kind(block), current_precision()
     ndim = len(layout.out)
     if not split:
@@ -413,11 +409,13 @@ def _blocked_product(
             token=f"gpudot-{func}",
         )
     partials = da.blockwise(
-        _block_product, (layout.inner, *layout.out), a, layout.left, b, layout.right,
+        _block_product, (*layout.inner, *layout.out), a, layout.left, b, layout.right,
         op=func, backend=kind, cast=None if dtype is None else loop,
         precision=precision, partial=partial,
-        adjust_chunks={layout.inner: 1}, meta=meta_from_array(a, ndim=ndim + 1, dtype=partial),
-        concatenate=True, token=f"gpudot-{func}-partial",
+        adjust_chunks=dict.fromkeys(layout.inner, 1),
+        meta=meta_from_array(a, ndim=ndim + 1, dtype=partial),
+        concatenate=True,
+        token=f"gpudot-{func}-partial",
     )
     return da.reduction(
         partials, _keep, functools.partial(_total, result=loop), combine=_total,
