@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot.backends import _registry
+from gpudot.backends import DaskBackend, _registry
 from gpudot.backends._dask_plan import MIN_TILE, Footprint, fill, plan_blocks
 from gpudot.backends._numpy import NumpyBackend
 from gpudot.testing import assert_matches_numpy
@@ -18,8 +18,6 @@ from gpudot.testing._oracle import error_bound
 
 da = pytest.importorskip("dask.array")
 from dask.callbacks import Callback  # noqa: E402
-
-from gpudot.backends._dask import DaskBackend  # noqa: E402
 
 FUNCS = {"dot": np.dot, "matmul": np.matmul}
 
