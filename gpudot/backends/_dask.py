@@ -6,8 +6,9 @@ Each block product runs on the backend that owns the chunk type (``_meta``): Num
 NumPy backend, CuPy chunks on the CUDA backend of the worker's current device. When the
 contracted axis is split into several chunks, the partial products are summed in the
 accumulation dtype: exact for integers (wrapping) and bools, float32 for float16 (rounded once
-at the end), the result dtype for other floats (within the conformance bound; only a single
-contracted chunk reproduces NumPy's float bits). Chunk sizes come from `gpudot.backends._dask_plan`.
+at the end), the result dtype for other floats (within the conformance bound). A single
+contracted chunk gives NumPy's bits for integers, bools and float16. Chunk sizes come from
+`gpudot.backends._dask_plan`; docs/dask.md describes the whole backend.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import importlib
 import math
 import operator
 import sys
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -27,13 +27,11 @@ from gpudot import _checks
 from gpudot._precision import current_precision, use_precision
 from gpudot._transfer import check_transfer
 from gpudot.backends._base import Backend
-from gpudot.backends._dask_plan import Footprint, fill, plan_blocks
+from gpudot.backends._dask_plan import Footprint, Index, Layout, layout_of
 
 __all__ = ["DASK_INSTALL_HINT", "DaskBackend"]
 
 DASK_INSTALL_HINT = 'pip install "gpudot[dask]"'
-
-Index = tuple[str, ...]
 
 
 class DaskBackend(Backend):
@@ -138,7 +136,7 @@ class DaskBackend(Backend):
             else:
                 _checks.check_dot_out(shape, loop, out)
             out_owner = self.check_out(out)
-        layout = _layout(func, a.shape, b.shape)
+        layout = layout_of(func, a.shape, b.shape)
         partial = np.dtype(np.float32) if loop == np.float16 else loop
         footprint = Footprint(
             left=_bytes_per_element(a.dtype, loop, partial),
@@ -155,7 +153,7 @@ class DaskBackend(Backend):
             return out
         return super().deliver(result, out, out_owner)
 
-    def _chunked(self, a: Any, b: Any, layout: _Layout, footprint: Footprint) -> tuple[Any, Any]:
+    def _chunked(self, a: Any, b: Any, layout: Layout, footprint: Footprint) -> tuple[Any, Any]:
         """Both operands as Dask arrays whose chunks align and fit the budget."""
         budget = self.budget
         current = {**_chunk_sides(a, layout.left), **_chunk_sides(b, layout.right)}
@@ -266,119 +264,13 @@ def _move_block(block: Any, source: str, target: str) -> Any:
     return lookup(target).from_foreign(block, lookup(source))
 
 
-@dataclass(frozen=True)
-class _Layout:
-    """Blockwise indices of a product, grouped as batch, rows, contracted and columns.
-
-    Groups list their indices innermost first; ``inner`` is empty when nothing is contracted
-    (a 0-d operand of ``dot``).
-    """
-
-    left: Index
-    right: Index
-    out: Index
-    sizes: dict[str, int]
-    batch: Index
-    rows: Index
-    inner: Index
-    cols: Index
-
-    def _group(self, indices: Index, sides: dict[str, int]) -> int:
-        return math.prod(sides.get(i, 1) for i in indices)
-
-    def task_bytes(self, sides: dict[str, int], footprint: Footprint) -> int:
-        """Peak task bytes for blocks with these sides (elements per index)."""
-        inner = self._group(self.inner, sides)
-        return footprint.task_bytes(
-            self._group(self.batch, sides),
-            self._group(self.rows, sides),
-            inner,
-            self._group(self.cols, sides),
-            inner < self._group(self.inner, self.sizes),
-        )
-
-    def plan(self, footprint: Footprint, budget: int) -> dict[str, int]:
-        """Block side per index from the budget (see `gpudot.backends._dask_plan`)."""
-        plan = plan_blocks(
-            self._group(self.batch, self.sizes),
-            self._group(self.rows, self.sizes),
-            self._group(self.inner, self.sizes),
-            self._group(self.cols, self.sizes),
-            footprint,
-            budget,
-        )
-        sides: dict[str, int] = {}
-        for group, elements in (
-            (self.batch, plan.batch),
-            (self.rows, plan.rows),
-            (self.inner, plan.inner),
-            (self.cols, plan.cols),
-        ):
-            sides.update(zip(group, fill([self.sizes[i] for i in group], elements), strict=True))
-        return {index: _even(self.sizes[index], side) for index, side in sides.items()}
-
-
-def _layout(func: str, shape1: tuple[int, ...], shape2: tuple[int, ...]) -> _Layout:
-    """Indices for ``func(x1, x2)``; a broadcast length-1 axis gets an index of its own."""
-    sizes: dict[str, int] = {}
-    if func == "dot" and (not shape1 or not shape2):
-        ind1 = tuple(f"a{i}" for i in range(len(shape1)))
-        ind2 = tuple(f"b{i}" for i in range(len(shape2)))
-        sizes.update(zip(ind1, shape1, strict=True))
-        sizes.update(zip(ind2, shape2, strict=True))
-        free = ind1 or ind2
-        return _Layout(ind1, ind2, free, sizes, (), (), (), free[::-1])
-    k = "k"
-    sizes[k] = shape1[-1]
-    if func == "dot":
-        rows = tuple(f"a{i}" for i in range(len(shape1) - 1))
-        lead = tuple(f"b{i}" for i in range(len(shape2) - 2))
-        cols = (*lead, "n") if len(shape2) >= 2 else ()
-        sizes.update(zip(rows, shape1[:-1], strict=True))
-        sizes.update(zip(cols, (*shape2[:-2], shape2[-1]) if cols else (), strict=True))
-        ind2 = (*lead, k, "n") if cols else (k,)
-        return _Layout((*rows, k), ind2, rows + cols, sizes, (), rows[::-1], (k,), cols[::-1])
-    batch_shape = np.broadcast_shapes(shape1[:-2], shape2[:-2])
-    batch = tuple(f"batch{i}" for i in range(len(batch_shape)))
-    sizes.update(zip(batch, batch_shape, strict=True))
-
-    def batch_indices(shape: tuple[int, ...], name: str) -> Index:
-        own = shape[:-2]
-        offset = len(batch_shape) - len(own)
-        indices = []
-        for axis, side in enumerate(own):
-            index = batch[offset + axis]
-            if side == 1 and sizes[index] != 1:
-                index = f"{name}_{axis}"  # broadcast: contracted away as a single block
-                sizes[index] = 1
-            indices.append(index)
-        return tuple(indices)
-
-    rows = ("m",) if len(shape1) >= 2 else ()
-    cols = ("n",) if len(shape2) >= 2 else ()
-    if rows:
-        sizes["m"] = shape1[-2]
-    if cols:
-        sizes["n"] = shape2[-1]
-    ind1 = (*batch_indices(shape1, "x1"), *rows, k)
-    ind2 = (*batch_indices(shape2, "x2"), k, *cols)
-    return _Layout(ind1, ind2, batch + rows + cols, sizes, batch[::-1], rows, (k,), cols)
-
-
-def _even(size: int, side: int) -> int:
-    """The chunk length that splits ``size`` into as many chunks as ``side`` does, evenly."""
-    if size <= side:
-        return max(size, 1)
-    return -(-size // -(-size // side))
-
-
 def _chunk_sides(x: Any, indices: Index) -> dict[str, int]:
     """Largest chunk per index of ``x`` (its whole length if it is not a Dask array yet)."""
     sides = getattr(x, "chunksize", None) or x.shape
     return dict(zip(indices, sides, strict=True))
 
 
-def _aligned(a: Any, b: Any, layout: _Layout) -> bool:
+def _aligned(a: Any, b: Any, layout: Layout) -> bool:
     """Whether the chunks of ``a`` and ``b`` agree on every index they share."""
     chunks1 = dict(zip(layout.left, getattr(a, "chunks", ((s,) for s in a.shape)), strict=True))
     chunks2 = dict(zip(layout.right, getattr(b, "chunks", ((s,) for s in b.shape)), strict=True))
@@ -389,7 +281,7 @@ def _blocked_product(
     func: str,
     a: Any,
     b: Any,
-    layout: _Layout,
+    layout: Layout,
     block: Backend,
     loop: np.dtype,
     dtype: Any,

@@ -1,5 +1,9 @@
 """Chunk sizes for a blocked product, chosen from a memory budget per task.
 
+`layout_of` names the axes of a ``dot`` or ``matmul`` as Dask blockwise indices and groups them
+into batch, rows, contracted and columns; `Layout.plan` turns a budget into a chunk length per
+index. Pure Python: nothing here imports Dask.
+
 A blocked product runs one task per (output block, contracted block) pair. Its peak memory is
 the two operand blocks it reads, their copies in the computing dtype when a cast is needed, and
 the partial product it writes. When the contracted axis is split, summing two partials holds
@@ -15,10 +19,18 @@ within the budget:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["MIN_TILE", "Footprint", "Plan", "fill", "plan_blocks"]
+import numpy as np
+
+__all__ = [
+    "MIN_TILE", "Footprint", "Index", "Layout", "Plan", "even", "fill", "layout_of", "plan_blocks",
+]
+
+#: Blockwise index names of an array's axes.
+Index = tuple[str, ...]
 
 #: Narrowest output tile for which the contracted axis is still kept whole.
 MIN_TILE = 256
@@ -59,12 +71,12 @@ class Plan:
     cols: int
 
 
-def _largest(fits: object, upper: int) -> int:
+def _largest(fits: Callable[[int], bool], upper: int) -> int:
     """Largest ``s`` in ``[1, upper]`` with ``fits(s)`` (1 if none): ``fits`` is monotone."""
     low, high = 1, max(upper, 1)
     while low < high:
         mid = (low + high + 1) // 2
-        if fits(mid):  # type: ignore[operator]
+        if fits(mid):
             low = mid
         else:
             high = mid - 1
@@ -116,3 +128,109 @@ def fill(sizes: Sequence[int], elements: int) -> tuple[int, ...]:
         chunks.append(take)
         left = max(left // max(size, 1), 1) if take == max(size, 1) else 1
     return tuple(chunks)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Blockwise indices of a product, grouped as batch, rows, contracted and columns.
+
+    Groups list their indices innermost first; ``inner`` is empty when nothing is contracted
+    (a 0-d operand of ``dot``).
+    """
+
+    left: Index
+    right: Index
+    out: Index
+    sizes: dict[str, int]
+    batch: Index
+    rows: Index
+    inner: Index
+    cols: Index
+
+    def _group(self, indices: Index, sides: dict[str, int]) -> int:
+        return math.prod(sides.get(i, 1) for i in indices)
+
+    def task_bytes(self, sides: dict[str, int], footprint: Footprint) -> int:
+        """Peak task bytes for blocks with these sides (elements per index)."""
+        inner = self._group(self.inner, sides)
+        return footprint.task_bytes(
+            self._group(self.batch, sides),
+            self._group(self.rows, sides),
+            inner,
+            self._group(self.cols, sides),
+            inner < self._group(self.inner, self.sizes),
+        )
+
+    def plan(self, footprint: Footprint, budget: int) -> dict[str, int]:
+        """Block side per index from the budget (see `gpudot.backends._dask_plan`)."""
+        plan = plan_blocks(
+            self._group(self.batch, self.sizes),
+            self._group(self.rows, self.sizes),
+            self._group(self.inner, self.sizes),
+            self._group(self.cols, self.sizes),
+            footprint,
+            budget,
+        )
+        sides: dict[str, int] = {}
+        for group, elements in (
+            (self.batch, plan.batch),
+            (self.rows, plan.rows),
+            (self.inner, plan.inner),
+            (self.cols, plan.cols),
+        ):
+            sides.update(zip(group, fill([self.sizes[i] for i in group], elements), strict=True))
+        return {index: even(self.sizes[index], side) for index, side in sides.items()}
+
+
+def layout_of(func: str, shape1: tuple[int, ...], shape2: tuple[int, ...]) -> Layout:
+    """Indices for ``func(x1, x2)``; a broadcast length-1 axis gets an index of its own."""
+    sizes: dict[str, int] = {}
+    if func == "dot" and (not shape1 or not shape2):
+        ind1 = tuple(f"a{i}" for i in range(len(shape1)))
+        ind2 = tuple(f"b{i}" for i in range(len(shape2)))
+        sizes.update(zip(ind1, shape1, strict=True))
+        sizes.update(zip(ind2, shape2, strict=True))
+        free = ind1 or ind2
+        return Layout(ind1, ind2, free, sizes, (), (), (), free[::-1])
+    k = "k"
+    sizes[k] = shape1[-1]
+    if func == "dot":
+        rows = tuple(f"a{i}" for i in range(len(shape1) - 1))
+        lead = tuple(f"b{i}" for i in range(len(shape2) - 2))
+        cols = (*lead, "n") if len(shape2) >= 2 else ()
+        sizes.update(zip(rows, shape1[:-1], strict=True))
+        sizes.update(zip(cols, (*shape2[:-2], shape2[-1]) if cols else (), strict=True))
+        ind2 = (*lead, k, "n") if cols else (k,)
+        return Layout((*rows, k), ind2, rows + cols, sizes, (), rows[::-1], (k,), cols[::-1])
+    batch_shape = np.broadcast_shapes(shape1[:-2], shape2[:-2])
+    batch = tuple(f"batch{i}" for i in range(len(batch_shape)))
+    sizes.update(zip(batch, batch_shape, strict=True))
+
+    def batch_indices(shape: tuple[int, ...], name: str) -> Index:
+        own = shape[:-2]
+        offset = len(batch_shape) - len(own)
+        indices = []
+        for axis, side in enumerate(own):
+            index = batch[offset + axis]
+            if side == 1 and sizes[index] != 1:
+                index = f"{name}_{axis}"  # broadcast: contracted away as a single block
+                sizes[index] = 1
+            indices.append(index)
+        return tuple(indices)
+
+    rows = ("m",) if len(shape1) >= 2 else ()
+    cols = ("n",) if len(shape2) >= 2 else ()
+    if rows:
+        sizes["m"] = shape1[-2]
+    if cols:
+        sizes["n"] = shape2[-1]
+    ind1 = (*batch_indices(shape1, "x1"), *rows, k)
+    ind2 = (*batch_indices(shape2, "x2"), k, *cols)
+    return Layout(ind1, ind2, batch + rows + cols, sizes, batch[::-1], rows, (k,), cols)
+
+
+def even(size: int, side: int) -> int:
+    """The chunk length that splits ``size`` into as many chunks as ``side`` does, evenly."""
+    if size <= side:
+        return max(size, 1)
+    return -(-size // -(-size // side))
