@@ -7,12 +7,15 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import gpudot
 from gpudot.backends import DaskBackend, _registry
 from gpudot.backends._dask_plan import MIN_TILE, Footprint, fill, plan_blocks
 from gpudot.backends._numpy import NumpyBackend
 from gpudot.testing import assert_matches_numpy
+from gpudot.testing import test_properties as properties
 from gpudot.testing._inputs import make
 from gpudot.testing._oracle import error_bound
 
@@ -386,3 +389,24 @@ def test_dask_out_becomes_the_product(dask_backend):
     assert gpudot.dot(x, y, out=out) is out
     bound = error_bound(np.dot, a, b, np.dtype(np.float64))
     assert_matches_numpy(out, np.dot(a, b), dask_backend, bound=bound)
+
+
+# --- the shipped property tests, with budgets small enough to split every axis -----------------
+
+budgets = st.sampled_from([16, 64, 256, 1024])
+
+
+@properties.SETTINGS
+@given(data=st.data(), shapes=properties.matmul_operands(), budget=budgets)
+def test_matmul_in_small_blocks_matches_numpy(data, shapes, budget):
+    backend = DaskBackend(budget=budget)
+    with gpudot.use_backend(backend):
+        properties._run(backend, data, np.matmul, gpudot.matmul, shapes)
+
+
+@properties.SETTINGS
+@given(data=st.data(), shapes=properties.dot_operands(), budget=budgets)
+def test_dot_in_small_blocks_matches_numpy(data, shapes, budget):
+    backend = DaskBackend(budget=budget)
+    with gpudot.use_backend(backend):
+        properties._run(backend, data, np.dot, gpudot.dot, shapes)
