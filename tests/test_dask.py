@@ -379,6 +379,9 @@ def test_same_library_chunks_are_not_transfers(dask_backend):
 def test_numpy_out_is_computed_into(dask_backend):
     a, b, x, y = split("matmul", (9, 70), (70, 7), "int64")
     out = np.zeros((9, 7), dtype=np.int64)
+    with gpudot.use_transfer_policy("error"), pytest.raises(gpudot.TransferError, match="out"):
+        gpudot.matmul(x, y, out=out)
+    assert not out.any(), "out untouched when the call is refused"
     assert gpudot.matmul(x, y, out=out) is out
     np.testing.assert_array_equal(out, a @ b)
 
