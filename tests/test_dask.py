@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -12,7 +9,6 @@ from hypothesis import strategies as st
 
 import gpudot
 from gpudot.backends import DaskBackend, _registry
-from gpudot.backends._dask_plan import MIN_TILE, Footprint, fill, plan_blocks
 from gpudot.backends._numpy import NumpyBackend
 from gpudot.testing import assert_matches_numpy
 from gpudot.testing import test_properties as properties
@@ -61,19 +57,6 @@ def dask_backend():
 
 
 # --- the backend as a whole -------------------------------------------------------------------
-
-
-def test_import_gpudot_does_not_import_dask():
-    code = "import gpudot, sys; print(any(m.split('.')[0] == 'dask' for m in sys.modules))"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True).stdout.strip() == "False"
-
-
-def test_without_dask_the_backend_says_how_to_install_it(monkeypatch):
-    monkeypatch.setitem(sys.modules, "dask.array", None)  # makes the import raise ImportError
-    reason = DaskBackend().unavailable_reason()
-    assert reason is not None and 'pip install "gpudot[dask]"' in reason
-    assert DaskBackend().locate(np.ones(2)) is None
 
 
 def test_dask_arrays_are_recognised_and_computed_by_to_numpy():
@@ -253,32 +236,6 @@ def test_budget_defaults_to_dasks_chunk_size_setting():
 def test_whole_problem_fitting_the_budget_is_one_block(dask_backend):
     a, b = make((50, 60), "float64"), make((60, 40), "float64")
     assert gpudot.matmul(a, b).numblocks == (1, 1)
-
-
-FOOTPRINTS = [Footprint(8, 8, 8), Footprint(1, 1, 1), Footprint(4, 4, 4), Footprint(3, 3, 4)]
-
-
-@pytest.mark.parametrize("footprint", FOOTPRINTS, ids=repr)
-@pytest.mark.parametrize("budget", [10_000, 1_000_000, 2**27])
-@pytest.mark.parametrize("sizes", [(1, 4096, 4096, 4096), (7, 100, 20, 300), (1, 50_000, 8, 50_000),
-                                   (1, 8, 100_000, 8), (1000, 16, 16, 16)])
-def test_plan_fits_the_budget_and_keeps_k_whole_when_tiles_stay_wide(sizes, budget, footprint):
-    batch, rows, inner, cols = sizes
-    plan = plan_blocks(batch, rows, inner, cols, footprint, budget)
-    assert 1 <= plan.batch <= batch and 1 <= plan.rows <= rows
-    assert 1 <= plan.inner <= inner and 1 <= plan.cols <= cols
-    split = plan.inner < inner
-    assert footprint.task_bytes(plan.batch, plan.rows, plan.inner, plan.cols, split) <= budget
-    whole_k_tile = footprint.task_bytes(1, min(rows, MIN_TILE), inner, min(cols, MIN_TILE), False)
-    if whole_k_tile <= budget:
-        assert not split, "the contracted axis is kept whole while tiles can be MIN_TILE wide"
-
-
-def test_fill_chunks_inner_axes_first():
-    assert fill([4, 5, 6], 2) == (2, 1, 1)
-    assert fill([4, 5, 6], 39) == (4, 5, 1)
-    assert fill([4, 5, 6], 40) == (4, 5, 2)
-    assert fill([4, 5, 6], 1000) == (4, 5, 6)
 
 
 # --- which backend multiplies the blocks -------------------------------------------------------
