@@ -33,6 +33,8 @@ class Backend(abc.ABC):
     name: str
     #: Dtypes this backend multiplies; ``None`` means every dtype NumPy supports.
     supported_dtypes: frozenset[np.dtype] | None = None
+    #: Whether arrays have a memory layout: strides, C/Fortran order, views sharing memory.
+    memory_layout: bool = True
 
     @property
     @abc.abstractmethod

@@ -174,6 +174,8 @@ def test_matmul_out_casts_same_kind(backend, out_dtype):
 
 
 def test_matmul_out_non_contiguous(backend):
+    if not backend.memory_layout:
+        pytest.skip(f"{backend.name} arrays have no memory layout: a slice is a copy, not a view")
     a, b = make((3, 4), "int32"), make((4, 2), "int32")
     buffer = backend.asarray(np.zeros((3, 4), dtype=np.int32))
     out = buffer[:, ::2]
@@ -201,6 +203,8 @@ BAD_OUTS = {
 @pytest.mark.parametrize("bad", BAD_OUTS)
 def test_bad_out_raises_and_leaves_out_untouched(backend, bad):
     func, shape, dtype = BAD_OUTS[bad]
+    if shape == "fortran" and not backend.memory_layout:
+        pytest.skip(f"{backend.name} arrays have no memory layout: none is C- or F-ordered")
     numpy_func, gpudot_func = FUNCS[func]
     a, b = make((3, 4), "float64"), make((4, 2), "float64")
 
