@@ -7,6 +7,7 @@ array([[19, 22],
        [43, 50]])
 """
 
+from gpudot import linalg
 from gpudot._errors import (
     BackendUnavailableError,
     GpudotFallbackWarning,
@@ -33,6 +34,7 @@ __all__ = [
     "get_backend",
     "get_precision",
     "get_transfer_policy",
+    "linalg",
     "matmul",
     "register_backend",
     "set_backend",
