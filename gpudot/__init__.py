@@ -14,6 +14,7 @@ from gpudot._errors import (
     TransferError,
     TransferWarning,
 )
+from gpudot._family import inner, matvec, outer, tensordot, vdot, vecdot, vecmat
 from gpudot._linalg import asarray, dot, matmul, to_numpy
 from gpudot._precision import get_precision, set_precision, use_precision
 from gpudot._state import get_backend, set_backend, use_backend
@@ -34,14 +35,21 @@ __all__ = [
     "get_backend",
     "get_precision",
     "get_transfer_policy",
+    "inner",
     "linalg",
     "matmul",
+    "matvec",
+    "outer",
     "register_backend",
     "set_backend",
     "set_precision",
     "set_transfer_policy",
+    "tensordot",
     "to_numpy",
     "use_backend",
     "use_precision",
     "use_transfer_policy",
+    "vdot",
+    "vecdot",
+    "vecmat",
 ]

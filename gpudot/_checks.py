@@ -105,14 +105,15 @@ def matmul_dtype(dtype1: np.dtype, dtype2: np.dtype, dtype: object = None) -> np
     return loop
 
 
-def check_matmul_out(shape: Shape, dtype: np.dtype, out: object) -> None:
-    """Check ``out=`` for ``matmul`` under NumPy's ufunc rules (exact shape, same-kind cast)."""
+def check_matmul_out(shape: Shape, dtype: np.dtype, out: object, func: str = "matmul") -> None:
+    """Check ``out=`` for ``matmul`` (or the ufunc ``func``) under NumPy's ufunc rules (exact
+    shape, same-kind cast)."""
     out_shape, out_dtype = tuple(out.shape), out.dtype  # type: ignore[attr-defined]
     if out_shape != shape:
-        raise ValueError(f"matmul: out has shape {out_shape} but the result has shape {shape}")
+        raise ValueError(f"{func}: out has shape {out_shape} but the result has shape {shape}")
     if not np.can_cast(dtype, out_dtype, casting="same_kind"):
         raise TypeError(
-            f"matmul: cannot cast the result from {dtype} to out's dtype {out_dtype} "
+            f"{func}: cannot cast the result from {dtype} to out's dtype {out_dtype} "
             "under the 'same_kind' rule"
         )
 

@@ -148,3 +148,11 @@ def test_out_receives_the_product(cp):
     out = cp.zeros((2, 2))
     assert cp.matmul(a, a, out=out) is out
     np.testing.assert_array_equal(cp.asnumpy(out), host @ host)
+
+
+def test_transpose_and_conj_are_device_array_methods(cp):
+    host = (np.arange(6.0) + 1j * np.arange(6.0)).reshape(1, 2, 3)
+    x = cp.asarray(host)
+    for result, expected in ((x.transpose(2, 0, 1), host.transpose(2, 0, 1)), (x.conj(), host.conj())):
+        assert isinstance(result, cp.ndarray)
+        np.testing.assert_array_equal(cp.asnumpy(result), expected)

@@ -101,6 +101,13 @@ class ndarray:  # noqa: N801 - CuPy's name
     def reshape(self, *shape: Any) -> ndarray:
         return self._view(self._data.reshape(*shape))
 
+    def transpose(self, *axes: Any) -> ndarray:
+        return self._view(self._data.transpose(*axes))
+
+    def conj(self) -> ndarray:
+        self._check_device()
+        return ndarray._allocate(self._data.conj())
+
     def __getitem__(self, key: Any) -> ndarray:
         return self._view(self._data[key])
 

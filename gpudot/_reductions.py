@@ -1,0 +1,124 @@
+"""The product family reduced to a backend's own ``dot``, ``matmul`` and ``multiply``.
+
+Each function takes a backend and operands already converted to its arrays, validates them with
+`gpudot._contractions` (NumPy's exception types), rearranges axes with array methods that NumPy,
+CuPy and Dask share (``transpose``, ``reshape``, ``conj``, indexing), and multiplies with the
+backend's ``dot`` or ``matmul``, so every backend's fast paths and precision settings apply.
+``tensordot`` and ``inner`` are exactly how NumPy computes them (transpose, reshape, ``dot``);
+the vector gufuncs add unit axes and multiply with ``matmul``, which gives NumPy's bits for
+integers and bools (exact in any order) and stays within the float bound otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from gpudot import _checks
+from gpudot._contractions import (
+    gufunc_batch,
+    inner_shape,
+    tensordot_axes,
+    vdot_size,
+    vector_axis,
+)
+from gpudot.backends._base import Backend
+
+__all__ = ["inner", "matvec", "outer", "tensordot", "vdot", "vecdot", "vecmat"]
+
+
+def _conj(x: Any) -> Any:
+    """Complex conjugate of ``x``; real arrays pass unchanged (no copy)."""
+    return x.conj() if x.dtype.kind == "c" else x
+
+
+def _check_dtypes(backend: Backend, func: str, a: Any, b: Any) -> None:
+    if backend.supported_dtypes is not None:
+        _checks.check_dtypes(func, (a.dtype, b.dtype), backend.supported_dtypes, backend.name)
+
+
+def _checked_out(backend: Backend, func: str, shape: tuple[int, ...], dtype: np.dtype, out: Any) -> Backend | None:
+    """The backend owning ``out`` after NumPy's ufunc checks (exact shape, same-kind cast)."""
+    if out is None:
+        return None
+    owner = backend.check_out(out)
+    _checks.check_matmul_out(shape, dtype, out, func)
+    return owner
+
+
+def vdot(backend: Backend, a: Any, b: Any) -> Any:
+    """``numpy.vdot``: both operands flattened, the first conjugated."""
+    vdot_size(tuple(a.shape), tuple(b.shape))
+    return backend.dot(_conj(a).reshape(-1), b.reshape(-1))
+
+
+def inner(backend: Backend, a: Any, b: Any) -> Any:
+    """``numpy.inner``: ``dot`` with ``b``'s last axis moved to second-to-last, as NumPy does."""
+    inner_shape(tuple(a.shape), tuple(b.shape))
+    if a.ndim and b.ndim >= 2:
+        axes = (*range(b.ndim - 2), b.ndim - 1, b.ndim - 2)
+        b = b.transpose(axes)
+    return backend.dot(a, b)
+
+
+def outer(backend: Backend, a: Any, b: Any, out: Any = None) -> Any:
+    """``numpy.outer``: the flattened operands multiplied as a column times a row."""
+    _check_dtypes(backend, "outer", a, b)
+    shape = (math.prod(a.shape), math.prod(b.shape))
+    owner = _checked_out(backend, "outer", shape, np.result_type(a.dtype, b.dtype), out)
+    result = backend.xp.multiply(a.reshape(-1, 1), b.reshape(1, -1))
+    return backend.deliver(result, out, owner)
+
+
+def tensordot(backend: Backend, a: Any, b: Any, axes: Any = 2) -> Any:
+    """``numpy.tensordot``: contracted axes moved together, reshaped to 2-D, one ``dot`` (NumPy's
+    own route, so float bits match) or, for integers and bools, the same 2-D ``matmul``."""
+    shape_a, shape_b = tuple(a.shape), tuple(b.shape)
+    axes_a, axes_b = tensordot_axes(axes, shape_a, shape_b)
+    free_a = [k for k in range(len(shape_a)) if k not in axes_a]
+    free_b = [k for k in range(len(shape_b)) if k not in axes_b]
+    length = math.prod(shape_a[k] for k in axes_a)
+    a2 = a.transpose(free_a + axes_a).reshape(math.prod(shape_a[k] for k in free_a), length)
+    b2 = b.transpose(axes_b + free_b).reshape(length, math.prod(shape_b[k] for k in free_b))
+    exact = np.result_type(a.dtype, b.dtype).kind in "biu"  # any order exact: matmul's fast routes
+    result = (backend.matmul if exact else backend.dot)(a2, b2)
+    return result.reshape(tuple(shape_a[k] for k in free_a) + tuple(shape_b[k] for k in free_b))
+
+
+def _axis_last(x: Any, axis: Any, argname: str) -> Any:
+    """``x`` with ``vecdot``'s ``axis`` moved last (0-d operands are left for the checks)."""
+    if not x.ndim:
+        return x
+    k = vector_axis("vecdot", axis, argname, x.ndim)
+    if k == x.ndim - 1:
+        return x
+    return x.transpose((*range(k), *range(k + 1, x.ndim), k))
+
+
+def vecdot(
+    backend: Backend, x1: Any, x2: Any, out: Any = None, axis: Any = -1, dtype: Any = None
+) -> Any:
+    """``numpy.vecdot``: conjugated ``x1`` times ``x2`` summed along ``axis``, broadcast."""
+    x1, x2 = _axis_last(x1, axis, "x1"), _axis_last(x2, axis, "x2")
+    shape = gufunc_batch("vecdot", tuple(x1.shape), tuple(x2.shape))
+    owner = _checked_out(backend, "vecdot", shape, _checks.matmul_dtype(x1.dtype, x2.dtype, dtype), out)
+    result = backend.matmul(_conj(x1)[..., None, :], x2[..., :, None], dtype=dtype)[..., 0, 0]
+    return backend.deliver(result, out, owner)
+
+
+def matvec(backend: Backend, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
+    """``numpy.matvec``: matrices ``x1`` times vectors ``x2``, broadcast; nothing conjugated."""
+    shape = gufunc_batch("matvec", tuple(x1.shape), tuple(x2.shape))
+    owner = _checked_out(backend, "matvec", shape, _checks.matmul_dtype(x1.dtype, x2.dtype, dtype), out)
+    result = backend.matmul(x1, x2[..., :, None], dtype=dtype)[..., 0]
+    return backend.deliver(result, out, owner)
+
+
+def vecmat(backend: Backend, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
+    """``numpy.vecmat``: conjugated vectors ``x1`` times matrices ``x2``, broadcast."""
+    shape = gufunc_batch("vecmat", tuple(x1.shape), tuple(x2.shape))
+    owner = _checked_out(backend, "vecmat", shape, _checks.matmul_dtype(x1.dtype, x2.dtype, dtype), out)
+    result = backend.matmul(_conj(x1)[..., None, :], x2, dtype=dtype)[..., 0, :]
+    return backend.deliver(result, out, owner)
