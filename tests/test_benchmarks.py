@@ -1,0 +1,199 @@
+"""The benchmark suite (benchmarks/run.py): it runs, writes complete JSON, and says what it skipped.
+
+No timing is asserted: only that the numbers exist where they should and nowhere else.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from gpudot.backends import lookup
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the benchmarks package lives beside gpudot, not inside it
+
+from benchmarks import cases, machine, measure, plot, progress, run, timing  # noqa: E402
+
+SMALL_RUN = ["--quick", "--sizes", "2", "8", "--repeats", "2", "--dtypes", "float64", "int8", "complex64"]
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """One small benchmark run in a subprocess, exactly as a user starts it."""
+    out = tmp_path_factory.mktemp("bench")
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), *SMALL_RUN, "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    document = json.loads((out / "results.json").read_text())
+    return SimpleNamespace(out=out, stdout=completed.stdout, document=document)
+
+
+def test_json_has_settings_machine_dispatch_and_results(small_run):
+    document = small_run.document
+    assert {"schema_version", "command", "settings", "machine", "dispatch", "results", "plot"} <= set(document)
+    assert document["settings"]["sizes"] == [2, 8]
+    assert document["settings"]["dtypes"] == ["float64", "int8", "complex64"]
+    expected_rows = sum(
+        len(measure.modes(lookup(name))) for name in document["settings"]["backends"]
+    ) * len(cases.CASES) * 3 * 2
+    assert len(document["results"]) == expected_rows
+
+
+def test_numpy_rows_carry_timings_rates_and_identical_bits(small_run):
+    rows = [r for r in small_run.document["results"] if r["backend"] == "numpy"]
+    assert rows and all(r["status"] == "measured" for r in rows)
+    for row in rows:
+        assert row["raw"] == f"numpy.{row['func']}"
+        assert row["identical"] is True
+        assert row["gpudot_s"]["min"] <= row["gpudot_s"]["median"] <= row["gpudot_s"]["max"]
+        assert row["raw_s"]["q25"] <= row["raw_s"]["median"] <= row["raw_s"]["q75"]
+        assert row["ratio"] == pytest.approx(row["gpudot_s"]["median"] / row["raw_s"]["median"])
+        assert row["gpudot_rate"] == pytest.approx(row["operations"] / row["gpudot_s"]["median"] / 1e9)
+        assert row["unit"] == ("GOP/s" if row["dtype"] == "int8" else "GFLOP/s")
+
+
+def test_operation_counts_follow_the_shapes(small_run):
+    by_key = {(r["case"], r["dtype"], r["n"]): r for r in small_run.document["results"]}
+    assert by_key["square", "float64", 8]["operations"] == 2 * 8**3
+    assert by_key["square", "complex64", 8]["operations"] == 8 * 8**3
+    assert by_key["matrix-vector", "int8", 8]["operations"] == 2 * 8 * 8
+    assert by_key["vector-vector", "float64", 8]["operations"] == 2 * 64
+    assert by_key["batched", "float64", 2]["operations"] == 2 * 2 * 16**3
+    expected = np.dot(np.ones((4, 2, 32)), np.ones((2, 32, 32)))  # every element sums 32 products
+    assert by_key["dot-nd", "float64", 2]["operations"] == 2 * expected.size * 32
+
+
+def test_cuda_rows_say_not_measured_and_carry_no_number(small_run):
+    reason = lookup("cupy").unavailable_reason()
+    if reason is None:
+        pytest.skip("a GPU is usable here: the CUDA rows are measured")
+    rows = [r for r in small_run.document["results"] + small_run.document["dispatch"] if r["backend"] == "cupy"]
+    assert {r["mode"] for r in rows} == {"device", "with copies"}
+    for row in rows:
+        assert row["status"] == f"not measured: {reason}"
+        numbers = ("gpudot_s", "raw_s", "gpudot_rate", "raw_rate", "ratio", "calls_per_sample")
+        assert all(row[key] is None for key in numbers)
+    assert f"| cupy | device | – | – | – | – | – | – | not measured: {reason} |" in small_run.stdout
+    assert f"| cupy | with copies | – | – | – | – | – | – | not measured: {reason} |" in small_run.stdout
+
+
+def test_dispatch_rows_report_nanoseconds_added(small_run):
+    rows = [r for r in small_run.document["dispatch"] if r["backend"] == "numpy"]
+    assert [r["n"] for r in rows] == list(run.DISPATCH_SIZES)
+    for row in rows:
+        assert row["dtype"] == "float64" and row["case"] == "square"
+        assert row["added_ns"] == pytest.approx((row["gpudot_s"]["median"] - row["raw_s"]["median"]) * 1e9)
+    assert "| added ns/call |" in small_run.stdout
+
+
+def test_machine_block_names_blas_settings_and_versions(small_run):
+    described = small_run.document["machine"]
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS"):
+        assert described["environment"][name] == os.environ.get(name)
+    assert described["versions"]["NumPy"] == np.__version__
+    assert described["logical_cores"] == os.cpu_count()
+    assert described["blas_kernel"]
+    assert "cupy" in described["cuda"]
+
+
+def test_outputs_table_and_plot_files(small_run):
+    assert (small_run.out / "table.md").read_text().strip() in small_run.stdout
+    if small_run.document["plot"].startswith("plot skipped"):
+        assert not (small_run.out / "throughput.png").exists()
+    else:
+        assert (small_run.out / "throughput.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_machine_reports_openblas_variables_as_set(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.delenv("OPENBLAS_L2_SIZE", raising=False)
+    described = machine.describe([lookup("numpy")])
+    assert described["environment"]["OPENBLAS_CORETYPE"] == "Haswell"
+    assert described["environment"]["OPENBLAS_L2_SIZE"] is None
+
+
+def test_machine_without_threadpoolctl_says_so(monkeypatch):
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)
+    described = machine.describe([lookup("numpy")])
+    assert "threadpoolctl not installed" in described["thread_pools"]
+    assert described["blas_kernel"].startswith("unknown: threadpoolctl not installed")
+
+
+def test_plot_without_matplotlib_says_skipped(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    row = measure.measure(cases.CASES[0], 4, np.dtype("float64"), lookup("numpy"), "host", 1, 0.0)
+    assert plot.plot([row], tmp_path / "p.png") == "plot skipped: matplotlib not installed (pip install 'gpudot[bench]')"
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_time_pair_alternates_gpudot_and_raw():
+    calls: list[tuple[str, int]] = []
+
+    def sampler(name, seconds):
+        def sample(number):
+            calls.append((name, number))
+            return seconds
+        return sample
+
+    pair = timing.time_pair(sampler("gpudot", 2e-3), sampler("raw", 1e-3), repeats=4, min_sample_s=0.01)
+    assert calls[:4] == [("gpudot", 1), ("raw", 1), ("gpudot", 1), ("raw", 1)]  # warm-up, estimate
+    assert [name for name, _ in calls[4:]] == ["gpudot", "raw", "raw", "gpudot"] * 2
+    assert {number for _, number in calls[4:]} == {5}  # 5 calls of 2 ms make a 10 ms sample
+    assert pair.ratio == pytest.approx(2.0)
+
+
+def test_cuda_sampler_reads_event_times_for_device_and_host_times_for_copies():
+    result = SimpleNamespace(gpu_times=np.array([[1.0, 3.0]]), cpu_times=np.array([5.0, 7.0]))
+    seen = {}
+
+    def benchmark(func, n_repeat, n_warmup):
+        seen.update(func=func, n_repeat=n_repeat, n_warmup=n_warmup)
+        return result
+
+    assert timing.cuda_sampler(print, "gpu", benchmark)(2) == 2.0
+    assert seen == {"func": print, "n_repeat": 2, "n_warmup": 0}
+    assert timing.cuda_sampler(print, "cpu", benchmark)(2) == 6.0
+
+
+def test_series_stops_at_the_budget_and_says_why():
+    settings = run.Settings(repeats=1, min_sample_s=0.0, case_budget_s=0.0,
+                            dispatch_repeats=1, dispatch_min_sample_s=0.0)
+    rows = list(run._series(cases.CASES[0], np.dtype("float64"), lookup("numpy"), "host", [2, 4, 8],
+                            settings, progress.Progress(3, io.StringIO())))
+    assert rows[0].status == "measured"
+    assert rows[1].status.startswith("skipped: estimated") and "--case-budget" in rows[1].status
+    assert rows[2].status == rows[1].status and rows[2].gpudot_s is None
+
+
+def test_progress_writes_lines_when_not_a_terminal():
+    stream = io.StringIO()
+    bar = progress.Progress(20, stream, delay_s=0.0)
+    for _ in range(20):
+        bar.advance("square float64")
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert 1 <= len(lines) <= 11 and lines[-1].startswith("[" + "#" * 30 + "] 20/20")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--dtypes", "float33"], "unknown dtype 'float33'"),
+     (["--backends", "cdua"], "unknown backend 'cdua'"),
+     (["--repeats", "0"], "--repeats must be at least 1")],
+)
+def test_bad_arguments_exit_with_a_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run.parse_args(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
