@@ -79,5 +79,6 @@ def parse_dtype(name: str) -> np.dtype:
     except ImportError:
         ml_dtypes = None
     if ml_dtypes is not None and hasattr(ml_dtypes, name):
-        return np.dtype(getattr(ml_dtypes, name))
+        dtype: np.dtype = np.dtype(getattr(ml_dtypes, name))
+        return dtype
     raise ValueError(f"unknown dtype {name!r}: give a NumPy dtype name such as 'float32'")

@@ -36,7 +36,7 @@ def _cpu_model() -> str:
 def _thread_pools() -> list[dict[str, Any]] | str:
     """threadpoolctl's view of the loaded BLAS/OpenMP libraries: name, version, threads, kernel."""
     try:
-        import threadpoolctl
+        import threadpoolctl  # type: ignore[import-untyped]
     except ImportError:
         return "threadpoolctl not installed (pip install 'gpudot[bench]')"
     keys = ("internal_api", "version", "num_threads", "architecture", "threading_layer", "filepath")
@@ -51,7 +51,8 @@ def blas_kernel(pools: list[dict[str, Any]] | str) -> str:
     if not blas:
         return "unknown: threadpoolctl found no BLAS library loaded"
     return "; ".join(
-        f"{p['internal_api']} {p.get('architecture') or '?'}, {p['num_threads']} threads" for p in blas
+        f"{p['internal_api']} {p.get('architecture') or '?'}, {p['num_threads']} threads"
+        for p in blas
     )
 
 

@@ -14,12 +14,11 @@ from typing import Any
 import numpy as np
 
 import gpudot
+from benchmarks.cases import Case
+from benchmarks.timing import Pair, Sampler, cuda_sampler, host_sampler, time_pair
 from gpudot.backends import Backend
 from gpudot.backends._cupy import CupyBackend
 from gpudot.testing._inputs import make
-
-from benchmarks.cases import Case
-from benchmarks.timing import Pair, Sampler, cuda_sampler, host_sampler, time_pair
 
 __all__ = ["Row", "measure", "modes", "unmeasured_reason"]
 

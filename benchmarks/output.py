@@ -49,9 +49,11 @@ def _group_line(rows: list[Row]) -> str:
     first = rows[0]
     sizes = sorted({r.n for r in rows})
     n = str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]}–{sizes[-1]}"
+    cases = _collapsed((r.case for r in rows), "cases")
+    dtypes = _collapsed((r.dtype for r in rows), "dtypes")
     return (
-        f"| {_collapsed((r.case for r in rows), 'cases')} | {_collapsed((r.dtype for r in rows), 'dtypes')} "
-        f"| {n} | {first.backend} | {first.mode} | – | – | – | – | – | – | {first.status} |"
+        f"| {cases} | {dtypes} | {n} | {first.backend} | {first.mode} "
+        f"| – | – | – | – | – | – | {first.status} |"
     )
 
 
@@ -80,7 +82,8 @@ def results_table(rows: list[Row]) -> str:
 def dispatch_table(rows: list[Row]) -> str:
     """Markdown table of the dispatch-overhead micro-benchmark: nanoseconds added per call."""
     lines = [
-        "| n×n float64 | backend | mode | gpudot ns/call | raw ns/call | added ns/call | gpudot/raw |",
+        "| n×n float64 | backend | mode | gpudot ns/call | raw ns/call | added ns/call "
+        "| gpudot/raw |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in rows:

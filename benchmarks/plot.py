@@ -35,17 +35,18 @@ def plot(rows: list[Row], path: Path) -> str:
     figure, axes = plt.subplots(
         rows_of_panels, columns, figsize=(4.2 * columns, 3.4 * rows_of_panels), squeeze=False
     )
-    for ax, (case, backend, mode) in zip(axes.flat, panels):
+    for ax, panel in zip(axes.flat, panels, strict=False):
+        case, backend, mode = panel
         for dtype in dtypes:
             series = sorted(
-                (r for r in measured if (r.case, r.backend, r.mode, r.dtype) == (case, backend, mode, dtype)),
+                (r for r in measured if (r.case, r.backend, r.mode, r.dtype) == (*panel, dtype)),
                 key=lambda r: r.n,
             )
             if not series:
                 continue
-            sizes = [r.n for r in series]
-            ax.plot(sizes, [r.gpudot_rate for r in series], "-o", ms=3, color=colours[dtype], label=dtype)
-            ax.plot(sizes, [r.raw_rate for r in series], ":", color=colours[dtype])
+            sizes, colour = [r.n for r in series], colours[dtype]
+            ax.plot(sizes, [r.gpudot_rate for r in series], "-o", ms=3, color=colour, label=dtype)
+            ax.plot(sizes, [r.raw_rate for r in series], ":", color=colour)
         ax.set(xscale="log", yscale="log", xlabel="n", ylabel="G(FL)OP/s",
                title=f"{case}, {backend} ({mode})")
         ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())

@@ -25,13 +25,21 @@ HERE = Path(__file__).resolve().parent
 if __name__ == "__main__":  # run as a script: make the ``benchmarks`` package importable
     sys.path.insert(0, str(HERE.parent))
 
-from benchmarks.cases import CASES, DEFAULT_DTYPES, DEFAULT_SIZES, QUICK_SIZES, Case, parse_dtype  # noqa: E402
+from benchmarks.cases import (  # noqa: E402
+    CASES,
+    DEFAULT_DTYPES,
+    DEFAULT_SIZES,
+    QUICK_SIZES,
+    Case,
+    parse_dtype,
+)
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.measure import Row, empty_row, measure, modes, unmeasured_reason  # noqa: E402
 from benchmarks.output import dispatch_table, results_table, write_json  # noqa: E402
 from benchmarks.plot import plot  # noqa: E402
 from benchmarks.progress import Progress  # noqa: E402
 from gpudot.backends import Backend, backend_names, lookup  # noqa: E402
+
 DISPATCH_SIZES = (2, 4, 16)
 
 
@@ -54,15 +62,18 @@ QUICK = Settings(repeats=3, min_sample_s=0.001, case_budget_s=2.0,
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    quick_sizes = " ".join(map(str, QUICK_SIZES))
     parser.add_argument("--quick", action="store_true",
-                        help=f"sizes {' '.join(map(str, QUICK_SIZES))}, fewer repeats: under a minute")
-    parser.add_argument("--sizes", type=int, nargs="+", metavar="N", help="sizes n (default: 2 to 4096)")
+                        help=f"sizes {quick_sizes}, fewer repeats: under a minute")
+    parser.add_argument("--sizes", type=int, nargs="+", metavar="N",
+                        help="sizes n (default: 2 to 4096)")
     parser.add_argument("--dtypes", nargs="+", metavar="DTYPE", default=list(DEFAULT_DTYPES))
     parser.add_argument("--backends", nargs="+", metavar="NAME",
                         help="registered backend names (default: all registered)")
     parser.add_argument("--cases", nargs="+", choices=[c.name for c in CASES],
                         default=[c.name for c in CASES])
-    parser.add_argument("--repeats", type=int, help="interleaved samples per row (default 5, quick 3)")
+    parser.add_argument("--repeats", type=int,
+                        help="interleaved samples per row (default 5, quick 3)")
     parser.add_argument("--case-budget", type=float, metavar="SECONDS",
                         help="stop a size series when its next size is estimated to take longer "
                              "(default 20, quick 2)")
@@ -128,7 +139,9 @@ def _series(
                 stop = (f"skipped: estimated {estimate:.1f} s from n={n} on, over the time budget "
                         f"per size ({settings.case_budget_s:g} s, --case-budget)")
         if stop is None:
-            previous = measure(case, n, dtype, backend, mode, settings.repeats, settings.min_sample_s)
+            previous = measure(
+                case, n, dtype, backend, mode, settings.repeats, settings.min_sample_s
+            )
             yield previous
         else:
             yield empty_row(case, n, dtype, backend, mode, stop)
@@ -142,11 +155,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     cases = [c for c in CASES if c.name in args.cases]
     started, clock = datetime.now(timezone.utc), time.monotonic()
     machine = describe(args.backends)
-    series = [(c, d, b, m) for c in cases for d in args.dtypes for b in args.backends for m in modes(b)]
+    series = [
+        (c, d, b, m) for c in cases for d in args.dtypes for b in args.backends for m in modes(b)
+    ]
     dispatch_rows = len(args.backends) * len(DISPATCH_SIZES)
     progress = Progress(dispatch_rows + len(series) * len(sizes))
     dispatch = list(_dispatch(args.backends, settings, progress))
-    results = [row for c, d, b, m in series for row in _series(c, d, b, m, sizes, settings, progress)]
+    results = [
+        row for c, d, b, m in series for row in _series(c, d, b, m, sizes, settings, progress)
+    ]
     progress.close()
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -170,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "plot": plotted,
     })
     print(tables)
-    print(f"{plotted if plotted.startswith('plot skipped') else 'plot: ' + str(args.out / plotted)}")
+    print(plotted if plotted.startswith("plot skipped") else f"plot: {args.out / plotted}")
     print(f"results: {args.out / 'results.json'}")
     return 0
 

@@ -11,19 +11,22 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 
 import numpy as np
 import pytest
 
 from gpudot.backends import lookup
+from gpudot.backends._cupy import CupyBackend
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the benchmarks package lives beside gpudot, not inside it
 
 from benchmarks import cases, machine, measure, plot, progress, run, timing  # noqa: E402
 
-SMALL_RUN = ["--quick", "--sizes", "2", "8", "--repeats", "2", "--dtypes", "float64", "int8", "complex64"]
+SMALL_RUN = [
+    "--quick", "--sizes", "2", "8", "--repeats", "2", "--dtypes", "float64", "int8", "complex64",
+]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +44,8 @@ def small_run(tmp_path_factory):
 
 def test_json_has_settings_machine_dispatch_and_results(small_run):
     document = small_run.document
-    assert {"schema_version", "command", "settings", "machine", "dispatch", "results", "plot"} <= set(document)
+    keys = {"schema_version", "command", "settings", "machine", "dispatch", "results", "plot"}
+    assert keys <= set(document)
     assert document["settings"]["sizes"] == [2, 8]
     assert document["settings"]["dtypes"] == ["float64", "int8", "complex64"]
     expected_rows = sum(
@@ -59,7 +63,8 @@ def test_numpy_rows_carry_timings_rates_and_identical_bits(small_run):
         assert row["gpudot_s"]["min"] <= row["gpudot_s"]["median"] <= row["gpudot_s"]["max"]
         assert row["raw_s"]["q25"] <= row["raw_s"]["median"] <= row["raw_s"]["q75"]
         assert row["ratio"] == pytest.approx(row["gpudot_s"]["median"] / row["raw_s"]["median"])
-        assert row["gpudot_rate"] == pytest.approx(row["operations"] / row["gpudot_s"]["median"] / 1e9)
+        seconds = row["gpudot_s"]["median"]
+        assert row["gpudot_rate"] == pytest.approx(row["operations"] / seconds / 1e9)
         assert row["unit"] == ("GOP/s" if row["dtype"] == "int8" else "GFLOP/s")
 
 
@@ -78,14 +83,16 @@ def test_cuda_rows_say_not_measured_and_carry_no_number(small_run):
     reason = lookup("cupy").unavailable_reason()
     if reason is None:
         pytest.skip("a GPU is usable here: the CUDA rows are measured")
-    rows = [r for r in small_run.document["results"] + small_run.document["dispatch"] if r["backend"] == "cupy"]
+    document = small_run.document
+    rows = [r for r in document["results"] + document["dispatch"] if r["backend"] == "cupy"]
     assert {r["mode"] for r in rows} == {"device", "with copies"}
     for row in rows:
         assert row["status"] == f"not measured: {reason}"
         numbers = ("gpudot_s", "raw_s", "gpudot_rate", "raw_rate", "ratio", "calls_per_sample")
         assert all(row[key] is None for key in numbers)
-    assert f"| cupy | device | – | – | – | – | – | – | not measured: {reason} |" in small_run.stdout
-    assert f"| cupy | with copies | – | – | – | – | – | – | not measured: {reason} |" in small_run.stdout
+    for mode in ("device", "with copies"):
+        dashes = " | ".join("–" * 6)
+        assert f"| cupy | {mode} | {dashes} | not measured: {reason} |" in small_run.stdout
 
 
 def test_dispatch_rows_report_nanoseconds_added(small_run):
@@ -93,7 +100,8 @@ def test_dispatch_rows_report_nanoseconds_added(small_run):
     assert [r["n"] for r in rows] == list(run.DISPATCH_SIZES)
     for row in rows:
         assert row["dtype"] == "float64" and row["case"] == "square"
-        assert row["added_ns"] == pytest.approx((row["gpudot_s"]["median"] - row["raw_s"]["median"]) * 1e9)
+        added = (row["gpudot_s"]["median"] - row["raw_s"]["median"]) * 1e9
+        assert row["added_ns"] == pytest.approx(added)
     assert "| added ns/call |" in small_run.stdout
 
 
@@ -133,7 +141,8 @@ def test_machine_without_threadpoolctl_says_so(monkeypatch):
 def test_plot_without_matplotlib_says_skipped(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     row = measure.measure(cases.CASES[0], 4, np.dtype("float64"), lookup("numpy"), "host", 1, 0.0)
-    assert plot.plot([row], tmp_path / "p.png") == "plot skipped: matplotlib not installed (pip install 'gpudot[bench]')"
+    said = plot.plot([row], tmp_path / "p.png")
+    assert said == "plot skipped: matplotlib not installed (pip install 'gpudot[bench]')"
     assert not (tmp_path / "p.png").exists()
 
 
@@ -146,7 +155,7 @@ def test_time_pair_alternates_gpudot_and_raw():
             return seconds
         return sample
 
-    pair = timing.time_pair(sampler("gpudot", 2e-3), sampler("raw", 1e-3), repeats=4, min_sample_s=0.01)
+    pair = timing.time_pair(sampler("gpudot", 2e-3), sampler("raw", 1e-3), 4, min_sample_s=0.01)
     assert calls[:4] == [("gpudot", 1), ("raw", 1), ("gpudot", 1), ("raw", 1)]  # warm-up, estimate
     assert [name for name, _ in calls[4:]] == ["gpudot", "raw", "raw", "gpudot"] * 2
     assert {number for _, number in calls[4:]} == {5}  # 5 calls of 2 ms make a 10 ms sample
@@ -197,3 +206,71 @@ def test_bad_arguments_exit_with_a_message(argv, message, capsys):
         run.parse_args(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+class _DeviceArray(np.ndarray):
+    """A stand-in device array: a NumPy array of its own type, on 'device 0'."""
+
+    device = SimpleNamespace(id=0)
+
+
+def _stand_in_cupy() -> ModuleType:
+    """Just enough of CuPy for `CupyBackend` and the benchmark's CUDA modes, computed by NumPy."""
+    cp = ModuleType("cupy")
+    cp.ndarray = _DeviceArray
+    cp.asarray = lambda x: np.array(x).view(_DeviceArray)
+    cp.asnumpy = lambda x: np.array(x)
+    cp.zeros = lambda shape: np.zeros(shape).view(_DeviceArray)
+    cp.matmul, cp.dot, cp.multiply, cp.tensordot = np.matmul, np.dot, np.multiply, np.tensordot
+    runtime = SimpleNamespace(
+        getDeviceCount=lambda: 1, getDevice=lambda: 0, CUDARuntimeError=RuntimeError
+    )
+    cp.cuda = SimpleNamespace(runtime=runtime)
+    return cp
+
+
+@pytest.fixture
+def stand_in_cuda(monkeypatch):
+    """A CUDA backend over the stand-in, and a stand-in ``cupyx.profiler.benchmark`` that records
+    which clock the benchmark reads (CUDA-event times are 1 s, host times 2 s per call)."""
+    clocks: list[str] = []
+
+    def benchmark(func, n_repeat, n_warmup):
+        for _ in range(n_repeat):
+            func()
+        times = SimpleNamespace(gpu_times=np.ones((1, n_repeat)), cpu_times=np.full(n_repeat, 2.0))
+        return _RecordingTimes(times, clocks)
+
+    monkeypatch.setitem(sys.modules, "cupyx.profiler", SimpleNamespace(benchmark=benchmark))
+    return CupyBackend(module=_stand_in_cupy(), name="stand-in-cuda"), clocks
+
+
+class _RecordingTimes:
+    def __init__(self, times, clocks):
+        self._times, self._clocks = times, clocks
+
+    def __getattr__(self, name):
+        self._clocks.append(name)
+        return getattr(self._times, name)
+
+
+@pytest.mark.parametrize(
+    ("mode", "clock", "seconds"), [("device", "gpu_times", 1.0), ("with copies", "cpu_times", 2.0)]
+)
+@pytest.mark.parametrize("case", cases.CASES, ids=lambda c: c.name)
+def test_cuda_modes_time_with_cupyx_benchmark(stand_in_cuda, case, mode, clock, seconds):
+    backend, clocks = stand_in_cuda
+    assert measure.modes(backend) == ("device", "with copies")
+    row = measure.measure(case, 4, np.dtype("float32"), backend, mode, 2, 0.0)
+    assert row.status == "measured", row.status
+    assert row.raw == f"cupy.{case.func}"
+    if case.func == "matmul":  # gpudot's N-D dot is a tensordot: same values, other summation order
+        assert row.identical is True
+    assert set(clocks) == {clock}
+    assert row.gpudot_s["median"] == row.raw_s["median"] == seconds
+
+
+def test_cuda_backend_skips_dtypes_it_does_not_support(stand_in_cuda):
+    backend, _ = stand_in_cuda
+    reason = measure.unmeasured_reason(backend, np.dtype("longdouble"))
+    assert reason == "not measured: backend 'stand-in-cuda' does not support float128"
