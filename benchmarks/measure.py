@@ -123,7 +123,7 @@ def measure(
         a, b = make(tuple(row.shape_a), dtype, seed=1), make(tuple(row.shape_b), dtype, seed=2)
         with gpudot.use_backend(backend, strict=True), backend.context():
             ours, raw = _calls(backend, mode, case.func, a, b)
-            row.identical = _identical(backend, ours(), raw())
+            row.identical = _identical(backend, ours(), raw())  # also the warm-up
             pair = time_pair(_sampler(mode, ours), _sampler(mode, raw), repeats, min_sample_s)
     except Exception as error:  # a benchmark reports a failing case and goes on
         row.status = f"failed: {type(error).__name__}: {error}"

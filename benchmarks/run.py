@@ -33,6 +33,7 @@ from benchmarks.cases import (  # noqa: E402
     Case,
     parse_dtype,
 )
+from benchmarks.goals import check_goals, goals_text  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.measure import Row, empty_row, measure, modes, unmeasured_reason  # noqa: E402
 from benchmarks.output import dispatch_table, results_table, write_json  # noqa: E402
@@ -167,7 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     progress.close()
 
     args.out.mkdir(parents=True, exist_ok=True)
-    tables = f"{dispatch_table(dispatch)}\n\n{results_table(results)}\n"
+    goals = check_goals(dispatch, results)
+    tables = (f"{goals_text(goals)}\n\n{dispatch_table(dispatch)}\n\n"
+              f"{results_table(results)}\n")
     (args.out / "table.md").write_text(tables)
     plotted = plot(results, args.out / "throughput.png")
     write_json(args.out / "results.json", {
@@ -182,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             **vars(settings),
         },
         "machine": machine,
+        "goals": goals,
         "dispatch": [_with_added_ns(row) for row in dispatch],
         "results": results,
         "plot": plotted,

@@ -1,9 +1,9 @@
 """Timing gpudot against the raw library: interleaved samples on the host clock or CUDA events.
 
-A *sampler* runs a callable ``number`` times and returns seconds per call. `time_pair` warms both
-callables up, picks ``number`` so that a sample lasts at least ``min_sample_s``, then alternates
-gpudot and raw sample by sample (swapping which goes first each repeat), so drift in machine
-load hits both alike.
+A *sampler* runs a callable ``number`` times and returns seconds per call. After the caller has
+warmed both callables up, `time_pair` times one call of each, picks ``number`` so that a sample
+lasts at least ``min_sample_s``, then alternates gpudot and raw sample by sample (swapping which
+goes first each repeat), so drift in machine load hits both alike.
 """
 
 from __future__ import annotations
@@ -80,9 +80,7 @@ def cuda_sampler(func: Callable[[], Any], clock: str, benchmark: Callable[..., A
 
 
 def time_pair(gpudot: Sampler, raw: Sampler, repeats: int, min_sample_s: float) -> Pair:
-    """Warm up both samplers, then take ``repeats`` interleaved samples of each."""
-    gpudot(1)
-    raw(1)
+    """Take ``repeats`` interleaved samples of each (warm both up first)."""
     per_call = max(gpudot(1), raw(1), 1e-9)
     number = max(1, math.ceil(min_sample_s / per_call))
     samples: dict[bool, list[float]] = {True: [], False: []}

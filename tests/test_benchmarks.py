@@ -22,7 +22,7 @@ from gpudot.backends._cupy import CupyBackend
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the benchmarks package lives beside gpudot, not inside it
 
-from benchmarks import cases, machine, measure, plot, progress, run, timing  # noqa: E402
+from benchmarks import cases, goals, machine, measure, plot, progress, run, timing  # noqa: E402
 
 SMALL_RUN = [
     "--quick", "--sizes", "2", "8", "--repeats", "2", "--dtypes", "float64", "int8", "complex64",
@@ -44,8 +44,8 @@ def small_run(tmp_path_factory):
 
 def test_json_has_settings_machine_dispatch_and_results(small_run):
     document = small_run.document
-    keys = {"schema_version", "command", "settings", "machine", "dispatch", "results", "plot"}
-    assert keys <= set(document)
+    keys = {"schema_version", "command", "settings", "machine", "goals", "dispatch", "results"}
+    assert keys | {"plot"} <= set(document)
     assert document["settings"]["sizes"] == [2, 8]
     assert document["settings"]["dtypes"] == ["float64", "int8", "complex64"]
     expected_rows = sum(
@@ -156,9 +156,9 @@ def test_time_pair_alternates_gpudot_and_raw():
         return sample
 
     pair = timing.time_pair(sampler("gpudot", 2e-3), sampler("raw", 1e-3), 4, min_sample_s=0.01)
-    assert calls[:4] == [("gpudot", 1), ("raw", 1), ("gpudot", 1), ("raw", 1)]  # warm-up, estimate
-    assert [name for name, _ in calls[4:]] == ["gpudot", "raw", "raw", "gpudot"] * 2
-    assert {number for _, number in calls[4:]} == {5}  # 5 calls of 2 ms make a 10 ms sample
+    assert calls[:2] == [("gpudot", 1), ("raw", 1)]  # one call each: how long a call takes
+    assert [name for name, _ in calls[2:]] == ["gpudot", "raw", "raw", "gpudot"] * 2
+    assert {number for _, number in calls[2:]} == {5}  # 5 calls of 2 ms make a 10 ms sample
     assert pair.ratio == pytest.approx(2.0)
 
 
@@ -274,3 +274,27 @@ def test_cuda_backend_skips_dtypes_it_does_not_support(stand_in_cuda):
     backend, _ = stand_in_cuda
     reason = measure.unmeasured_reason(backend, np.dtype("longdouble"))
     assert reason == "not measured: backend 'stand-in-cuda' does not support float128"
+
+
+def test_goals_are_checked_from_the_rows(small_run):
+    document = small_run.document
+    dispatch = next(r for r in document["dispatch"] if (r["backend"], r["n"]) == ("numpy", 4))
+    goal = next(g for g in document["goals"] if g["backend"] == "numpy")
+    assert goal["value"] == dispatch["ratio"] and goal["met"] == (dispatch["ratio"] <= 1.3)
+    assert "4x4 float64 <= 1.3" in goal["goal"] and goal["goal"] in small_run.stdout
+
+
+def test_throughput_goal_takes_the_worst_large_float_row():
+    def row(n, dtype, ratio):
+        numpy = lookup("numpy")
+        made = measure.empty_row(cases.CASES[0], n, np.dtype(dtype), numpy, "host", "measured")
+        made.ratio = ratio
+        return made
+
+    rows = [row(512, "float64", 2.0), row(1024, "float64", 1.01), row(2048, "float32", 1 / 0.99),
+            row(1024, "int8", 3.0)]
+    (checked,) = goals.check_goals([], rows)
+    assert checked["value"] == pytest.approx(0.99) and checked["met"] is True
+    rows.append(row(4096, "float32", 1.05))
+    (checked,) = goals.check_goals([], rows)
+    assert checked["value"] == pytest.approx(1 / 1.05) and checked["met"] is False
