@@ -20,7 +20,7 @@ _RESULT_HEADER = (
 
 def _ms(seconds: float) -> str:
     if seconds < 1e-3:
-        return f"{seconds * 1e6:.2f} µs"
+        return f"{seconds * 1e6:.3g} µs"
     return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
 
 
@@ -70,11 +70,12 @@ def _lines(rows: list[Row]) -> Iterator[str]:
 
 
 def results_table(rows: list[Row]) -> str:
-    """Markdown table of all rows, by backend, mode, case, dtype and size.
+    """Markdown table of all rows, by backend and mode (in the order run), case, dtype and size.
 
     Rows without numbers (not measured, skipped, failed) are merged when consecutive.
     """
-    ordered = sorted(rows, key=lambda r: (r.backend, r.mode))  # stable: case, dtype, n kept
+    first_seen = {key: i for i, key in enumerate(dict.fromkeys((r.backend, r.mode) for r in rows))}
+    ordered = sorted(rows, key=lambda r: first_seen[r.backend, r.mode])  # stable: case, dtype, n
     separator = "|" + "---|" * _RESULT_HEADER.count(" |")
     return "\n".join([_RESULT_HEADER, separator, *_lines(ordered)])
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from benchmarks.measure import Row
 
@@ -22,6 +23,7 @@ def plot(rows: list[Row], path: Path) -> str:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.lines import Line2D
     except ImportError:
         return SKIPPED
     measured = [r for r in rows if r.gpudot_rate is not None]
@@ -33,8 +35,10 @@ def plot(rows: list[Row], path: Path) -> str:
     columns = min(4, len(panels))
     rows_of_panels = math.ceil(len(panels) / columns)
     figure, axes = plt.subplots(
-        rows_of_panels, columns, figsize=(4.2 * columns, 3.4 * rows_of_panels), squeeze=False
+        rows_of_panels, columns, figsize=(4.2 * columns, 3.4 * rows_of_panels), squeeze=False,
+        layout="constrained",
     )
+    layouts = {r.case: r.layout for r in measured}
     for ax, panel in zip(axes.flat, panels, strict=False):
         case, backend, mode = panel
         for dtype in dtypes:
@@ -45,16 +49,25 @@ def plot(rows: list[Row], path: Path) -> str:
             if not series:
                 continue
             sizes, colour = [r.n for r in series], colours[dtype]
-            ax.plot(sizes, [r.gpudot_rate for r in series], "-o", ms=3, color=colour, label=dtype)
+            ax.plot(sizes, [r.gpudot_rate for r in series], "-o", ms=3, color=colour)
             ax.plot(sizes, [r.raw_rate for r in series], ":", color=colour)
-        ax.set(xscale="log", yscale="log", xlabel="n", ylabel="G(FL)OP/s",
-               title=f"{case}, {backend} ({mode})")
+        ax.set(xscale="log", yscale="log", xlabel="n", ylabel="G(FL)OP/s")
+        ax.set_title(f"{case}, {backend} ({mode})\n{layouts[case]}", fontsize=9)
         ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
         ax.grid(True, which="major", alpha=0.3)
-    for ax in list(axes.flat)[len(panels):]:
+    handles = [Line2D([], [], color=colours[d], marker="o", ms=3, label=d) for d in dtypes]
+    spare = list(axes.flat)[len(panels):]
+    for ax in spare:
         ax.set_visible(False)
-    axes.flat[0].legend(fontsize=7, title="solid: gpudot, dotted: raw", title_fontsize=7)
-    figure.tight_layout()
+    legend: dict[str, Any] = {
+        "title": "solid: gpudot, dotted: raw", "fontsize": 8, "title_fontsize": 8,
+    }
+    if spare:
+        spare[0].set_visible(True)
+        spare[0].axis("off")
+        spare[0].legend(handles=handles, loc="center", **legend)
+    else:
+        figure.legend(handles=handles, loc="outside lower center", ncols=len(handles), **legend)
     figure.savefig(path, dpi=90)
     plt.close(figure)
     return path.name

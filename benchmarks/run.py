@@ -10,10 +10,12 @@ Published numbers are taken with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (s
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -55,7 +57,7 @@ class Settings:
     dispatch_min_sample_s: float
 
 
-FULL = Settings(repeats=5, min_sample_s=0.005, case_budget_s=20.0,
+FULL = Settings(repeats=5, min_sample_s=0.005, case_budget_s=30.0,
                 dispatch_repeats=21, dispatch_min_sample_s=0.02)
 QUICK = Settings(repeats=3, min_sample_s=0.001, case_budget_s=2.0,
                  dispatch_repeats=7, dispatch_min_sample_s=0.005)
@@ -77,7 +79,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="interleaved samples per row (default 5, quick 3)")
     parser.add_argument("--case-budget", type=float, metavar="SECONDS",
                         help="stop a size series when its next size is estimated to take longer "
-                             "(default 20, quick 2)")
+                             "(default 30, quick 2)")
+    parser.add_argument("--blas-threads", type=int, metavar="N",
+                        help="limit the BLAS to N threads with threadpoolctl (default: its own)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest",
                         help="directory for results.json, table.md, throughput.png")
     args = parser.parse_args(argv)
@@ -88,7 +92,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error(str(error))
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    if args.blas_threads is not None and importlib.util.find_spec("threadpoolctl") is None:
+        parser.error("--blas-threads needs threadpoolctl: pip install 'gpudot[bench]'")
     return args
+
+
+def blas_threads(limit: int | None) -> AbstractContextManager[object]:
+    """Limit the BLAS to ``limit`` threads for the block (``None``: leave it alone)."""
+    if limit is None:
+        return nullcontext()
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    limits: AbstractContextManager[object] = threadpool_limits(limits=limit, user_api="blas")
+    return limits
 
 
 def _backends(names: Sequence[str]) -> list[Backend]:
@@ -155,16 +171,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = sorted(set(args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)))
     cases = [c for c in CASES if c.name in args.cases]
     started, clock = datetime.now(timezone.utc), time.monotonic()
-    machine = describe(args.backends)
     series = [
         (c, d, b, m) for c in cases for d in args.dtypes for b in args.backends for m in modes(b)
     ]
     dispatch_rows = len(args.backends) * len(DISPATCH_SIZES)
     progress = Progress(dispatch_rows + len(series) * len(sizes))
-    dispatch = list(_dispatch(args.backends, settings, progress))
-    results = [
-        row for c, d, b, m in series for row in _series(c, d, b, m, sizes, settings, progress)
-    ]
+    with blas_threads(args.blas_threads):
+        machine = describe(args.backends)
+        dispatch = list(_dispatch(args.backends, settings, progress))
+        results = [
+            row for c, d, b, m in series for row in _series(c, d, b, m, sizes, settings, progress)
+        ]
     progress.close()
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -182,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "settings": {
             "quick": args.quick, "sizes": sizes, "dtypes": [str(d) for d in args.dtypes],
             "backends": [b.name for b in args.backends], "cases": [c.name for c in cases],
+            "blas_threads": args.blas_threads,
             **vars(settings),
         },
         "machine": machine,

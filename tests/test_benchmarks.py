@@ -298,3 +298,19 @@ def test_throughput_goal_takes_the_worst_large_float_row():
     rows.append(row(4096, "float32", 1.05))
     (checked,) = goals.check_goals([], rows)
     assert checked["value"] == pytest.approx(1 / 1.05) and checked["met"] is False
+
+
+def test_blas_threads_limit_shows_in_the_machine_block():
+    pytest.importorskip("threadpoolctl")
+    with run.blas_threads(1):
+        described = machine.describe([lookup("numpy")])
+    assert all(pool["num_threads"] == 1 for pool in described["thread_pools"]
+               if pool["internal_api"] == "openblas")
+    assert "1 threads" in described["blas_kernel"]
+
+
+def test_blas_threads_without_threadpoolctl_is_refused(monkeypatch, capsys):
+    monkeypatch.setattr(run.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(SystemExit):
+        run.parse_args(["--blas-threads", "1"])
+    assert "--blas-threads needs threadpoolctl" in capsys.readouterr().err
