@@ -64,25 +64,30 @@ QUICK = Settings(repeats=3, min_sample_s=0.001, case_budget_s=2.0,
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description="Benchmark gpudot against the library each backend wraps "
+                    "(see benchmarks/README.md)."
+    )
     quick_sizes = " ".join(map(str, QUICK_SIZES))
     parser.add_argument("--quick", action="store_true",
                         help=f"sizes {quick_sizes}, fewer repeats: under a minute")
     parser.add_argument("--sizes", type=int, nargs="+", metavar="N",
                         help="sizes n (default: 2 to 4096)")
-    parser.add_argument("--dtypes", nargs="+", metavar="DTYPE", default=list(DEFAULT_DTYPES))
+    parser.add_argument("--dtypes", nargs="+", metavar="DTYPE", default=list(DEFAULT_DTYPES),
+                        help=f"NumPy (or ml_dtypes) names (default: {' '.join(DEFAULT_DTYPES)})")
     parser.add_argument("--backends", nargs="+", metavar="NAME",
                         help="registered backend names (default: all registered)")
-    parser.add_argument("--cases", nargs="+", choices=[c.name for c in CASES],
-                        default=[c.name for c in CASES])
-    parser.add_argument("--repeats", type=int,
+    names = [c.name for c in CASES]
+    parser.add_argument("--cases", nargs="+", choices=names, default=names, metavar="CASE",
+                        help=f"any of {', '.join(names)} (default: all)")
+    parser.add_argument("--repeats", type=int, metavar="N",
                         help="interleaved samples per row (default 5, quick 3)")
     parser.add_argument("--case-budget", type=float, metavar="SECONDS",
                         help="stop a size series when its next size is estimated to take longer "
                              "(default 30, quick 2)")
     parser.add_argument("--blas-threads", type=int, metavar="N",
                         help="limit the BLAS to N threads with threadpoolctl (default: its own)")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "latest",
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "latest", metavar="DIR",
                         help="directory for results.json, table.md, throughput.png")
     args = parser.parse_args(argv)
     try:
