@@ -57,7 +57,7 @@ class Settings:
     dispatch_min_sample_s: float
 
 
-FULL = Settings(repeats=5, min_sample_s=0.005, case_budget_s=30.0,
+FULL = Settings(repeats=5, min_sample_s=0.005, case_budget_s=60.0,
                 dispatch_repeats=21, dispatch_min_sample_s=0.02)
 QUICK = Settings(repeats=3, min_sample_s=0.001, case_budget_s=2.0,
                  dispatch_repeats=7, dispatch_min_sample_s=0.005)
@@ -84,7 +84,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="interleaved samples per row (default 5, quick 3)")
     parser.add_argument("--case-budget", type=float, metavar="SECONDS",
                         help="stop a size series when its next size is estimated to take longer "
-                             "(default 30, quick 2)")
+                             "(default 60, quick 2)")
     parser.add_argument("--blas-threads", type=int, metavar="N",
                         help="limit the BLAS to N threads with threadpoolctl (default: its own)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest", metavar="DIR",

@@ -314,3 +314,15 @@ def test_blas_threads_without_threadpoolctl_is_refused(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         run.parse_args(["--blas-threads", "1"])
     assert "--blas-threads needs threadpoolctl" in capsys.readouterr().err
+
+
+def test_committed_results_come_from_the_documented_command():
+    arguments = ["benchmarks/run.py", "--blas-threads", "1", "--out", "benchmarks/results/cpu"]
+    documented = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python " + " ".join(arguments)
+    assert documented in (ROOT / "benchmarks" / "README.md").read_text()
+    document = json.loads((ROOT / "benchmarks" / "results" / "cpu" / "results.json").read_text())
+    assert document["command"][1:] == arguments
+    environment = document["machine"]["environment"]
+    assert environment["OPENBLAS_CORETYPE"] is None and environment["OPENBLAS_L2_SIZE"] is None
+    assert document["plot"] == "throughput.png"
+    assert (ROOT / "benchmarks" / "results" / "cpu" / "throughput.png").exists()
