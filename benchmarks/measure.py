@@ -1,8 +1,9 @@
 """One row of results: a case at one size and dtype, on one backend in one mode, against raw.
 
-Modes: ``"host"`` for the NumPy backend (and any backend that is not CuPy's); for a CUDA backend
-``"device"`` (operands already on the GPU, CUDA-event times) and ``"with copies"`` (NumPy in,
-NumPy out: host-to-device and device-to-host copies included, host times).
+Modes: ``"host"`` for the NumPy backend; for a CUDA backend ``"device"`` (operands already on the
+GPU, CUDA-event times) and ``"with copies"`` (NumPy in, NumPy out: host-to-device and
+device-to-host copies included, host times); for any other backend (Dask, plugins) ``"with
+copies"`` on the host clock, so that a lazy result is computed inside the timing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from benchmarks.cases import Case
 from benchmarks.timing import Pair, Sampler, cuda_sampler, host_sampler, time_pair
 from gpudot.backends import Backend
 from gpudot.backends._cupy import CupyBackend
+from gpudot.backends._numpy import NumpyBackend
 from gpudot.testing._inputs import make
 
 __all__ = ["Row", "measure", "modes", "unmeasured_reason"]
@@ -55,7 +57,9 @@ class Row:
 
 def modes(backend: Backend) -> tuple[str, ...]:
     """The timing modes of a backend (see the module docstring)."""
-    return ("device", "with copies") if isinstance(backend, CupyBackend) else ("host",)
+    if isinstance(backend, NumpyBackend):
+        return ("host",)
+    return ("device", "with copies") if isinstance(backend, CupyBackend) else ("with copies",)
 
 
 def unmeasured_reason(backend: Backend, dtype: np.dtype) -> str | None:
@@ -82,7 +86,12 @@ def empty_row(case: Case, n: int, dtype: np.dtype, backend: Backend, mode: str, 
 
 def _raw_library(backend: Backend) -> str:
     """Name of the library a backend wraps, without importing it when it cannot run."""
-    return "cupy" if isinstance(backend, CupyBackend) else backend.xp.__name__
+    if isinstance(backend, CupyBackend):
+        return "cupy"
+    try:
+        return backend.xp.__name__
+    except ImportError:  # an optional library that is not installed: its rows say so
+        return backend.name
 
 
 def _calls(
@@ -99,8 +108,8 @@ def _calls(
     return (lambda: ours(a, b)), (lambda: raw(a, b))
 
 
-def _sampler(mode: str, call: Callable[[], Any]) -> Sampler:
-    if mode == "host":
+def _sampler(backend: Backend, mode: str, call: Callable[[], Any]) -> Sampler:
+    if not isinstance(backend, CupyBackend):
         return host_sampler(call)
     from cupyx.profiler import benchmark  # type: ignore[import-untyped]
 
@@ -124,7 +133,8 @@ def measure(
         with gpudot.use_backend(backend, strict=True), backend.context():
             ours, raw = _calls(backend, mode, case.func, a, b)
             row.identical = _identical(backend, ours(), raw())  # also the warm-up
-            pair = time_pair(_sampler(mode, ours), _sampler(mode, raw), repeats, min_sample_s)
+            samplers = _sampler(backend, mode, ours), _sampler(backend, mode, raw)
+            pair = time_pair(*samplers, repeats, min_sample_s)
     except Exception as error:  # a benchmark reports a failing case and goes on
         row.status = f"failed: {type(error).__name__}: {error}"
         return row

@@ -148,26 +148,35 @@ def _series(
     settings: Settings, progress: Progress,
 ) -> Iterator[Row]:
     """One case over increasing sizes; stops where the next size would exceed the budget."""
-    reason = unmeasured_reason(backend, dtype)
-    stop: str | None = reason
-    previous: Row | None = None
+    stop = unmeasured_reason(backend, dtype)
+    timed: list[tuple[int, float]] = []  # (operations, slower median) of the measured sizes
     for n in sizes:
         label = f"{case.name} {dtype} n={n} {backend.name} {mode}"
-        if stop is None and previous is not None and previous.gpudot_s and previous.raw_s:
-            per_call = max(previous.gpudot_s["median"], previous.raw_s["median"])
-            scale = case.operations(n, dtype) / max(previous.operations, 1)
-            estimate = per_call * scale * 2 * (settings.repeats + 2)
+        if stop is None and len(timed) >= 2:
+            per_call = _seconds_per_call(timed, case.operations(n, dtype))
+            estimate = per_call * 2 * (settings.repeats + 2)
             if estimate > settings.case_budget_s:
                 stop = (f"skipped: estimated {estimate:.1f} s from n={n} on, over the time budget "
                         f"per size ({settings.case_budget_s:g} s, --case-budget)")
         if stop is None:
-            previous = measure(
-                case, n, dtype, backend, mode, settings.repeats, settings.min_sample_s
-            )
-            yield previous
+            row = measure(case, n, dtype, backend, mode, settings.repeats, settings.min_sample_s)
+            if row.gpudot_s is not None and row.raw_s is not None:
+                timed.append((row.operations, max(row.gpudot_s["median"], row.raw_s["median"])))
+            yield row
         else:
             yield empty_row(case, n, dtype, backend, mode, stop)
         progress.advance(label)
+
+
+def _seconds_per_call(timed: list[tuple[int, float]], operations: int) -> float:
+    """Extrapolate the time per call linearly in the operation count from the last two sizes.
+
+    The line through two sizes keeps a fixed per-call cost fixed (Dask, a GPU launch), where
+    scaling the last time by the operation count would stop a series after its smallest sizes.
+    """
+    (ops1, t1), (ops2, t2) = timed[-2:]
+    slope = (t2 - t1) / (ops2 - ops1) if ops2 > ops1 else t2 / max(ops2, 1)
+    return t2 + max(slope, 0.0) * (operations - ops2)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,8 +11,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 
+import fakecupy  # the repository's CuPy stand-in (tests/fakecupy)
 import numpy as np
 import pytest
 
@@ -178,11 +179,16 @@ def test_cuda_sampler_reads_event_times_for_device_and_host_times_for_copies():
 def test_series_stops_at_the_budget_and_says_why():
     settings = run.Settings(repeats=1, min_sample_s=0.0, case_budget_s=0.0,
                             dispatch_repeats=1, dispatch_min_sample_s=0.0)
-    rows = list(run._series(cases.CASES[0], np.dtype("float64"), lookup("numpy"), "host", [2, 4, 8],
-                            settings, progress.Progress(3, io.StringIO())))
-    assert rows[0].status == "measured"
-    assert rows[1].status.startswith("skipped: estimated") and "--case-budget" in rows[1].status
-    assert rows[2].status == rows[1].status and rows[2].gpudot_s is None
+    rows = list(run._series(cases.CASES[0], np.dtype("float64"), lookup("numpy"), "host",
+                            [2, 4, 8, 16], settings, progress.Progress(4, io.StringIO())))
+    assert [r.status for r in rows[:2]] == ["measured", "measured"]  # two sizes fix the trend
+    assert rows[2].status.startswith("skipped: estimated") and "--case-budget" in rows[2].status
+    assert rows[3].status == rows[2].status and rows[3].gpudot_s is None
+
+
+def test_time_per_call_extrapolates_the_last_two_sizes():
+    assert run._seconds_per_call([(10, 1.0), (100, 1.0)], 10_000) == 1.0  # fixed cost stays fixed
+    assert run._seconds_per_call([(1, 0.5), (10, 1.0), (20, 2.0)], 40) == pytest.approx(4.0)
 
 
 def test_progress_writes_lines_when_not_a_terminal():
@@ -208,31 +214,10 @@ def test_bad_arguments_exit_with_a_message(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-class _DeviceArray(np.ndarray):
-    """A stand-in device array: a NumPy array of its own type, on 'device 0'."""
-
-    device = SimpleNamespace(id=0)
-
-
-def _stand_in_cupy() -> ModuleType:
-    """Just enough of CuPy for `CupyBackend` and the benchmark's CUDA modes, computed by NumPy."""
-    cp = ModuleType("cupy")
-    cp.ndarray = _DeviceArray
-    cp.asarray = lambda x: np.array(x).view(_DeviceArray)
-    cp.asnumpy = lambda x: np.array(x)
-    cp.zeros = lambda shape: np.zeros(shape).view(_DeviceArray)
-    cp.matmul, cp.dot, cp.multiply, cp.tensordot = np.matmul, np.dot, np.multiply, np.tensordot
-    runtime = SimpleNamespace(
-        getDeviceCount=lambda: 1, getDevice=lambda: 0, CUDARuntimeError=RuntimeError
-    )
-    cp.cuda = SimpleNamespace(runtime=runtime)
-    return cp
-
-
 @pytest.fixture
 def stand_in_cuda(monkeypatch):
-    """A CUDA backend over the stand-in, and a stand-in ``cupyx.profiler.benchmark`` that records
-    which clock the benchmark reads (CUDA-event times are 1 s, host times 2 s per call)."""
+    """A CUDA backend over the CuPy stand-in, and a stand-in ``cupyx.profiler.benchmark`` that
+    records which clock the benchmark reads (CUDA-event times are 1 s, host times 2 s per call)."""
     clocks: list[str] = []
 
     def benchmark(func, n_repeat, n_warmup):
@@ -242,7 +227,7 @@ def stand_in_cuda(monkeypatch):
         return _RecordingTimes(times, clocks)
 
     monkeypatch.setitem(sys.modules, "cupyx.profiler", SimpleNamespace(benchmark=benchmark))
-    return CupyBackend(module=_stand_in_cupy(), name="stand-in-cuda"), clocks
+    return CupyBackend(module=fakecupy, name="stand-in-cuda"), clocks
 
 
 class _RecordingTimes:
@@ -326,3 +311,12 @@ def test_committed_results_come_from_the_documented_command():
     assert environment["OPENBLAS_CORETYPE"] is None and environment["OPENBLAS_L2_SIZE"] is None
     assert document["plot"] == "throughput.png"
     assert (ROOT / "benchmarks" / "results" / "cpu" / "throughput.png").exists()
+
+
+def test_dask_rows_are_timed_with_the_result_computed(small_run):
+    pytest.importorskip("dask.array")
+    rows = [r for r in small_run.document["results"] if r["backend"] == "dask"]
+    assert rows and {r["mode"] for r in rows} == {"with copies"}
+    assert {r["raw"] for r in rows} == {"dask.array.matmul", "dask.array.dot"}
+    assert all(r["status"] == "measured" for r in rows)  # a fixed cost does not exhaust the budget
+    assert all(g["backend"] != "dask" for g in small_run.document["goals"])
