@@ -15,17 +15,20 @@ from typing import Any
 
 import numpy as np
 
-from gpudot._exact._routing import integer_matmul
+from gpudot._exact._routing import bool_matmul, half_matmul, integer_matmul
 
 __all__ = ["dot", "matmul"]
 
 Route = Callable[[ModuleType, Any, Any, np.dtype], "Any | None"]
 
-_ROUTES: dict[str, Route] = {"i": integer_matmul, "u": integer_matmul}
+_ROUTES: dict[str, Route] = {
+    "i": integer_matmul, "u": integer_matmul, "b": bool_matmul, "f": half_matmul,
+}
 
 
 def _route(loop: np.dtype) -> Route | None:
-    if not loop.isnative:
+    """The route family for NumPy's loop dtype (float16 only among floats; bfloat16 is `dot`'s)."""
+    if not loop.isnative or (loop.kind == "f" and loop.itemsize != 2):
         return None
     return _ROUTES.get(loop.kind)
 
@@ -77,12 +80,16 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None) -> np.ndarray | No
     """
     if a.ndim == 0 or b.ndim == 0 or a.ndim + b.ndim < 3:
         return None
-    loop = np.result_type(a.dtype, b.dtype)
-    route = _route(loop)
+    try:
+        loop = np.result_type(a.dtype, b.dtype)
+    except TypeError:
+        return None
+    # ml_dtypes' bfloat16 dot sums in float32 in k order like float16 (its matmul is sgemm).
+    route = half_matmul if loop.name == "bfloat16" else _route(loop)
     k = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if route is None or a.shape[-1] != k:
         return None
-    shape = a.shape[:-1] + b.shape[:-2] + b.shape[-1:]
+    shape = a.shape[:-1] + (b.shape[:-2] + b.shape[-1:] if b.ndim > 1 else ())
     if out is not None and (
         out.shape != shape or out.dtype != loop or not out.flags.c_contiguous
     ):

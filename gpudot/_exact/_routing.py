@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from gpudot._exact import _integer
+from gpudot._exact import _bool, _integer, _ordered
+from gpudot._precision import current_precision
 
-__all__ = ["MIN_WORK", "integer_matmul"]
+__all__ = ["MIN_WORK", "bool_matmul", "half_matmul", "integer_matmul"]
 
 #: Products with fewer multiply-adds than this stay in NumPy's loop (no route is considered).
 MIN_WORK = 32_768
@@ -29,6 +30,10 @@ NUMPY_LOOP_NS = {1: 0.63, 2: 1.09, 4: 1.35, 8: 2.45}
 EINSUM_NS = {1: 0.052, 2: 0.057, 4: 0.13, 8: 0.35}
 #: ns per multiply-add of a single-threaded float32 / float64 gemm.
 GEMM_NS = {np.dtype(np.float32): 0.011, np.dtype(np.float64): 0.022}
+#: ns per step of NumPy's bool loop (it stops at the first k where both factors are True).
+NUMPY_BOOL_STEP_NS = 0.3
+#: The pure-array float16 route pays per k step; it needs at least this many outputs per step.
+ORDERED_MIN_OUTPUTS = 1_024
 #: Limb width for full-range integers: K * 2^(2*LIMB_BITS-2) <= 2^53 holds for K <= LIMB_MAX_K.
 LIMB_BITS = 16
 LIMB_MAX_K = 2 ** (55 - 2 * LIMB_BITS)
@@ -83,3 +88,46 @@ def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | Non
     else:
         result = _integer.limb_gemm(xp, a, b, LIMB_BITS, 8 * width, a.dtype)
     return result.view(dtype) if result.dtype != dtype else result
+
+
+def bool_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
+    """``matmul(a, b)`` for bool operands, or None where NumPy's early exit is cheaper.
+
+    NumPy stops at the first k where both factors are True: on random inputs of densities p and
+    q that is about ``min(K, 1/(p*q))`` steps per output, so dense inputs stay with NumPy.
+    """
+    batch, m, n, k = _sizes(a, b)
+    work = batch * m * n * k
+    if work < MIN_WORK or a.ndim + b.ndim < 3:
+        return None
+    both = _bool.density(xp, a) * _bool.density(xp, b)
+    steps = k if both * k <= 1 else 1 / both
+    numpy_ns = batch * m * n * steps * NUMPY_BOOL_STEP_NS
+    elements = a.size + b.size + batch * m * n
+    gemm_ns = ROUTE_FIXED_NS + work * GEMM_NS[np.dtype(np.float32)] + 2 * PASS_NS * elements
+    return _bool.gemm_any(xp, a, b) if gemm_ns < numpy_ns else None
+
+
+def half_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
+    """``matmul(a, b)`` for float16 (or bfloat16 ``dot``) operands with NumPy's bits, or None.
+
+    Precision ``"fast"`` takes float32 BLAS (not NumPy's bits; bound in `gpudot._exact._ordered`).
+    Operands with inf or NaN stay with NumPy: its loop decides which NaN (sign, payload) a sum
+    of NaNs keeps by the operand order its compiler chose, which no other code reproduces.
+    Otherwise the numba kernel when available, else ordered rank-1 updates when there are enough
+    outputs per k step to pay for them.
+    """
+    batch, m, n, k = _sizes(a, b)
+    if batch * m * n * k < MIN_WORK or a.ndim + b.ndim < 3:
+        return None
+    if current_precision() == "fast":
+        return _ordered.blas_rounded(xp, a, b, dtype)
+    if not (_ordered.all_finite(xp, a) and _ordered.all_finite(xp, b)):
+        return None  # which NaN a sum of NaNs keeps depends on NumPy's compiled operand order
+    if xp is np:
+        compiled = _ordered.ordered_compiled(a, b, dtype)
+        if compiled is not None:
+            return compiled
+    if batch * m * n < ORDERED_MIN_OUTPUTS:
+        return None
+    return _ordered.ordered_rank1(xp, a, b, dtype)
