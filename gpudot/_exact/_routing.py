@@ -20,6 +20,9 @@ __all__ = ["MIN_WORK", "bool_matmul", "half_matmul", "integer_matmul"]
 
 #: Products with fewer multiply-adds than this stay in NumPy's loop (no route is considered).
 MIN_WORK = 32_768
+#: Integer and bool stacks of matrices smaller than this (M*N*K) stay in NumPy's loop: its
+#: per-matrix cost is lower than a float gemm call's on small matrices.
+MATRIX_MIN_WORK = 65_536
 #: Fixed cost of a route (Python calls, temporaries), in ns.
 ROUTE_FIXED_NS = 8_000.0
 #: Cost of one elementwise conversion pass, ns per element.
@@ -30,6 +33,10 @@ NUMPY_LOOP_NS = {1: 0.63, 2: 1.09, 4: 1.35, 8: 2.45}
 EINSUM_NS = {1: 0.052, 2: 0.057, 4: 0.13, 8: 0.35}
 #: ns per multiply-add of a single-threaded float32 / float64 gemm.
 GEMM_NS = {np.dtype(np.float32): 0.011, np.dtype(np.float64): 0.022}
+#: ns per matrix of a stack (loop set-up): NumPy's loop, einsum, one gemm.
+NUMPY_MATRIX_NS = 300.0
+EINSUM_MATRIX_NS = 600.0
+GEMM_MATRIX_NS = 80.0
 #: ns per step of NumPy's bool loop (it stops at the first k where both factors are True).
 NUMPY_BOOL_STEP_NS = 0.3
 #: The pure-array float16 route pays per k step; it needs at least this many outputs per step.
@@ -62,21 +69,23 @@ def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | Non
     """
     batch, m, n, k = _sizes(a, b)
     work = batch * m * n * k
-    if work < MIN_WORK or a.ndim + b.ndim < 3:
+    if work < MIN_WORK or a.ndim + b.ndim < 3 or (batch > 1 and m * n * k < MATRIX_MIN_WORK):
         return None
     width = dtype.itemsize
     elements = a.size + b.size + batch * m * n
-    costs: dict[str, float] = {"numpy": work * NUMPY_LOOP_NS[width]}
-    costs["einsum"] = ROUTE_FIXED_NS + work * EINSUM_NS[width]
+    costs: dict[str, float] = {"numpy": batch * NUMPY_MATRIX_NS + work * NUMPY_LOOP_NS[width]}
+    costs["einsum"] = ROUTE_FIXED_NS + batch * EINSUM_MATRIX_NS + work * EINSUM_NS[width]
     a, b = _integer.signed_view(a), _integer.signed_view(b)
     ftype = _integer.exact_float(k * _integer.magnitude(xp, a) * _integer.magnitude(xp, b))
     if ftype is not None:
-        costs["float"] = ROUTE_FIXED_NS + work * GEMM_NS[ftype] + 3 * PASS_NS * elements
+        costs["float"] = (
+            ROUTE_FIXED_NS + batch * GEMM_MATRIX_NS + work * GEMM_NS[ftype] + 3 * PASS_NS * elements
+        )
     elif width > 1 and k <= LIMB_MAX_K:
         gemms = _limb_plan(8 * width, k)
-        costs["limbs"] = ROUTE_FIXED_NS + gemms * work * GEMM_NS[np.dtype(np.float64)] + (
-            6 * PASS_NS * elements + gemms * 2 * PASS_NS * batch * m * n
-        )
+        costs["limbs"] = ROUTE_FIXED_NS + gemms * (
+            batch * GEMM_MATRIX_NS + work * GEMM_NS[np.dtype(np.float64)] + 2 * PASS_NS * batch * m * n
+        ) + 6 * PASS_NS * elements
     route = min(costs, key=costs.__getitem__)
     if route == "numpy":
         return None
@@ -98,7 +107,7 @@ def bool_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
     """
     batch, m, n, k = _sizes(a, b)
     work = batch * m * n * k
-    if work < MIN_WORK or a.ndim + b.ndim < 3:
+    if work < MIN_WORK or a.ndim + b.ndim < 3 or (batch > 1 and m * n * k < MATRIX_MIN_WORK):
         return None
     both = _bool.density(xp, a) * _bool.density(xp, b)
     steps = k if both * k <= 1 else 1 / both

@@ -52,7 +52,7 @@ def values(shape: tuple[int, ...], dtype: str, family: str, seed: int) -> np.nda
     if family == "cancel" and x.ndim and x.shape[-1] > 1:
         half = x.shape[-1] // 2  # pairs of equal and opposite terms cancel in the exact sum
         x[..., half : 2 * half] = -x[..., :half] if seed % 2 else x[..., :half]
-        x *= 2.0 ** rng.integers(-8, 8, shape)
+        x *= 2.0 ** rng.integers(-4, 4, shape)
     elif family == "special":
         x = rng.choice([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 65504.0, 6e-8], shape)
     elif family == "huge":
@@ -65,7 +65,7 @@ def values(shape: tuple[int, ...], dtype: str, family: str, seed: int) -> np.nda
 @pytest.fixture
 def eager(monkeypatch):
     """Routing thresholds at zero and fixed costs dropped, so that tiny shapes take the routes."""
-    for name in ("MIN_WORK", "ROUTE_FIXED_NS", "PASS_NS", "ORDERED_MIN_OUTPUTS"):
+    for name in ("MIN_WORK", "MATRIX_MIN_WORK", "ROUTE_FIXED_NS", "PASS_NS", "ORDERED_MIN_OUTPUTS"):
         monkeypatch.setattr(_routing, name, 0)
     monkeypatch.setattr(_routing, "NUMPY_BOOL_STEP_NS", 1e9)
 
@@ -181,13 +181,17 @@ def test_every_integer_pair(backend, left, right):
 
 
 @pytest.mark.parametrize("dtype", [*INTS, "bool", "float16"])
-@pytest.mark.parametrize("n", [31, 32])  # 32 * 32 * n crosses MIN_WORK = 32 ** 3
-def test_min_work_threshold(backend, dtype, n):
-    assert _routing.MIN_WORK == 32**3
+@pytest.mark.parametrize("below", [True, False])
+def test_min_work_thresholds(backend, dtype, below):
+    """32 x 32 @ 32 x n on both sides of MIN_WORK (2-D) and MATRIX_MIN_WORK (stacks)."""
+    n = _routing.MIN_WORK // 1024 - below
     a, b = values((32, 32), dtype, "random", 5), values((32, n), dtype, "random", 6)
     both(backend, "matmul", a, b)
     both(backend, "dot", a, b)
-    both(backend, "matmul", np.stack([a, a]), b)
+    n = _routing.MATRIX_MIN_WORK // 1024 - below
+    stack, b = values((3, 32, 32), dtype, "random", 7), values((32, n), dtype, "random", 8)
+    both(backend, "matmul", stack, b)
+    both(backend, "dot", stack, b)
 
 
 def test_routes_act_above_min_work_only():
