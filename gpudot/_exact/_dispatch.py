@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._exact import _routing
 from gpudot._exact._routing import bool_matmul, half_matmul, integer_matmul
 
-__all__ = ["dot", "matmul"]
+__all__ = ["device_matmul", "dot", "matmul"]
 
 Route = Callable[[ModuleType, Any, Any, np.dtype], "Any | None"]
 
@@ -33,6 +34,17 @@ def _route(loop: np.dtype) -> Route | None:
     return _ROUTES.get(loop.kind)
 
 
+def _below_min_work(a: np.ndarray, b: np.ndarray) -> bool:
+    """Cheap early exit: ``(a.size / K) * b.size`` bounds every product's multiply-adds above."""
+    k = a.shape[-1] if a.ndim else 0
+    return k == 0 or (a.size // k) * b.size < _routing.MIN_WORK
+
+
+def _loop_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """NumPy's promoted dtype of the operands (skipping promotion when they agree)."""
+    return a.dtype if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
+
+
 def _cast(x: np.ndarray, loop: np.dtype) -> np.ndarray | None:
     """``x`` in ``loop`` as matmul casts it ('same_kind'), or None if NumPy would refuse."""
     if x.dtype == loop:
@@ -44,7 +56,7 @@ def _matmul_shape(a: np.ndarray, b: np.ndarray) -> tuple[int, ...] | None:
     if a.ndim == 0 or b.ndim == 0 or a.ndim + b.ndim < 3 or a.shape[-1] != b.shape[b.ndim - 2 if b.ndim > 1 else 0]:
         return None
     try:
-        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        batch = _routing.broadcast_batch(a.shape[:-2], b.shape[:-2])
     except ValueError:
         return None
     return batch + a.shape[-2:-1] + b.shape[-1:] if b.ndim > 1 else batch + a.shape[-2:-1]
@@ -52,8 +64,10 @@ def _matmul_shape(a: np.ndarray, b: np.ndarray) -> tuple[int, ...] | None:
 
 def matmul(x1: np.ndarray, x2: np.ndarray, out: np.ndarray | None, dtype: Any) -> np.ndarray | None:
     """NumPy's ``matmul(x1, x2, out=out, dtype=dtype)`` through an exact route, or None."""
+    if _below_min_work(x1, x2):
+        return None
     try:
-        loop = np.result_type(x1.dtype, x2.dtype) if dtype is None else np.dtype(dtype)
+        loop = _loop_dtype(x1, x2) if dtype is None else np.dtype(dtype)
     except TypeError:
         return None
     route = _route(loop)
@@ -78,10 +92,10 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None) -> np.ndarray | No
     With ``b`` of more than two dimensions, ``dot`` contracts ``a``'s last axis with ``b``'s
     second-to-last: the same sums as one 2-D product ``a(M, K) @ b(K, rest)``, reshaped.
     """
-    if a.ndim == 0 or b.ndim == 0 or a.ndim + b.ndim < 3:
+    if a.ndim == 0 or b.ndim == 0 or a.ndim + b.ndim < 3 or _below_min_work(a, b):
         return None
     try:
-        loop = np.result_type(a.dtype, b.dtype)
+        loop = _loop_dtype(a, b)
     except TypeError:
         return None
     # ml_dtypes' bfloat16 dot sums in float32 in k order like float16 (its matmul is sgemm).
@@ -107,3 +121,12 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None) -> np.ndarray | No
         return result
     np.copyto(out, result)
     return out
+
+
+def device_matmul(xp: ModuleType, a: Any, b: Any, loop: np.dtype) -> Any | None:
+    """``xp.matmul(a, b)`` for operands already in ``loop`` through an exact route, or None.
+
+    For the generic backend pipeline, which has validated shapes and dtypes already.
+    """
+    route = _route(np.dtype(loop))
+    return None if route is None else route(xp, a, b, np.dtype(loop))

@@ -8,6 +8,7 @@ below `MIN_WORK` multiply-adds, where no route is even considered (so small call
 
 from __future__ import annotations
 
+import math
 from types import ModuleType
 from typing import Any
 
@@ -51,8 +52,14 @@ def _sizes(a: Any, b: Any) -> tuple[int, int, int, int]:
     k = a.shape[-1]
     m = a.shape[-2] if a.ndim > 1 else 1
     n = b.shape[-1] if b.ndim > 1 else 1
-    batch = int(np.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]), dtype=np.int64))
-    return batch, m, n, k
+    return math.prod(broadcast_batch(a.shape[:-2], b.shape[:-2])), m, n, k
+
+
+def broadcast_batch(left: tuple[int, ...], right: tuple[int, ...]) -> tuple[int, ...]:
+    """The broadcast of two stack shapes (cheap when one is empty, the common case)."""
+    if not left or left == right:
+        return right
+    return left if not right else np.broadcast_shapes(left, right)
 
 
 def _limb_plan(width: int, k: int) -> int:
