@@ -6,8 +6,9 @@ partial sums are exact gives the same bits, whatever its summation order, blocki
 
 - `float_gemm`: one float gemm when ``K * max|a| * max|b| <= 2^p`` (p = 24 for float32, 53 for
   float64): every partial sum is then an integer the float type holds exactly.
-- `limb_gemm`: full-range operands split into balanced L-bit limbs; one float64 gemm per limb pair
-  whose shift is below w, recombined with wrapping int64 shifts and adds.
+- `limb_gemm`: full-range operands split into balanced limbs (`limb_plan` picks their widths);
+  one float64 gemm per limb pair whose shift is below w, recombined with wrapping int64 shifts
+  and adds.
 - `einsum_matmul`: ``einsum('...ij,...jk->...ik')``, which wraps exactly as matmul does.
 
 Operands arrive already cast to the integer loop dtype; unsigned operands are viewed as the signed
@@ -16,12 +17,13 @@ type of the same width (the same residues modulo 2^w). Functions take the array 
 
 from __future__ import annotations
 
+import functools
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-__all__ = ["einsum_matmul", "float_gemm", "limb_gemm", "magnitude", "signed_view"]
+__all__ = ["einsum_matmul", "float_gemm", "limb_gemm", "limb_plan", "magnitude", "signed_view"]
 
 #: Largest integer below which every float32 / float64 partial sum is exact.
 FLOAT32_EXACT = 2**24
@@ -62,41 +64,58 @@ def float_gemm(xp: ModuleType, a: Any, b: Any, ftype: np.dtype, dtype: np.dtype)
     return product.astype(wide).astype(dtype, copy=False)
 
 
-def _limbs(xp: ModuleType, x: Any, bits: int, count: int) -> list[Any]:
-    """Balanced ``bits``-bit limbs of int64 ``x`` as float64: ``x = sum(limb_i * 2^(i*bits))``.
-
-    Each limb lies in [-2^(bits-1), 2^(bits-1)], so products of two limbs stay below 2^(2*bits-2).
-    """
-    limbs = []
+def _digit(x: Any, bits: int) -> Any:
+    """The balanced residue of int64 ``x`` modulo 2^bits: ``d = x (mod 2^bits)``, |d| <= 2^(bits-1)."""
     half = 1 << (bits - 1)
-    rest = x
-    for i in range(count):
-        if i == count - 1:
-            limbs.append(rest.astype(np.float64))
-            break
-        low = ((rest + half) & ((1 << bits) - 1)) - half
-        limbs.append(low.astype(np.float64))
-        rest = (rest - low) >> bits
-    return limbs
+    return ((x + half) & ((1 << bits) - 1)) - half
 
 
-def limb_gemm(xp: ModuleType, a: Any, b: Any, bits: int, width: int, dtype: np.dtype) -> Any:
-    """``a @ b`` modulo 2^width in ``dtype`` with float64 gemms on ``bits``-bit limbs.
+@functools.lru_cache(maxsize=256)
+def limb_plan(width: int, k: int) -> tuple[tuple[int, int, int], ...]:
+    """Fewest float64 gemms for ``a @ b`` modulo 2^width with inner dimension ``k``.
 
-    The caller picks ``bits`` so that ``K * 2^(2*bits-2) <= 2^53``. Only limb pairs with shift
-    ``(i + j) * bits < width`` contribute modulo 2^width. Peak memory: the limbs of both operands
-    (as float64), one float64 and two int64 arrays of the output size.
+    Returns ``(offset, a_bits, b_bits)`` per limb of ``a``: the limb holds bits
+    ``[offset, offset + a_bits)`` of ``a`` and multiplies ``b`` modulo 2^(width - offset), cut
+    into ``b_bits``-bit limbs. Balanced limbs of a and b bits bound each product by
+    2^(a+b-2), so ``a + b <= 55 - ceil(log2 k)`` keeps every float64 partial sum exact. A dynamic
+    program over the offset minimises the gemm count (int32: 2, int64: 6 for k <= 512).
     """
-    count = -(-width // bits)
-    limbs_a = _limbs(xp, a.astype(np.int64), bits, count)
-    limbs_b = _limbs(xp, b.astype(np.int64), bits, count)
+    budget = 55 - max(k - 1, 1).bit_length()
+
+    @functools.lru_cache(maxsize=None)
+    def best(offset: int) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+        if offset == width:
+            return 0, ()
+        choices = []
+        for a_bits in range(1, min(width - offset, budget - 1) + 1):
+            b_bits = budget - a_bits
+            count, rest = best(offset + a_bits)
+            choices.append((count - (offset - width) // b_bits, ((offset, a_bits, b_bits),) + rest))
+        return min(choices)
+
+    return best(0)[1]
+
+
+def limb_gemm(xp: ModuleType, a: Any, b: Any, width: int, dtype: np.dtype) -> Any:
+    """``a @ b`` modulo 2^width in ``dtype`` with the float64 gemms of `limb_plan`.
+
+    Each term ``limb_a @ limb_b`` is exact in float64, converted to int64, shifted into place
+    and added with int64's wraparound (2^width divides 2^64). Peak memory: the int64 and limb
+    copies of both operands, one float64 and two int64 arrays of the output size.
+    """
+    plan = limb_plan(width, a.shape[-1])
+    rest_a, b64 = a.astype(np.int64), b.astype(np.int64)
     total = None
-    for i in range(count):
-        for j in range(count - i):
-            shift = (i + j) * bits
-            if shift >= width:
-                continue
-            term = xp.matmul(limbs_a[i], limbs_b[j]).astype(np.int64)
+    for offset, a_bits, b_bits in plan:
+        digit_a = _digit(rest_a, a_bits)
+        rest_a = (rest_a - digit_a) >> a_bits
+        limb_a = digit_a.astype(np.float64)
+        rest_b = b64
+        for shift in range(offset, width, b_bits):
+            bits = min(b_bits, width - shift)
+            digit_b = _digit(rest_b, bits)
+            rest_b = (rest_b - digit_b) >> bits
+            term = xp.matmul(limb_a, digit_b.astype(np.float64)).astype(np.int64)
             if shift:
                 term <<= shift
             if total is None:

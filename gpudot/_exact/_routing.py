@@ -42,9 +42,6 @@ GEMM_MATRIX_NS = 80.0
 NUMPY_BOOL_STEP_NS = 0.3
 #: The pure-array float16 route pays per k step; it needs at least this many outputs per step.
 ORDERED_MIN_OUTPUTS = 1_024
-#: Limb width for full-range integers: K * 2^(2*LIMB_BITS-2) <= 2^53 holds for K <= LIMB_MAX_K.
-LIMB_BITS = 16
-LIMB_MAX_K = 2 ** (55 - 2 * LIMB_BITS)
 
 
 def _sizes(a: Any, b: Any) -> tuple[int, int, int, int]:
@@ -62,10 +59,9 @@ def broadcast_batch(left: tuple[int, ...], right: tuple[int, ...]) -> tuple[int,
     return left if not right else np.broadcast_shapes(left, right)
 
 
-def _limb_plan(width: int, k: int) -> int:
-    """Number of float64 gemms the limb route needs for ``width``-bit values."""
-    count = -(-width // LIMB_BITS)
-    return sum(1 for i in range(count) for j in range(count - i) if (i + j) * LIMB_BITS < width)
+def limb_gemms(width: int, k: int) -> int:
+    """Number of float64 gemms `gpudot._exact._integer.limb_gemm` runs."""
+    return sum(len(range(offset, width, b_bits)) for offset, _, b_bits in _integer.limb_plan(width, k))
 
 
 def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
@@ -88,8 +84,8 @@ def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | Non
         costs["float"] = (
             ROUTE_FIXED_NS + batch * GEMM_MATRIX_NS + work * GEMM_NS[ftype] + 3 * PASS_NS * elements
         )
-    elif width > 1 and k <= LIMB_MAX_K:
-        gemms = _limb_plan(8 * width, k)
+    elif width > 1:
+        gemms = limb_gemms(8 * width, k)
         costs["limbs"] = ROUTE_FIXED_NS + gemms * (
             batch * GEMM_MATRIX_NS + work * GEMM_NS[np.dtype(np.float64)] + 2 * PASS_NS * batch * m * n
         ) + 6 * PASS_NS * elements
@@ -102,7 +98,7 @@ def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | Non
         assert ftype is not None
         result = _integer.float_gemm(xp, a, b, ftype, a.dtype)
     else:
-        result = _integer.limb_gemm(xp, a, b, LIMB_BITS, 8 * width, a.dtype)
+        result = _integer.limb_gemm(xp, a, b, 8 * width, a.dtype)
     return result.view(dtype) if result.dtype != dtype else result
 
 

@@ -161,7 +161,7 @@ def test_every_integer_route(dtype, k):
         sa, sb = _integer.signed_view(a), _integer.signed_view(b)
         einsum = _integer.einsum_matmul(np, sa, sb)
         assert np.array_equal(einsum.view(a.dtype), expected), family
-        limbs = _integer.limb_gemm(np, sa, sb, _routing.LIMB_BITS, 8 * a.dtype.itemsize, sa.dtype)
+        limbs = _integer.limb_gemm(np, sa, sb, 8 * a.dtype.itemsize, sa.dtype)
         assert np.array_equal(limbs.view(a.dtype), expected), family
         ftype = _integer.exact_float(k * _integer.magnitude(np, sa) * _integer.magnitude(np, sb))
         if ftype is not None:
@@ -213,10 +213,23 @@ def test_float_bound_is_tight(backend, k, ftype):
     both(backend, "matmul", np.tile(big, (1, 20)).reshape(2, 40)[:, :2], big)
 
 
-@pytest.mark.parametrize("k", [16, 17])
-def test_limb_limit(backend, eager, monkeypatch, k):
-    monkeypatch.setattr(_routing, "LIMB_MAX_K", 16)
-    both(backend, "matmul", values((9, k), "int32", "random", 1), values((k, 9), "int32", "random", 2))
+@pytest.mark.parametrize("width", [8, 16, 32, 64])
+@pytest.mark.parametrize("k", [1, 2, 512, 4096, 4097, 2**20, 2**40])
+def test_limb_plan_keeps_every_sum_exact(width, k):
+    """Each planned gemm of balanced limbs stays below 2^53; the limbs cover every bit."""
+    plan = _integer.limb_plan(width, k)
+    assert sum(a_bits for _, a_bits, _ in plan) == width
+    for offset, a_bits, b_bits in plan:
+        assert k * 2 ** (a_bits - 1) * 2 ** (b_bits - 1) <= 2**53
+    if k <= 512:
+        assert _routing.limb_gemms(width, k) <= {8: 1, 16: 1, 32: 2, 64: 6}[width]
+
+
+@pytest.mark.parametrize("k", [4096, 4097])  # the int32 plan changes from 2 to 3 gemms here
+def test_limb_plan_change(backend, eager, k):
+    assert _routing.limb_gemms(32, 4096) == 2 and _routing.limb_gemms(32, 4097) == 3
+    both(backend, "matmul", values((3, k), "int32", "random", 1), values((k, 3), "int32", "random", 2))
+    both(backend, "matmul", values((3, k), "uint64", "random", 1), values((k, 2), "uint64", "random", 2))
 
 
 @pytest.mark.parametrize("rows", [31, 32])  # 32 * 32 outputs = ORDERED_MIN_OUTPUTS
