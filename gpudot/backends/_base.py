@@ -33,6 +33,8 @@ class Backend(abc.ABC):
     name: str
     #: Dtypes this backend multiplies; ``None`` means every dtype NumPy supports.
     supported_dtypes: frozenset[np.dtype] | None = None
+    #: Whether arrays have a memory layout: strides, C/Fortran order, views sharing memory.
+    memory_layout: bool = True
 
     @property
     @abc.abstractmethod
@@ -124,8 +126,8 @@ class Backend(abc.ABC):
             loop = _checks.matmul_dtype(a.dtype, b.dtype, dtype)
             out_owner = None
             if out is not None:
-                _checks.check_matmul_out(shape, loop, out)
                 out_owner = self.check_out(out)
+                _checks.check_matmul_out(shape, loop, out)
             return self.deliver(_algorithms.matmul(self.xp, a, b, loop), out, out_owner)
 
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
@@ -137,8 +139,8 @@ class Backend(abc.ABC):
             dtype = np.result_type(a.dtype, b.dtype)
             out_owner = None
             if out is not None:
-                _checks.check_dot_out(shape, dtype, out)
                 out_owner = self.check_out(out)
+                _checks.check_dot_out(shape, dtype, out)
             return self.deliver(_algorithms.dot(self.xp, a, b, dtype), out, out_owner)
 
     def __repr__(self) -> str:
