@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from gpudot import _exact
+
 __all__ = ["dot", "matmul"]
 
 
@@ -25,9 +27,18 @@ def _cast(xp: ModuleType, x: Any, dtype: np.dtype) -> Any:
     return astype(x, dtype) if astype is not None else x.astype(dtype)
 
 
+def _product(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any:
+    """``xp.matmul(a, b)``, or an exact route of `gpudot._exact` where switched on for devices."""
+    if _exact.ON_DEVICE:
+        routed = _exact.device_matmul(xp, a, b, dtype)
+        if routed is not None:
+            return routed
+    return xp.matmul(a, b)
+
+
 def matmul(xp: ModuleType, x1: Any, x2: Any, dtype: np.dtype) -> Any:
     """``matmul`` computed in ``dtype`` (NumPy's loop dtype)."""
-    return xp.matmul(_cast(xp, x1, dtype), _cast(xp, x2, dtype))
+    return _product(xp, _cast(xp, x1, dtype), _cast(xp, x2, dtype), dtype)
 
 
 def dot(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any:
@@ -42,5 +53,5 @@ def dot(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any:
     if a.ndim == 0 or b.ndim == 0:
         return xp.multiply(a, b)
     if b.ndim <= 2:
-        return xp.matmul(a, b)
+        return _product(xp, a, b, dtype)
     return xp.tensordot(a, b, axes=([a.ndim - 1], [b.ndim - 2]))

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from gpudot import _checks
+from gpudot import _checks, _exact
 from gpudot.backends._base import Backend
 
 __all__ = ["NumpyBackend"]
@@ -22,6 +22,8 @@ __all__ = ["NumpyBackend"]
 _ndarray = np.ndarray
 _np_matmul = np.matmul
 _np_dot = np.dot
+_float64 = np.dtype(np.float64)
+_float32 = np.dtype(np.float32)
 
 
 def _explain(check: Callable[[], object], error: Exception) -> None:
@@ -69,6 +71,11 @@ class NumpyBackend(Backend):
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
         if type(x1) is not _ndarray or type(x2) is not _ndarray:
             x1, x2 = self._operand(x1, "x1"), self._operand(x2, "x2")
+        elif (x1.dtype is not _float64 and x1.dtype is not _float32) or dtype is not None:
+            if out is None or type(out) is _ndarray:
+                routed = _exact.matmul(x1, x2, out, dtype)
+                if routed is not None:
+                    return routed
         if out is not None and not isinstance(out, _ndarray):
             owner = self.check_out(out)
             return self.deliver(self.matmul(x1, x2, dtype=dtype), out, owner)
@@ -83,6 +90,11 @@ class NumpyBackend(Backend):
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
         if type(a) is not _ndarray or type(b) is not _ndarray:
             a, b = self._operand(a, "a"), self._operand(b, "b")
+        elif a.dtype is not _float64 and a.dtype is not _float32:
+            if out is None or type(out) is _ndarray:
+                routed = _exact.dot(a, b, out)
+                if routed is not None:
+                    return routed
         if out is not None and not isinstance(out, _ndarray):
             owner = self.check_out(out)
             return self.deliver(self.dot(a, b), out, owner)

@@ -1,0 +1,20 @@
+"""Exact fast routes for the dtypes NumPy multiplies without BLAS (integers, bool, float16).
+
+NumPy runs a plain triple loop for every dtype but float32/float64/complex. The routes here give
+the same bits, faster: `gpudot._exact._routing` holds the rule that picks one per call,
+`gpudot._exact._dispatch` the entry points the NumPy backend calls, and docs/fast-paths.md the
+measurements. Routes are written against an array namespace ``xp``.
+
+On other backends (CuPy) the routes are off: they are unmeasured there. ``ON_DEVICE = True`` (or
+the environment variable ``GPUDOT_EXACT_ROUTES_ON_DEVICE=1`` at import) lets the generic backend
+pipeline (`gpudot._algorithms`) try them with that backend's ``xp`` before ``xp.matmul``.
+"""
+
+import os
+
+from gpudot._exact._dispatch import device_matmul, dot, matmul
+
+__all__ = ["ON_DEVICE", "device_matmul", "dot", "matmul"]
+
+#: Whether non-NumPy backends use the exact routes (off until measured on a GPU).
+ON_DEVICE = os.environ.get("GPUDOT_EXACT_ROUTES_ON_DEVICE", "") == "1"

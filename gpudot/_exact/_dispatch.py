@@ -1,0 +1,132 @@
+"""Entry points for `NumpyBackend`: resolve NumPy's loop dtype, pick the family, honour out=.
+
+`matmul` and `dot` return None whenever NumPy should compute (a dtype with BLAS, a dtype no route
+covers, small products, any unusual argument: NumPy then raises its own errors). A routed result
+is computed into fresh arrays and only then written into ``out`` with NumPy's casting rule, so an
+error never leaves ``out`` half written and inputs are never modified.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from gpudot._exact import _routing
+from gpudot._exact._routing import bool_matmul, half_matmul, integer_matmul
+
+__all__ = ["device_matmul", "dot", "matmul"]
+
+Route = Callable[[ModuleType, Any, Any, np.dtype], "Any | None"]
+
+_ROUTES: dict[str, Route] = {
+    "i": integer_matmul, "u": integer_matmul, "b": bool_matmul, "f": half_matmul,
+}
+
+
+def _route(loop: np.dtype) -> Route | None:
+    """The route family for NumPy's loop dtype (float16 only among floats; bfloat16 is `dot`'s)."""
+    if not loop.isnative or (loop.kind == "f" and loop.itemsize != 2):
+        return None
+    return _ROUTES.get(loop.kind)
+
+
+def _below_min_work(a: np.ndarray, b: np.ndarray) -> bool:
+    """Cheap early exit: ``(a.size / K) * b.size`` bounds every product's multiply-adds above."""
+    k = a.shape[-1] if a.ndim else 0
+    return k == 0 or (a.size // k) * b.size < _routing.MIN_WORK
+
+
+def _loop_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """NumPy's promoted dtype of the operands (skipping promotion when they agree)."""
+    return a.dtype if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
+
+
+def _cast(x: np.ndarray, loop: np.dtype) -> np.ndarray | None:
+    """``x`` in ``loop`` as matmul casts it ('same_kind'), or None if NumPy would refuse."""
+    if x.dtype == loop:
+        return x
+    return x.astype(loop) if np.can_cast(x.dtype, loop, "same_kind") else None
+
+
+def _matmul_shape(a: np.ndarray, b: np.ndarray) -> tuple[int, ...] | None:
+    if a.ndim == 0 or b.ndim == 0 or a.ndim + b.ndim < 3 or a.shape[-1] != b.shape[b.ndim - 2 if b.ndim > 1 else 0]:
+        return None
+    try:
+        batch = _routing.broadcast_batch(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        return None
+    return batch + a.shape[-2:-1] + b.shape[-1:] if b.ndim > 1 else batch + a.shape[-2:-1]
+
+
+def matmul(x1: np.ndarray, x2: np.ndarray, out: np.ndarray | None, dtype: Any) -> np.ndarray | None:
+    """NumPy's ``matmul(x1, x2, out=out, dtype=dtype)`` through an exact route, or None."""
+    if _below_min_work(x1, x2):
+        return None
+    try:
+        loop = _loop_dtype(x1, x2) if dtype is None else np.dtype(dtype)
+    except TypeError:
+        return None
+    route = _route(loop)
+    shape = _matmul_shape(x1, x2) if route is not None else None
+    if route is None or shape is None:
+        return None
+    if out is not None and (out.shape != shape or not np.can_cast(loop, out.dtype, "same_kind")):
+        return None
+    a, b = _cast(x1, loop), _cast(x2, loop)
+    if a is None or b is None:
+        return None
+    result = route(np, a, b, loop)
+    if result is None or out is None:
+        return result
+    np.copyto(out, result, casting="same_kind")
+    return out
+
+
+def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None) -> np.ndarray | None:
+    """NumPy's ``dot(a, b, out=out)`` through an exact route, or None.
+
+    With ``b`` of more than two dimensions, ``dot`` contracts ``a``'s last axis with ``b``'s
+    second-to-last: the same sums as one 2-D product ``a(M, K) @ b(K, rest)``, reshaped.
+    """
+    if a.ndim == 0 or b.ndim == 0 or a.ndim + b.ndim < 3 or _below_min_work(a, b):
+        return None
+    try:
+        loop = _loop_dtype(a, b)
+    except TypeError:
+        return None
+    # ml_dtypes' bfloat16 dot sums in float32 in k order like float16 (its matmul is sgemm).
+    route = half_matmul if loop.name == "bfloat16" else _route(loop)
+    k = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if route is None or a.shape[-1] != k:
+        return None
+    shape = a.shape[:-1] + (b.shape[:-2] + b.shape[-1:] if b.ndim > 1 else ())
+    if out is not None and (
+        out.shape != shape or out.dtype != loop or not out.flags.c_contiguous
+    ):
+        return None
+    left, right = _cast(a, loop), _cast(b, loop)
+    assert left is not None and right is not None
+    if right.ndim > 2:
+        left = left.reshape(math.prod(a.shape[:-1]), k)
+        right = np.moveaxis(right, -2, 0).reshape(k, math.prod(b.shape[:-2]) * b.shape[-1])
+    result = route(np, left, right, loop)
+    if result is None:
+        return None
+    result = result.reshape(shape)
+    if out is None:
+        return result
+    np.copyto(out, result)
+    return out
+
+
+def device_matmul(xp: ModuleType, a: Any, b: Any, loop: np.dtype) -> Any | None:
+    """``xp.matmul(a, b)`` for operands already in ``loop`` through an exact route, or None.
+
+    For the generic backend pipeline, which has validated shapes and dtypes already.
+    """
+    route = _route(np.dtype(loop))
+    return None if route is None else route(xp, a, b, np.dtype(loop))

@@ -1,0 +1,133 @@
+"""Exact integer products through float gemm, limbs or einsum, bit for bit NumPy's.
+
+NumPy sums integer products in the result type itself, so its answer is the exact sum of the
+products modulo 2^w (w = bits of the result). Addition modulo 2^w is associative, so any route whose
+partial sums are exact gives the same bits, whatever its summation order, blocking or threads.
+
+- `float_gemm`: one float gemm when ``K * max|a| * max|b| <= 2^p`` (p = 24 for float32, 53 for
+  float64): every partial sum is then an integer the float type holds exactly.
+- `limb_gemm`: full-range operands split into balanced limbs (`limb_plan` picks their widths);
+  one float64 gemm per limb pair whose shift is below w, recombined with wrapping int64 shifts
+  and adds.
+- `einsum_matmul`: ``einsum('...ij,...jk->...ik')``, which wraps exactly as matmul does.
+
+Operands arrive already cast to the integer loop dtype; unsigned operands are viewed as the signed
+type of the same width (the same residues modulo 2^w). Functions take the array namespace ``xp``.
+"""
+
+from __future__ import annotations
+
+import functools
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+__all__ = ["einsum_matmul", "float_gemm", "limb_gemm", "limb_plan", "magnitude", "signed_view"]
+
+#: Largest integer below which every float32 / float64 partial sum is exact.
+FLOAT32_EXACT = 2**24
+FLOAT64_EXACT = 2**53
+
+
+def signed_view(x: Any) -> Any:
+    """``x`` as the signed integer type of its width (a view: the same residues modulo 2^w)."""
+    if x.dtype.kind == "u":
+        return x.view(np.dtype(f"i{x.dtype.itemsize}"))
+    return x
+
+
+def magnitude(xp: ModuleType, x: Any) -> int:
+    """max |x| as a Python int (from min and max, so ``abs(INT_MIN)`` cannot overflow)."""
+    if x.size == 0:
+        return 0
+    return max(-int(xp.min(x)), int(xp.max(x)))
+
+
+def exact_float(bound: int) -> np.dtype | None:
+    """The cheapest float type holding every partial sum up to ``bound`` exactly, or None."""
+    if bound <= FLOAT32_EXACT:
+        return np.dtype(np.float32)
+    if bound <= FLOAT64_EXACT:
+        return np.dtype(np.float64)
+    return None
+
+
+def float_gemm(xp: ModuleType, a: Any, b: Any, ftype: np.dtype, dtype: np.dtype) -> Any:
+    """``a @ b`` in ``dtype`` through one ``ftype`` gemm; the caller has checked the bound.
+
+    Peak memory: the two float copies of the operands plus the float result and one integer
+    result (float64 -> int64 -> ``dtype`` for narrow types adds one more output-sized array).
+    """
+    product = xp.matmul(a.astype(ftype), b.astype(ftype))
+    wide = np.dtype(np.int32) if ftype == np.float32 else np.dtype(np.int64)
+    return product.astype(wide).astype(dtype, copy=False)
+
+
+def _digit(x: Any, bits: int) -> Any:
+    """The balanced residue of int64 ``x`` modulo 2^bits: ``d = x (mod 2^bits)``, |d| <= 2^(bits-1)."""
+    half = 1 << (bits - 1)
+    return ((x + half) & ((1 << bits) - 1)) - half
+
+
+@functools.lru_cache(maxsize=256)
+def limb_plan(width: int, k: int) -> tuple[tuple[int, int, int], ...]:
+    """Fewest float64 gemms for ``a @ b`` modulo 2^width with inner dimension ``k``.
+
+    Returns ``(offset, a_bits, b_bits)`` per limb of ``a``: the limb holds bits
+    ``[offset, offset + a_bits)`` of ``a`` and multiplies ``b`` modulo 2^(width - offset), cut
+    into ``b_bits``-bit limbs. Balanced limbs of a and b bits bound each product by
+    2^(a+b-2), so ``a + b <= 55 - ceil(log2 k)`` keeps every float64 partial sum exact. A dynamic
+    program over the offset minimises the gemm count (int32: 2, int64: 6 for k <= 512).
+    """
+    budget = 55 - max(k - 1, 1).bit_length()
+
+    @functools.lru_cache(maxsize=None)
+    def best(offset: int) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+        if offset == width:
+            return 0, ()
+        choices = []
+        for a_bits in range(1, min(width - offset, budget - 1) + 1):
+            b_bits = budget - a_bits
+            count, rest = best(offset + a_bits)
+            choices.append((count - (offset - width) // b_bits, ((offset, a_bits, b_bits),) + rest))
+        return min(choices)
+
+    return best(0)[1]
+
+
+def limb_gemm(xp: ModuleType, a: Any, b: Any, width: int, dtype: np.dtype) -> Any:
+    """``a @ b`` modulo 2^width in ``dtype`` with the float64 gemms of `limb_plan`.
+
+    Each term ``limb_a @ limb_b`` is exact in float64, converted to int64, shifted into place
+    and added with int64's wraparound (2^width divides 2^64). Peak memory: the int64 and limb
+    copies of both operands, one float64 and two int64 arrays of the output size.
+    """
+    plan = limb_plan(width, a.shape[-1])
+    rest_a, b64 = a.astype(np.int64), b.astype(np.int64)
+    total = None
+    for offset, a_bits, b_bits in plan:
+        digit_a = _digit(rest_a, a_bits)
+        rest_a = (rest_a - digit_a) >> a_bits
+        limb_a = digit_a.astype(np.float64)
+        rest_b = b64
+        for shift in range(offset, width, b_bits):
+            bits = min(b_bits, width - shift)
+            digit_b = _digit(rest_b, bits)
+            rest_b = (rest_b - digit_b) >> bits
+            term = xp.matmul(limb_a, digit_b.astype(np.float64)).astype(np.int64)
+            if shift:
+                term <<= shift
+            if total is None:
+                total = term
+            else:
+                total += term
+    return total.astype(dtype, copy=False)
+
+
+def einsum_matmul(xp: ModuleType, a: Any, b: Any) -> Any:
+    """``matmul(a, b)`` through einsum (same dtype, same wraparound, no extra memory)."""
+    left = "...ij" if a.ndim > 1 else "j"
+    right = "...jk" if b.ndim > 1 else "j"
+    result = ("...i" if a.ndim > 1 else "...") + ("k" if b.ndim > 1 else "")
+    return xp.einsum(f"{left},{right}->{result}", a, b)

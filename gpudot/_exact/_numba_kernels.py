@@ -1,0 +1,34 @@
+"""Optional numba kernels: found lazily, switched off by ``GPUDOT_DISABLE_NUMBA=1`` or `ENABLED`.
+
+Without numba (or switched off) every result is the same, only the pure-array routes compute it.
+The first call compiles the kernel and caches it on disk next to the module (numba's
+``__pycache__``): 8.7 s (serial) / 15.5 s (parallel kernel) cold on the loaded reference machine,
+3.4 s per new process once cached (mostly ``import numba``); see docs/fast-paths.md.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+__all__ = ["ENABLED", "kernels"]
+
+#: Whether compiled kernels may be used (tests flip it to run both ways in one session).
+ENABLED = os.environ.get("GPUDOT_DISABLE_NUMBA", "") not in ("1", "true", "yes")
+
+_found: ModuleType | None | bool = False  # False: not looked for yet
+
+
+def kernels() -> ModuleType | None:
+    """The compiled-kernel module, or None when numba is missing or switched off."""
+    global _found
+    if not ENABLED:
+        return None
+    if _found is False:
+        try:
+            from gpudot._exact import _numba_source
+        except ImportError:
+            _found = None
+        else:
+            _found = _numba_source
+    return _found  # type: ignore[return-value]
