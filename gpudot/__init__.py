@@ -9,10 +9,12 @@ array([[19, 22],
 
 from gpudot._errors import (
     BackendUnavailableError,
+    DeviceMemoryError,
     GpudotFallbackWarning,
     TransferError,
     TransferWarning,
 )
+from gpudot._memory import get_oom_policy, set_oom_policy, use_oom_policy
 from gpudot._linalg import asarray, dot, matmul, to_numpy
 from gpudot._precision import get_precision, set_precision, use_precision
 from gpudot._state import get_backend, set_backend, use_backend
@@ -24,6 +26,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Backend",
     "BackendUnavailableError",
+    "DeviceMemoryError",
     "GpudotFallbackWarning",
     "TransferError",
     "TransferWarning",
@@ -31,15 +34,18 @@ __all__ = [
     "backend_names",
     "dot",
     "get_backend",
+    "get_oom_policy",
     "get_precision",
     "get_transfer_policy",
     "matmul",
     "register_backend",
     "set_backend",
+    "set_oom_policy",
     "set_precision",
     "set_transfer_policy",
     "to_numpy",
     "use_backend",
+    "use_oom_policy",
     "use_precision",
     "use_transfer_policy",
 ]
