@@ -160,6 +160,10 @@ def zeros(shape, dtype=float):
     return ndarray(np.zeros(shape, dtype))
 
 
+def ones(shape, dtype=float):
+    return ndarray(np.ones(shape, dtype))
+
+
 def asnumpy(x):
     return x._data.copy()
 
@@ -203,6 +207,7 @@ runtime = SimpleNamespace(
     getDeviceCount=lambda: len(DEVICES),
     getDevice=_current,
     memGetInfo=_mem_get_info,
+    deviceSynchronize=lambda: None,
     getDeviceProperties=lambda i: {"name": b"minicupy device"},
 )
 cuda = SimpleNamespace(

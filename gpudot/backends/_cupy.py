@@ -129,6 +129,11 @@ class CupyBackend(Backend):
         with self.context():
             self.xp.get_default_memory_pool().free_all_blocks()
 
+    def synchronize(self) -> None:
+        """Wait until this backend's device has finished all queued work (for timing)."""
+        with self.context():
+            self.xp.cuda.runtime.deviceSynchronize()
+
     def memory_info(self) -> tuple[int, int]:
         """(free, total) bytes of this backend's device."""
         with self.context():
