@@ -1,0 +1,42 @@
+"""fakecupy: a CuPy stand-in that lets CI run gpudot's CUDA backend without a GPU.
+
+It implements exactly the subset of CuPy's API that gpudot calls, computes with NumPy underneath,
+and keeps CuPy's observable behaviour: its own array type (NumPy arrays are refused where CuPy
+refuses them), several simulated devices, a memory pool with a limit and CuPy's out-of-memory
+error, the current stream, a "no driver" mode, and counters of host<->device copies. Every fact it
+fakes has a test in ``tests/cupy_contract/`` that also runs against real CuPy on a GPU, so the
+stand-in cannot drift from CuPy unnoticed. It lives under ``tests/`` and is never installed.
+
+Tests configure the simulated machine with `simulate` and read the copy counters in `transfers`.
+"""
+
+from fakecupy import cuda
+from fakecupy._array import asarray, asnumpy, empty, ndarray, zeros
+from fakecupy._linalg import dot, matmul, multiply, tensordot
+from fakecupy._machine import MACHINE, simulate, transfers
+from fakecupy.cuda.memory import get_default_memory_pool
+
+__version__ = "14.2.0+standin"
+
+__all__ = [
+    "MACHINE",
+    "asarray",
+    "asnumpy",
+    "cuda",
+    "dot",
+    "empty",
+    "get_default_memory_pool",
+    "is_available",
+    "matmul",
+    "multiply",
+    "ndarray",
+    "simulate",
+    "tensordot",
+    "transfers",
+    "zeros",
+]
+
+
+def is_available() -> bool:
+    """Whether a device is usable; never raises (CuPy 14's guarantee)."""
+    return cuda.is_available()

@@ -1,0 +1,75 @@
+"""``cupy.cuda.runtime``: device count and properties, the current device, memory info."""
+
+from __future__ import annotations
+
+import threading
+
+from fakecupy._machine import MACHINE
+
+__all__ = [
+    "CUDARuntimeError",
+    "getDevice",
+    "getDeviceCount",
+    "getDeviceProperties",
+    "memGetInfo",
+    "setDevice",
+]
+
+_MESSAGES = {
+    35: "cudaErrorInsufficientDriver: CUDA driver version is insufficient for CUDA runtime version",
+    100: "cudaErrorNoDevice: no CUDA-capable device is detected",
+    101: "cudaErrorInvalidDevice: invalid device ordinal",
+}
+
+
+class CUDARuntimeError(RuntimeError):
+    """A failed CUDA runtime call; the message is ``'<cudaErrorName>: <text>'``."""
+
+    def __init__(self, status: int):
+        self.status = status
+        super().__init__(_MESSAGES[status])
+
+
+_current = threading.local()  # CUDA's current device is per host thread
+
+
+def check_driver() -> None:
+    """Raise what the first runtime call raises without a driver, or without a device."""
+    if not MACHINE.driver:
+        raise CUDARuntimeError(35)
+    if MACHINE.device_count == 0:
+        raise CUDARuntimeError(100)
+
+
+def check_device(index: int) -> None:
+    check_driver()
+    if not 0 <= index < MACHINE.device_count:
+        raise CUDARuntimeError(101)
+
+
+def getDeviceCount() -> int:  # noqa: N802 - CuPy's name
+    check_driver()
+    return MACHINE.device_count
+
+
+def getDevice() -> int:  # noqa: N802
+    check_driver()
+    return getattr(_current, "index", 0)
+
+
+def setDevice(index: int) -> None:  # noqa: N802
+    check_device(index)
+    _current.index = index
+
+
+def getDeviceProperties(index: int) -> dict[str, object]:  # noqa: N802
+    check_device(index)
+    return {"name": MACHINE.device_name.encode(), "totalGlobalMem": MACHINE.memory_per_device}
+
+
+def memGetInfo() -> tuple[int, int]:  # noqa: N802
+    """(free, total) bytes of the current device."""
+    from fakecupy.cuda.memory import get_default_memory_pool
+
+    total = MACHINE.memory_per_device
+    return total - get_default_memory_pool().total_bytes(getDevice()), total

@@ -1,0 +1,46 @@
+"""``cupy.cuda.Stream``: the current stream, per thread; work is synchronous here."""
+
+from __future__ import annotations
+
+import threading
+
+__all__ = ["Stream", "get_current_stream"]
+
+_current = threading.local()
+
+
+class Stream:
+    """A CUDA stream. ``Stream.null`` is the legacy default stream."""
+
+    null: Stream
+
+    def __init__(self, null: bool = False, non_blocking: bool = False):
+        self.ptr = 0 if null else id(self)
+        self._previous: list[Stream] = []
+
+    def __enter__(self) -> Stream:
+        self._previous.append(get_current_stream())
+        _current.stream = self
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _current.stream = self._previous.pop()
+
+    def use(self) -> Stream:
+        _current.stream = self
+        return self
+
+    def synchronize(self) -> None:
+        """Nothing to wait for: the stand-in computes synchronously."""
+
+    def __repr__(self) -> str:
+        return f"<Stream {self.ptr}>"
+
+
+Stream.null = Stream(null=True)
+
+
+def get_current_stream() -> Stream:
+    """The stream work is queued on in this thread (the null stream by default)."""
+    stream: Stream = getattr(_current, "stream", Stream.null)
+    return stream
