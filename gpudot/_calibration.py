@@ -122,7 +122,7 @@ def measure_gpu(backend: Any, repeats: int = 3) -> dict[str, Any]:
         h2d = TRANSFER_BYTES / best_time(lambda: xp.asarray(host), repeats, sync)
         device = xp.asarray(host)
         d2h = TRANSFER_BYTES / best_time(lambda: xp.asnumpy(device), repeats, sync)
-        tiny = xp.ones((4, 4))
+        tiny = xp.zeros((4, 4))
         launch = best_time(lambda: xp.matmul(tiny, tiny), repeats * 10, sync)
     return {"gpu_flops": flops, "h2d": h2d, "d2h": d2h, "gpu_launch": launch}
 

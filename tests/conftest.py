@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import pytest
+from types import SimpleNamespace
 
-from gpudot.backends import _registry
+import fakecupy
+import pytest
+from fakecupy._core import _routines_linalg
+
+from gpudot.backends import lookup
 from gpudot.backends._cupy import CupyBackend
 
 
 @pytest.fixture
-def minicupy():
-    """The minimal CuPy double (tests/minicupy.py), reset, with a registered backend per device."""
-    import minicupy as module
+def standin():
+    """A fresh two-device stand-in machine: the module, its backends and its memory pool.
 
-    module.reset()
-    names = ("minicupy", "minicupy:0", "minicupy:1")
-    _registry.register_backend("minicupy", lambda: CupyBackend(module=module, name="minicupy"),
-                               module="tests", replace=True)
-    for index in (0, 1):
-        _registry.register_backend(
-            f"minicupy:{index}",
-            lambda index=index: CupyBackend(index, module=module, name=f"minicupy:{index}"),
-            replace=True,
+    ``backend`` follows the current device (registered ``"cupy-standin"``), ``devices[i]`` is
+    ``"cuda:i"``; the stand-in's compute types are restored afterwards.
+    """
+    saved = list(_routines_linalg.compute_types)
+    with fakecupy.simulate(device_count=2):
+        yield SimpleNamespace(
+            xp=fakecupy,
+            backend=lookup("cupy-standin"),
+            devices=[CupyBackend(i, module=fakecupy, name=f"cupy-standin:{i}") for i in (0, 1)],
+            pool=fakecupy.get_default_memory_pool(),
         )
-    for name in names:
-        _registry.lookup(name)
-    yield module
-    for name in names:
-        _registry._ENTRIES.pop(name, None)
-        _registry._INSTANCES.pop(name, None)
+    _routines_linalg.compute_types[:] = saved

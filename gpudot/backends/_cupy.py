@@ -135,9 +135,14 @@ class CupyBackend(Backend):
             self.xp.cuda.runtime.deviceSynchronize()
 
     def memory_info(self) -> tuple[int, int]:
-        """(free, total) bytes of this backend's device."""
+        """(free, total) bytes this backend can use: the device's, within the pool's limit if set."""
         with self.context():
             free, total = self.xp.cuda.runtime.memGetInfo()
+            pool = self.xp.get_default_memory_pool()
+            limit = pool.get_limit()
+            if limit:  # set_limit() or CUPY_GPU_MEMORY_LIMIT
+                free = min(free + pool.free_bytes(), limit - pool.used_bytes())
+                total = min(total, limit)
         return int(free), int(total)
 
     def fill_from_host(self, out: Any, host: np.ndarray) -> None:
