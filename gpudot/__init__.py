@@ -16,6 +16,7 @@ from gpudot._errors import (
 )
 from gpudot._memory import get_oom_policy, set_oom_policy, use_oom_policy
 from gpudot._linalg import asarray, dot, matmul, to_numpy
+from gpudot._profile import profile
 from gpudot._precision import get_precision, set_precision, use_precision
 from gpudot._state import get_backend, set_backend, use_backend
 from gpudot._transfer import get_transfer_policy, set_transfer_policy, use_transfer_policy
@@ -38,6 +39,7 @@ __all__ = [
     "get_precision",
     "get_transfer_policy",
     "matmul",
+    "profile",
     "register_backend",
     "set_backend",
     "set_oom_policy",
