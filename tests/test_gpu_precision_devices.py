@@ -133,3 +133,10 @@ def test_each_thread_keeps_its_device(standin):
     for t in threads:
         t.join()
     assert seen == {0: {0}, 1: {1}, "current0": 0, "current1": 0}
+
+
+def test_asarray_under_cuda_n_puts_the_array_on_device_n(standin):
+    with standin.xp.cuda.Device(0), gpudot.use_backend(standin.devices[1]):
+        x = gpudot.asarray(np.ones(3))
+        assert standin.xp.cuda.runtime.getDevice() == 0
+    assert x.device.id == 1

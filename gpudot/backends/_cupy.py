@@ -212,11 +212,13 @@ class CupyBackend(Backend):
         return nullcontext() if self.index is None else self.xp.cuda.Device(self.index)
 
     def from_host(self, x: np.ndarray) -> Any:
-        return self.xp.asarray(x)
+        with self.context():  # also when called outside a product, e.g. by gpudot.asarray
+            return self.xp.asarray(x)
 
     def from_foreign(self, x: Any, source: Backend) -> Any:
         if isinstance(x, self.xp.ndarray):
-            return x.copy()  # CuPy copies onto the current device, peer to peer
+            with self.context():
+                return x.copy()  # CuPy copies onto the current device, peer to peer
         return super().from_foreign(x, source)
 
     def to_numpy(self, x: Any) -> np.ndarray:
