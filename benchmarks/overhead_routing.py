@@ -31,6 +31,7 @@ def main() -> None:
         def run():
             with gpudot.use_backend(backend):
                 return timeit.timeit(lambda: gpudot.matmul(a, b), number=args.calls)
+
         return run
 
     def closed():
@@ -53,7 +54,7 @@ def main() -> None:
     times = {name: [] for name in variants}
     names = list(variants)
     for repeat in range(args.repeats):
-        order = names[repeat % len(names):] + names[:repeat % len(names)]
+        order = names[repeat % len(names) :] + names[: repeat % len(names)]
         for name in order:
             times[name].append(variants[name]() / args.calls * 1e9)
     base, backend = times["numpy.matmul"], times["backend numpy"]
@@ -62,8 +63,8 @@ def main() -> None:
         print(f"'auto' here is {auto!r}")
     print(f"{'variant':<24} {'median ns':>10} {'/numpy':>8} {'/backend numpy':>15}")
     for name, values in times.items():
-        to_np = statistics.median(v / n for v, n in zip(values, base))
-        to_backend = statistics.median(v / n for v, n in zip(values, backend))
+        to_np = statistics.median(v / n for v, n in zip(values, base, strict=True))
+        to_backend = statistics.median(v / n for v, n in zip(values, backend, strict=True))
         print(f"{name:<24} {statistics.median(values):10.0f} {to_np:8.3f} {to_backend:15.3f}")
 
 

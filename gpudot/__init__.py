@@ -14,10 +14,10 @@ from gpudot._errors import (
     TransferError,
     TransferWarning,
 )
-from gpudot._memory import get_oom_policy, set_oom_policy, use_oom_policy
 from gpudot._linalg import asarray, dot, matmul, to_numpy
-from gpudot._profile import profile
+from gpudot._memory import get_oom_policy, set_oom_policy, use_oom_policy
 from gpudot._precision import get_precision, set_precision, use_precision
+from gpudot._profile import profile
 from gpudot._state import get_backend, set_backend, use_backend
 from gpudot._transfer import get_transfer_policy, set_transfer_policy, use_transfer_policy
 from gpudot.backends import Backend, backend_names, register_backend

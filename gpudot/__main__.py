@@ -21,7 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     explain.add_argument("b", metavar="B", help='a 1-D or 2-D nested list, e.g. "[[5, 6], [7, 8]]"')
     calibrate = commands.add_parser("calibrate", help="measure this machine for backend 'auto'")
     calibrate.add_argument("--output", type=Path, help="profile file (default: the user cache dir)")
-    selftest = commands.add_parser("selftest", help="exactness checks and speed on each CUDA device")
+    selftest = commands.add_parser("selftest", help="exactness and speed on each CUDA device")
     selftest.add_argument("--json", type=Path, default=Path("gpudot-selftest.json"),
                           help="where to write the JSON report (default: %(default)s)")
     selftest.add_argument("--quick", action="store_true", help="small measurement sizes")
@@ -38,7 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args.output, sys.stdout)
 
     if args.command == "explain":
-        from gpudot._explain import explain as explain_dot, parse_operand
+        from gpudot._explain import explain as explain_dot
+        from gpudot._explain import parse_operand
 
         try:
             lines = list(explain_dot(parse_operand(args.a, "A"), parse_operand(args.b, "B")))

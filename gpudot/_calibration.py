@@ -14,6 +14,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,18 @@ __all__ = ["calibrate", "load_profile", "profile_path", "save_profile"]
 
 #: (dtype, square size) timed on each side: large enough to reach steady throughput, small
 #: enough that NumPy's loops without BLAS (integers, float16) finish in a fraction of a second.
-CPU_SIZES = {"float32": 512, "float64": 512, "complex64": 256, "complex128": 256, "float16": 64,
-             "int8": 128, "int16": 128, "int32": 128, "int64": 128, "bool": 128}
+CPU_SIZES = {
+    "float32": 512,
+    "float64": 512,
+    "complex64": 256,
+    "complex128": 256,
+    "float16": 64,
+    "int8": 128,
+    "int16": 128,
+    "int32": 128,
+    "int64": 128,
+    "bool": 128,
+}
 GPU_SIZE = 2048
 TRANSFER_BYTES = 64 << 20
 
@@ -53,14 +64,22 @@ def load_profile(path: Path | None = None) -> Profile:
     except FileNotFoundError:
         return DEFAULT_PROFILE
     except (OSError, ValueError) as error:
-        warnings.warn(f"gpudot: ignoring the profile {path} ({error}); using the default profile. "
-                      "Run `python -m gpudot calibrate` to rewrite it.", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"gpudot: ignoring the profile {path} ({error}); using the default profile. "
+            "Run `python -m gpudot calibrate` to rewrite it.",
+            UserWarning,
+            stacklevel=2,
+        )
         return DEFAULT_PROFILE
     try:
         return Profile.from_dict(data, source=f"{data.get('source', 'stored')}, from {path}")
     except ValueError as error:
-        warnings.warn(f"gpudot: ignoring the profile {path} ({error}); using the default profile. "
-                      "Run `python -m gpudot calibrate` to rewrite it.", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"gpudot: ignoring the profile {path} ({error}); using the default profile. "
+            "Run `python -m gpudot calibrate` to rewrite it.",
+            UserWarning,
+            stacklevel=2,
+        )
         return DEFAULT_PROFILE
 
 
@@ -72,7 +91,9 @@ def save_profile(profile: Profile, path: Path | None = None) -> Path:
     return path
 
 
-def best_time(run: Callable[[], object], repeats: int, sync: Callable[[], object] = lambda: None) -> float:
+def best_time(
+    run: Callable[[], object], repeats: int, sync: Callable[[], object] = lambda: None
+) -> float:
     """Fastest of ``repeats`` timed runs after one warm-up, synchronising after each."""
     run()
     sync()
@@ -87,7 +108,9 @@ def best_time(run: Callable[[], object], repeats: int, sync: Callable[[], object
 
 def _operands(xp: Any, dtype: str, size: int) -> tuple[Any, Any]:
     rng = np.random.default_rng(0)
-    host = rng.integers(0, 2, (size, size)) if dtype == "bool" else rng.integers(-3, 4, (size, size))
+    host = (
+        rng.integers(0, 2, (size, size)) if dtype == "bool" else rng.integers(-3, 4, (size, size))
+    )
     a = host.astype(dtype)
     return xp.asarray(a), xp.asarray(a.T.copy())
 
@@ -97,7 +120,7 @@ def measure_cpu(repeats: int = 3) -> tuple[dict[str, float], float]:
     flops = {}
     for dtype, size in CPU_SIZES.items():
         a, b = _operands(np, dtype, size)
-        seconds = best_time(lambda: np.matmul(a, b), repeats)
+        seconds = best_time(partial(np.matmul, a, b), repeats)
         flops[dtype] = product_flops(size, size, size, 1, np.dtype(dtype)) / seconds
     for name in ("uint8", "uint16", "uint32", "uint64"):
         flops[name] = flops["int" + name[4:]]
@@ -113,9 +136,8 @@ def measure_gpu(backend: Any, repeats: int = 3) -> dict[str, Any]:
     with backend.context():
         for dtype in CPU_SIZES:
             a, b = _operands(xp, dtype, GPU_SIZE)
-            seconds = best_time(lambda: xp.matmul(a, b), repeats, sync)
+            seconds = best_time(partial(xp.matmul, a, b), repeats, sync)
             flops[dtype] = product_flops(GPU_SIZE, GPU_SIZE, GPU_SIZE, 1, np.dtype(dtype)) / seconds
-            del a, b
         for name in ("uint8", "uint16", "uint32", "uint64"):
             flops[name] = flops["int" + name[4:]]
         host = np.ones(TRANSFER_BYTES // 8)
@@ -132,8 +154,12 @@ def calibrate(gpu: Any | None, repeats: int = 3) -> Profile:
     cpu_flops, cpu_call = measure_cpu(repeats)
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     if gpu is None:
-        figures: dict[str, Any] = {"gpu_flops": dict(DEFAULT_PROFILE.gpu_flops), "h2d": DEFAULT_PROFILE.h2d,
-                                   "d2h": DEFAULT_PROFILE.d2h, "gpu_launch": DEFAULT_PROFILE.gpu_launch}
+        figures: dict[str, Any] = {
+            "gpu_flops": dict(DEFAULT_PROFILE.gpu_flops),
+            "h2d": DEFAULT_PROFILE.h2d,
+            "d2h": DEFAULT_PROFILE.d2h,
+            "gpu_launch": DEFAULT_PROFILE.gpu_launch,
+        }
         source = f"calibrated {when}; CPU measured, GPU figures are the defaults (no usable GPU)"
     else:
         figures = measure_gpu(gpu, repeats)
@@ -142,22 +168,29 @@ def calibrate(gpu: Any | None, repeats: int = 3) -> Profile:
 
 
 def run(output: Path | None, stream: Any) -> int:
-    """``python -m gpudot calibrate``: measure, store and print the profile; return the exit code."""
+    """``python -m gpudot calibrate``: measure, store and print the profile; return 0."""
     from gpudot.backends._registry import lookup
 
     gpu = lookup("cuda")
     reason = gpu.unavailable_reason()
     if reason is not None:
-        print(f"No usable GPU ({reason}): measuring the CPU only; GPU figures stay the defaults.",
-              file=stream)
+        print(
+            f"No usable GPU ({reason}): measuring the CPU only; GPU figures stay the defaults.",
+            file=stream,
+        )
     profile = calibrate(None if reason else gpu)
     path = save_profile(profile, output)
     print(f"Profile written to {path} ({profile.source}):", file=stream)
     for side, table in (("CPU", profile.cpu_flops), ("GPU", profile.gpu_flops)):
-        rates = ", ".join(f"{name} {rate / 1e9:.3g}" for name, rate in table.items()
-                          if not name.startswith("uint"))
+        rates = ", ".join(
+            f"{name} {rate / 1e9:.3g}"
+            for name, rate in table.items()
+            if not name.startswith("uint")
+        )
         print(f"  {side} GFLOP/s: {rates}", file=stream)
-    print(f"  H2D {profile.h2d / 1e9:.3g} GB/s, D2H {profile.d2h / 1e9:.3g} GB/s, "
-          f"CPU call {profile.cpu_call * 1e6:.3g} us, GPU launch {profile.gpu_launch * 1e6:.3g} us",
-          file=stream)
+    print(
+        f"  H2D {profile.h2d / 1e9:.3g} GB/s, D2H {profile.d2h / 1e9:.3g} GB/s, "
+        f"CPU call {profile.cpu_call * 1e6:.3g} us, GPU launch {profile.gpu_launch * 1e6:.3g} us",
+        file=stream,
+    )
     return 0

@@ -27,10 +27,16 @@ Device = Literal["cpu", "gpu"]
 
 def _dtype_table(floats: float, doubles: float, ints: float, half: float) -> dict[str, float]:
     return {
-        "float32": floats, "complex64": floats, "float64": doubles, "complex128": doubles,
-        "float16": half, "bool": ints,
-        **{name: ints for name in ("int8", "int16", "int32", "int64",
-                                   "uint8", "uint16", "uint32", "uint64")},
+        "float32": floats,
+        "complex64": floats,
+        "float64": doubles,
+        "complex128": doubles,
+        "float16": half,
+        "bool": ints,
+        **{
+            name: ints
+            for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+        },
     }
 
 
@@ -62,9 +68,13 @@ class Profile:
     def to_dict(self) -> dict[str, object]:
         """The profile as JSON-ready data (see `from_dict`)."""
         return {
-            "cpu_flops": dict(self.cpu_flops), "gpu_flops": dict(self.gpu_flops),
-            "h2d": self.h2d, "d2h": self.d2h, "cpu_call": self.cpu_call,
-            "gpu_launch": self.gpu_launch, "source": self.source,
+            "cpu_flops": dict(self.cpu_flops),
+            "gpu_flops": dict(self.gpu_flops),
+            "h2d": self.h2d,
+            "d2h": self.d2h,
+            "cpu_call": self.cpu_call,
+            "gpu_launch": self.gpu_launch,
+            "source": self.source,
         }
 
     @classmethod
@@ -76,7 +86,9 @@ class Profile:
             scalars = {key: float(data[key]) for key in ("h2d", "d2h", "cpu_call", "gpu_launch")}  # type: ignore[arg-type]
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"invalid gpudot profile: bad or missing field {error}") from None
-        if any(value <= 0 for value in (*cpu.values(), *gpu.values(), scalars["h2d"], scalars["d2h"])):
+        if any(
+            value <= 0 for value in (*cpu.values(), *gpu.values(), scalars["h2d"], scalars["d2h"])
+        ):
             raise ValueError("invalid gpudot profile: throughputs and bandwidths must be positive")
         return cls(cpu, gpu, source=source or str(data.get("source", "file")), **scalars)
 
@@ -154,5 +166,9 @@ def estimate(
     if on_gpu:
         return Estimate(cpu, gpu, "gpu", "operands already on the GPU")
     if gpu < cpu:
-        return Estimate(cpu, gpu, "gpu", f"GPU predicted faster incl. copies ({gpu:.3g} s < {cpu:.3g} s)")
-    return Estimate(cpu, gpu, "cpu", f"CPU predicted faster ({cpu:.3g} s <= {gpu:.3g} s incl. copies)")
+        return Estimate(
+            cpu, gpu, "gpu", f"GPU predicted faster incl. copies ({gpu:.3g} s < {cpu:.3g} s)"
+        )
+    return Estimate(
+        cpu, gpu, "cpu", f"CPU predicted faster ({cpu:.3g} s <= {gpu:.3g} s incl. copies)"
+    )

@@ -14,7 +14,8 @@ that fails too, the policy in effect decides:
     result is a NumPy array (or is written into ``out=``).
 
 Inputs and ``out=`` are never modified by a failed attempt: results reach ``out=`` only at the end.
-The policy is a `ScopedSetting` like the backend: `set_oom_policy`, `use_oom_policy`, `get_oom_policy`.
+The policy is a `ScopedSetting` like the backend: `set_oom_policy`, `use_oom_policy`,
+`get_oom_policy`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,13 @@ from gpudot._transfer import use_transfer_policy
 if TYPE_CHECKING:
     from gpudot.backends._cupy import CupyBackend
 
-__all__ = ["OOM_POLICIES", "get_oom_policy", "run_with_memory_policy", "set_oom_policy", "use_oom_policy"]
+__all__ = [
+    "OOM_POLICIES",
+    "get_oom_policy",
+    "run_with_memory_policy",
+    "set_oom_policy",
+    "use_oom_policy",
+]
 
 OOM_POLICIES = ("raise", "tile", "cpu")
 _OOM_POLICY: ScopedSetting[str] = ScopedSetting(
@@ -54,7 +61,7 @@ def get_oom_policy() -> str:
 
 
 def set_oom_policy(policy: str) -> str:
-    """Set the process-wide out-of-memory policy (``"raise"``, ``"tile"`` or ``"cpu"``); return it."""
+    """Set the process-wide out-of-memory policy (``"raise"``, ``"tile"``, ``"cpu"``); return it."""
     return _OOM_POLICY.set(policy)
 
 
@@ -78,7 +85,9 @@ def _result(func: str, x1: Any, x2: Any, dtype: Any) -> tuple[tuple[int, ...], n
     return shape, np.result_type(_dtype(x1), _dtype(x2))
 
 
-def _describe(backend: CupyBackend, func: str, x1: Any, x2: Any, dtype: Any, failure: BaseException) -> str:
+def _describe(
+    backend: CupyBackend, func: str, x1: Any, x2: Any, dtype: Any, failure: BaseException
+) -> str:
     shape, result_dtype = _result(func, x1, x2, dtype)
     nbytes = [int(np.prod(_tiling.operand_shape(x))) * _dtype(x).itemsize for x in (x1, x2)]
     needed = sum(nbytes) + int(np.prod(shape)) * result_dtype.itemsize
@@ -105,7 +114,7 @@ def _attempt(backend: CupyBackend, run: Callable[[], Any]) -> tuple[Any, BaseExc
 def run_with_memory_policy(
     backend: CupyBackend, func: str, product: Product, x1: Any, x2: Any, out: Any, dtype: Any = None
 ) -> Any:
-    """Run ``product(x1, x2, out)`` on ``backend``; on OOM free cached blocks, retry, apply the policy."""
+    """Run ``product(x1, x2, out)``; on OOM free cached blocks, retry once, apply the policy."""
     result, failure = _attempt(backend, lambda: product(x1, x2, out))
     if failure is None:
         return result
@@ -121,11 +130,15 @@ def run_with_memory_policy(
         tiled = _tiled(backend, func, product, x1, x2, dtype)
         if tiled is not None:
             return backend.deliver(tiled, out, None if out is None else backend.check_out(out))
-        message += "; tiling did not help: even the smallest block, or the result itself, does not fit"
+        message += (
+            "; tiling did not help: even the smallest block, or the result itself, does not fit"
+        )
     raise DeviceMemoryError(message) from failure
 
 
-def _on_host(backend: CupyBackend, func: str, x1: Any, x2: Any, out: Any, dtype: Any, why: str) -> Any:
+def _on_host(
+    backend: CupyBackend, func: str, x1: Any, x2: Any, out: Any, dtype: Any, why: str
+) -> Any:
     from gpudot.backends._registry import lookup
 
     warnings.warn(
@@ -165,7 +178,7 @@ def _tiled(backend: CupyBackend, func: str, product: Product, x1: Any, x2: Any, 
         total = 0
         for which, (full, item) in enumerate(arrays):
             count = float(np.prod(full))
-            for axis, size in zip(axes, sizes):
+            for axis, size in zip(axes, sizes, strict=True):
                 if (axis.result_axis, axis.x1_axis, axis.x2_axis)[which] is not None:
                     count *= size / max(axis.length, 1)
             total += int(count) * item.itemsize

@@ -52,17 +52,43 @@ class Profile:
         self.records: list[CallRecord] = []
 
     def __str__(self) -> str:
-        header = ("#", "function", "backend", "device", "shapes", "dtypes", "precision",
-                  "H2D B", "D2H B", "wall ms", "GPU ms", "route")
+        header = (
+            "#",
+            "function",
+            "backend",
+            "device",
+            "shapes",
+            "dtypes",
+            "precision",
+            "H2D B",
+            "D2H B",
+            "wall ms",
+            "GPU ms",
+            "route",
+        )
         rows = [header]
         for i, r in enumerate(self.records):
-            rows.append((
-                str(i), r.function, r.backend, r.device, " x ".join(map(str, r.shapes)),
-                ", ".join(r.dtypes), r.precision, f"{r.h2d_bytes:,}", f"{r.d2h_bytes:,}",
-                f"{r.wall_s * 1e3:.3f}", "-" if r.gpu_s is None else f"{r.gpu_s * 1e3:.3f}", r.route,
-            ))
+            rows.append(
+                (
+                    str(i),
+                    r.function,
+                    r.backend,
+                    r.device,
+                    " x ".join(map(str, r.shapes)),
+                    ", ".join(r.dtypes),
+                    r.precision,
+                    f"{r.h2d_bytes:,}",
+                    f"{r.d2h_bytes:,}",
+                    f"{r.wall_s * 1e3:.3f}",
+                    "-" if r.gpu_s is None else f"{r.gpu_s * 1e3:.3f}",
+                    r.route,
+                )
+            )
         widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        lines = [
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in rows
+        ]
         total = sum(r.wall_s for r in self.records)
         lines.append(f"{len(self.records)} call(s), {total * 1e3:.3f} ms wall in total")
         return "\n".join(lines)
@@ -133,11 +159,18 @@ def _record(func: str, backend: Backend, x1: Any, x2: Any, out: Any, dtype: Any)
     wall = time.perf_counter() - start
     result_array = result if out is None else out
     record = CallRecord(
-        function=func, backend=target.name, device=target.device, route=route,
+        function=func,
+        backend=target.name,
+        device=target.device,
+        route=route,
         shapes=tuple(operand_shape(x) for x in (x1, x2, result_array)),
         dtypes=tuple(_dtype_name(x) for x in (x1, x2, result_array)),
-        precision=current_precision(), h2d_bytes=h2d, d2h_bytes=d2h, peer_bytes=peer,
-        wall_s=wall, gpu_s=gpu[0] if gpu else None,
+        precision=current_precision(),
+        h2d_bytes=h2d,
+        d2h_bytes=d2h,
+        peer_bytes=peer,
+        wall_s=wall,
+        gpu_s=gpu[0] if gpu else None,
     )
     with _LOCK:
         for opened in _OPEN:
@@ -188,11 +221,11 @@ def profile() -> Iterator[Profile]:
     opened = Profile()
     with _LOCK:
         _OPEN.append(opened)
-        _linalg.current_backend = _recording_backend  # type: ignore[assignment]
+        setattr(_linalg, "current_backend", _recording_backend)  # noqa: B010 (the hook point)
     try:
         yield opened
     finally:
         with _LOCK:
             _OPEN.remove(opened)
             if not _OPEN:
-                _linalg.current_backend = _state.current_backend
+                setattr(_linalg, "current_backend", _state.current_backend)  # noqa: B010

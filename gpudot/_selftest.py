@@ -12,6 +12,7 @@ import json
 import platform
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -53,23 +54,102 @@ def _ints(dtype: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.nd
 def _cases() -> Iterator[Case]:
     """(name, operands, function, how to compare) for each exactness check."""
     rng = np.random.default_rng(_RNG_SEED)
-    yield "int8 2-D overflow wraps like NumPy", lambda: (_ints("int8", (48, 40), rng), _ints("int8", (40, 24), rng)), np.matmul, "exact"
-    yield "int32 batched overflow wraps like NumPy", lambda: (_ints("int32", (3, 24, 40), rng), _ints("int32", (3, 40, 16), rng)), np.matmul, "exact"
-    yield "uint16 batched overflow (cupy#6715)", lambda: (_ints("uint16", (4, 16, 32), rng), _ints("uint16", (4, 32, 8), rng)), np.matmul, "exact"
-    yield "int64 dot N-D", lambda: (_ints("int64", (3, 5, 7), rng), _ints("int64", (2, 7, 4), rng)), np.dot, "exact"
-    yield "bool 2-D and batched", lambda: (rng.random((2, 30, 50)) < 0.05, rng.random((50, 20)) < 0.05), np.matmul, "exact"
-    yield "float16 2-D within bound of sum|a*b|", lambda: (rng.standard_normal((64, 512)).astype("f2"), rng.standard_normal((512, 32)).astype("f2")), np.matmul, "half"
-    yield "float16 batched within bound of sum|a*b|", lambda: (rng.standard_normal((3, 32, 256)).astype("f2"), rng.standard_normal((3, 256, 16)).astype("f2")), np.matmul, "half"
-    yield "complex64 2-D", lambda: ((rng.standard_normal((32, 64)) + 1j * rng.standard_normal((32, 64))).astype("c8"), (rng.standard_normal((64, 16)) - 1j * rng.standard_normal((64, 16))).astype("c8")), np.matmul, "bound"
-    yield "complex128 dot", lambda: (rng.standard_normal((20, 30)) + 1j * rng.standard_normal((20, 30)), rng.standard_normal((30, 10)) + 0j), np.dot, "bound"
-    yield "non-contiguous views", lambda: (rng.standard_normal((40, 60))[::2, 1::2], rng.standard_normal((50, 30)).T[::-1]), np.matmul, "bound"
-    yield "broadcast batch (1,n,k) @ (b,k,m)", lambda: (rng.standard_normal((1, 16, 24)), rng.standard_normal((5, 24, 8))), np.matmul, "bound"
-    yield "broadcast batch (n,k) @ (b,k,m)", lambda: (_ints("int16", (16, 24), rng), _ints("int16", (5, 24, 8), rng)), np.matmul, "exact"
-    # 1 + 2**-20 is a float32 but not a TF32 number: every sum is exact in float32, and 16 under TF32
-    yield "float32 under 'highest' keeps all 24 bits (no TF32)", lambda: (np.full((8, 16), 1 + 2.0**-20, "f4"), np.ones((16, 8), "f4")), np.matmul, "exact"
+    yield (
+        "int8 2-D overflow wraps like NumPy",
+        lambda: (_ints("int8", (48, 40), rng), _ints("int8", (40, 24), rng)),
+        np.matmul,
+        "exact",
+    )
+    yield (
+        "int32 batched overflow wraps like NumPy",
+        lambda: (_ints("int32", (3, 24, 40), rng), _ints("int32", (3, 40, 16), rng)),
+        np.matmul,
+        "exact",
+    )
+    yield (
+        "uint16 batched overflow (cupy#6715)",
+        lambda: (_ints("uint16", (4, 16, 32), rng), _ints("uint16", (4, 32, 8), rng)),
+        np.matmul,
+        "exact",
+    )
+    yield (
+        "int64 dot N-D",
+        lambda: (_ints("int64", (3, 5, 7), rng), _ints("int64", (2, 7, 4), rng)),
+        np.dot,
+        "exact",
+    )
+    yield (
+        "bool 2-D and batched",
+        lambda: (rng.random((2, 30, 50)) < 0.05, rng.random((50, 20)) < 0.05),
+        np.matmul,
+        "exact",
+    )
+    yield (
+        "float16 2-D within bound of sum|a*b|",
+        lambda: (
+            rng.standard_normal((64, 512)).astype("f2"),
+            rng.standard_normal((512, 32)).astype("f2"),
+        ),
+        np.matmul,
+        "half",
+    )
+    yield (
+        "float16 batched within bound of sum|a*b|",
+        lambda: (
+            rng.standard_normal((3, 32, 256)).astype("f2"),
+            rng.standard_normal((3, 256, 16)).astype("f2"),
+        ),
+        np.matmul,
+        "half",
+    )
+    yield (
+        "complex64 2-D",
+        lambda: (
+            (rng.standard_normal((32, 64)) + 1j * rng.standard_normal((32, 64))).astype("c8"),
+            (rng.standard_normal((64, 16)) - 1j * rng.standard_normal((64, 16))).astype("c8"),
+        ),
+        np.matmul,
+        "bound",
+    )
+    yield (
+        "complex128 dot",
+        lambda: (
+            rng.standard_normal((20, 30)) + 1j * rng.standard_normal((20, 30)),
+            rng.standard_normal((30, 10)) + 0j,
+        ),
+        np.dot,
+        "bound",
+    )
+    yield (
+        "non-contiguous views",
+        lambda: (rng.standard_normal((40, 60))[::2, 1::2], rng.standard_normal((50, 30)).T[::-1]),
+        np.matmul,
+        "bound",
+    )
+    yield (
+        "broadcast batch (1,n,k) @ (b,k,m)",
+        lambda: (rng.standard_normal((1, 16, 24)), rng.standard_normal((5, 24, 8))),
+        np.matmul,
+        "bound",
+    )
+    yield (
+        "broadcast batch (n,k) @ (b,k,m)",
+        lambda: (_ints("int16", (16, 24), rng), _ints("int16", (5, 24, 8), rng)),
+        np.matmul,
+        "exact",
+    )
+    # 1 + 2**-20 is a float32 but not a TF32 number: every sum is exact in float32; 16 under TF32
+    yield (
+        "float32 under 'highest' keeps all 24 bits (no TF32)",
+        lambda: (np.full((8, 16), 1 + 2.0**-20, "f4"), np.ones((16, 8), "f4")),
+        np.matmul,
+        "exact",
+    )
 
 
-def _problem(result: np.ndarray, expected: np.ndarray, a: Any, b: Any, func: Any, compare: str) -> str | None:
+def _problem(
+    result: np.ndarray, expected: np.ndarray, a: Any, b: Any, func: Any, compare: str
+) -> str | None:
     if result.dtype != expected.dtype or result.shape != expected.shape:
         return f"gave {result.dtype} {result.shape}, NumPy gives {expected.dtype} {expected.shape}"
     if compare == "exact":
@@ -82,7 +162,11 @@ def _problem(result: np.ndarray, expected: np.ndarray, a: Any, b: Any, func: Any
     else:
         bound = error_bound(func, a, b, expected.dtype)
     excess = np.abs(result.astype(np.complex128) - expected) - bound
-    return None if np.all(excess <= 0) else f"error exceeds the bound by up to {float(excess.max()):.3g}"
+    return (
+        None
+        if np.all(excess <= 0)
+        else f"error exceeds the bound by up to {float(excess.max()):.3g}"
+    )
 
 
 def checks(backend: CupyBackend) -> list[tuple[str, str | None]]:
@@ -134,20 +218,28 @@ def measure(backend: CupyBackend, sizes: Sizes) -> dict[str, float]:
     figures: dict[str, float] = {}
     with backend.context():
         host = np.ones(sizes.transfer_bytes // 8)
-        figures["H2D GB/s"] = host.nbytes / _seconds(backend, lambda: xp.asarray(host), sizes.repeats) / 1e9
+        figures["H2D GB/s"] = (
+            host.nbytes / _seconds(backend, lambda: xp.asarray(host), sizes.repeats) / 1e9
+        )
         device = xp.asarray(host)
-        figures["D2H GB/s"] = host.nbytes / _seconds(backend, lambda: xp.asnumpy(device), sizes.repeats) / 1e9
-        del device
-        for dtype, precision in (("float16", "highest"), ("float32", "highest"), ("float32", "tf32"),
-                                 ("float64", "highest"), ("complex64", "highest"), ("int8", "highest"),
-                                 ("int32", "highest")):
+        figures["D2H GB/s"] = (
+            host.nbytes / _seconds(backend, lambda: xp.asnumpy(device), sizes.repeats) / 1e9
+        )
+        for dtype, precision in (
+            ("float16", "highest"),
+            ("float32", "highest"),
+            ("float32", "tf32"),
+            ("float64", "highest"),
+            ("complex64", "highest"),
+            ("int8", "highest"),
+            ("int32", "highest"),
+        ):
             n = sizes.gemm_int if dtype.startswith("int") else sizes.gemm
             a = xp.asarray(np.ones((n, n), dtype))
             with use_precision(precision):
-                seconds = _seconds(backend, lambda: backend.matmul(a, a), sizes.repeats)
+                seconds = _seconds(backend, partial(backend.matmul, a, a), sizes.repeats)
             label = f"{dtype}{' tf32' if precision == 'tf32' else ''} TFLOP/s"
             figures[label] = product_flops(n, n, n, 1, np.dtype(dtype)) / seconds / 1e12
-            del a
     return figures
 
 
@@ -158,11 +250,13 @@ def _device_facts(backend: CupyBackend) -> dict[str, Any]:
         "name": lambda: xp.cuda.runtime.getDeviceProperties(int(backend.device[5:]))["name"],
         "driver": lambda: xp.cuda.runtime.driverGetVersion(),
         "cuda_runtime": lambda: xp.cuda.runtime.runtimeGetVersion(),
-        "cublas": lambda: __import__("cupy_backends.cuda.libs.cublas", fromlist=["getVersion"])
-        .getVersion(xp.cuda.device.get_cublas_handle()),
+        "cublas": lambda: __import__(
+            "cupy_backends.cuda.libs.cublas", fromlist=["getVersion"]
+        ).getVersion(xp.cuda.device.get_cublas_handle()),
         "memory_total": lambda: backend.memory_info()[1],
-        "float32 compute type under 'highest'": lambda: xp._core._routines_linalg.compute_type_to_str(
-            backend.compute_type(np.dtype("float32"))),
+        "float32 compute type under 'highest'": lambda: (
+            xp._core._routines_linalg.compute_type_to_str(backend.compute_type(np.dtype("float32")))
+        ),
     }
     for key, probe in probes.items():
         try:
@@ -173,10 +267,16 @@ def _device_facts(backend: CupyBackend) -> dict[str, Any]:
     return facts
 
 
-def selftest(backends: list[CupyBackend], stream: TextIO, report: Path | None, sizes: Sizes = Sizes()) -> int:
-    """Check and measure each backend, print a table, write the JSON report; return the exit code."""
-    results = {"gpudot": gpudot.__version__, "python": platform.python_version(),
-               "numpy": np.__version__, "devices": []}
+def selftest(
+    backends: list[CupyBackend], stream: TextIO, report: Path | None, sizes: Sizes = Sizes()
+) -> int:
+    """Check and measure each backend, print a table, write the JSON report; return exit code."""
+    results = {
+        "gpudot": gpudot.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "devices": [],
+    }
     failures = 0
     for backend in backends:
         standin = "standin" in str(getattr(backend.xp, "__version__", ""))
@@ -186,13 +286,19 @@ def selftest(backends: list[CupyBackend], stream: TextIO, report: Path | None, s
         outcome = checks(backend)
         for name, problem in outcome:
             failures += problem is not None
-            print(f"  {'PASS' if problem is None else 'FAIL'}  {name}" + (f": {problem}" if problem else ""),
-                  file=stream)
+            print(
+                f"  {'PASS' if problem is None else 'FAIL'}  {name}"
+                + (f": {problem}" if problem else ""),
+                file=stream,
+            )
         figures = measure(backend, sizes)
         for key, value in figures.items():
             print(f"  {key:<22} {value:10.3f}{'  (stand-in)' if standin else ''}", file=stream)
-        facts.update(standin=standin, figures=figures,
-                     checks=[{"check": n, "passed": p is None, "problem": p} for n, p in outcome])
+        facts.update(
+            standin=standin,
+            figures=figures,
+            checks=[{"check": n, "passed": p is None, "problem": p} for n, p in outcome],
+        )
         results["devices"].append(facts)  # type: ignore[attr-defined]
     if report is not None:
         report.write_text(json.dumps(results, indent=2, default=str) + "\n")

@@ -25,7 +25,7 @@ Product = Callable[[Any, Any], Any]
 
 @dataclass(frozen=True)
 class TileAxis:
-    """One output axis that can be split, and the operand axes sliced with it (``None``: not sliced)."""
+    """An output axis that can be split, and the operand axes sliced with it (``None``: none)."""
 
     result_axis: int
     length: int
@@ -50,7 +50,9 @@ def _matmul_axes(s1: tuple[int, ...], s2: tuple[int, ...], nresult: int) -> list
     return axes
 
 
-def plan(func: str, s1: tuple[int, ...], s2: tuple[int, ...]) -> tuple[tuple[int, ...], list[TileAxis]]:
+def plan(
+    func: str, s1: tuple[int, ...], s2: tuple[int, ...]
+) -> tuple[tuple[int, ...], list[TileAxis]]:
     """Result shape and splittable axes of ``func`` (``"dot"`` or ``"matmul"``) on these shapes."""
     if func == "matmul":
         shape = _checks.matmul_shape(s1, s2)
@@ -67,11 +69,11 @@ def plan(func: str, s1: tuple[int, ...], s2: tuple[int, ...]) -> tuple[tuple[int
 def block_slices(
     axes: Sequence[TileAxis], sizes: Sequence[int], ndims: tuple[int, int, int]
 ) -> Iterator[tuple[tuple[slice, ...], tuple[slice, ...], tuple[slice, ...]]]:
-    """Index tuples (result, x1, x2) of every block, with ``sizes[i]`` elements along ``axes[i]``."""
-    starts = [range(0, axis.length, size) for axis, size in zip(axes, sizes)]
+    """Index tuples (result, x1, x2) of every block: ``sizes[i]`` elements along ``axes[i]``."""
+    starts = [range(0, axis.length, size) for axis, size in zip(axes, sizes, strict=True)]
     for corner in itertools.product(*starts):
         index = [[slice(None)] * n for n in ndims]
-        for axis, start, size in zip(axes, corner, sizes):
+        for axis, start, size in zip(axes, corner, sizes, strict=True):
             part = slice(start, min(start + size, axis.length))
             for which, position in enumerate((axis.result_axis, axis.x1_axis, axis.x2_axis)):
                 if position is not None:
@@ -88,7 +90,9 @@ def split_until_fits(sizes: list[int]) -> bool:
     return True
 
 
-def initial_sizes(axes: Sequence[TileAxis], block_bytes: Callable[[list[int]], int], budget: int) -> list[int]:
+def initial_sizes(
+    axes: Sequence[TileAxis], block_bytes: Callable[[list[int]], int], budget: int
+) -> list[int]:
     """Largest block sizes (halving the largest axis first) whose estimated bytes fit ``budget``."""
     sizes = [max(axis.length, 1) for axis in axes]
     while block_bytes(sizes) > budget and split_until_fits(sizes):

@@ -31,7 +31,9 @@ def test_auto_becomes_a_router_where_cuda_is_usable(monkeypatch, standin):
     monkeypatch.setattr(_auto, "_AUTO", {})
     monkeypatch.setattr(lookup("cuda"), "_reason", (None,))
     monkeypatch.setattr(lookup("cuda"), "_module", standin.xp)
-    monkeypatch.setattr(_calibration, "profile_path", lambda: __import__("pathlib").Path("/nonexistent"))
+    monkeypatch.setattr(
+        _calibration, "profile_path", lambda: __import__("pathlib").Path("/nonexistent")
+    )
     with gpudot.use_backend("auto") as selected:
         assert isinstance(selected, AutoBackend) and gpudot.get_backend() is selected
         assert selected.profile is DEFAULT_PROFILE
@@ -70,7 +72,10 @@ def test_operands_already_on_the_gpu_keep_the_product_there(auto, standin):
 def test_routed_products_match_numpy_on_both_sides(auto, standin, func):
     rng = np.random.default_rng(5)
     small = rng.integers(-9, 9, (3, 4)), rng.integers(-9, 9, (4, 2))
-    large = rng.integers(-9, 9, (200, 300)).astype(np.int16), rng.integers(-9, 9, (300, 100)).astype(np.int16)
+    large = (
+        rng.integers(-9, 9, (200, 300)).astype(np.int16),
+        rng.integers(-9, 9, (300, 100)).astype(np.int16),
+    )
     results = []
     for a, b in (small, large):
         with gpudot.use_backend(auto):
@@ -113,8 +118,19 @@ def test_a_broken_profile_warns_and_falls_back_to_the_defaults(tmp_path):
 
 
 def test_calibrate_without_gpu_measures_the_cpu_and_keeps_gpu_defaults(tmp_path, monkeypatch):
-    monkeypatch.setattr(_calibration, "CPU_SIZES", {"float64": 64, "int32": 16, "float16": 8,
-                                                    "float32": 64, "int8": 16, "int16": 16, "int64": 16})
+    monkeypatch.setattr(
+        _calibration,
+        "CPU_SIZES",
+        {
+            "float64": 64,
+            "int32": 16,
+            "float16": 8,
+            "float32": 64,
+            "int8": 16,
+            "int16": 16,
+            "int64": 16,
+        },
+    )
     out = io.StringIO()
     assert _calibration.run(tmp_path / "p.json", out) == 0
     profile = _calibration.load_profile(tmp_path / "p.json")
@@ -125,8 +141,9 @@ def test_calibrate_without_gpu_measures_the_cpu_and_keeps_gpu_defaults(tmp_path,
 
 
 def test_calibrate_measures_the_gpu_through_the_backend(standin, monkeypatch):
-    monkeypatch.setattr(_calibration, "CPU_SIZES", {"float64": 32, "int8": 8, "int16": 8,
-                                                    "int32": 8, "int64": 8})
+    monkeypatch.setattr(
+        _calibration, "CPU_SIZES", {"float64": 32, "int8": 8, "int16": 8, "int32": 8, "int64": 8}
+    )
     monkeypatch.setattr(_calibration, "GPU_SIZE", 32)
     monkeypatch.setattr(_calibration, "TRANSFER_BYTES", 1 << 16)
     profile = _calibration.calibrate(standin.backend, repeats=1)

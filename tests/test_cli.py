@@ -64,8 +64,9 @@ def test_module_entry_point_runs():
 def test_report_states_precision_oom_policy_and_auto_profile(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("CUPY_TF32", "1")
     monkeypatch.setenv("GPUDOT_PROFILE", str(tmp_path / "none.json"))
-    from gpudot._report import report
     import sys
+
+    from gpudot._report import report
 
     report(sys.stdout)
     out = capsys.readouterr().out

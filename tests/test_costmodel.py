@@ -7,8 +7,18 @@ import pytest
 
 from gpudot._costmodel import DEFAULT_PROFILE, Profile, estimate, product_flops
 
-DTYPES = ["bool", "int8", "int32", "int64", "uint16", "float16", "float32", "float64",
-          "complex64", "complex128"]
+DTYPES = [
+    "bool",
+    "int8",
+    "int32",
+    "int64",
+    "uint16",
+    "float16",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
+]
 
 
 def _profile(**changes):
@@ -37,8 +47,12 @@ def _true_seconds(profile, dtype, m, n, k, batch, device):
         return profile.cpu_call + ops / profile.cpu_flops[dtype.name]
     moved_in = batch * (m * k + k * n) * item
     moved_out = batch * m * n * item
-    return (profile.gpu_launch + ops / profile.gpu_flops[dtype.name]
-            + moved_in / profile.h2d + moved_out / profile.d2h)
+    return (
+        profile.gpu_launch
+        + ops / profile.gpu_flops[dtype.name]
+        + moved_in / profile.h2d
+        + moved_out / profile.d2h
+    )
 
 
 @pytest.mark.parametrize("name", sorted(SYNTHETIC))
@@ -48,9 +62,16 @@ def test_choice_is_never_10_percent_slower_than_the_better_device(name):
     for dtype_name, size, batch in itertools.product(DTYPES, sizes, [1, 8]):
         dtype = np.dtype(dtype_name)
         m = n = k = size
-        est = estimate(profile, dtype, m, n, k, batch,
-                       host_bytes=batch * (m * k + k * n) * dtype.itemsize,
-                       result_bytes=batch * m * n * dtype.itemsize)
+        est = estimate(
+            profile,
+            dtype,
+            m,
+            n,
+            k,
+            batch,
+            host_bytes=batch * (m * k + k * n) * dtype.itemsize,
+            result_bytes=batch * m * n * dtype.itemsize,
+        )
         cpu = _true_seconds(profile, dtype, m, n, k, batch, "cpu")
         gpu = _true_seconds(profile, dtype, m, n, k, batch, "gpu")
         chosen = cpu if est.device == "cpu" else gpu
@@ -61,8 +82,9 @@ def test_choice_is_never_10_percent_slower_than_the_better_device(name):
 def test_tiny_products_stay_on_the_cpu_and_large_ones_go_to_the_gpu():
     f64 = np.dtype("float64")
     small = estimate(DEFAULT_PROFILE, f64, 4, 4, 4, host_bytes=256, result_bytes=128)
-    large = estimate(DEFAULT_PROFILE, f64, 4096, 4096, 4096,
-                     host_bytes=2 * 8 * 4096**2, result_bytes=8 * 4096**2)
+    large = estimate(
+        DEFAULT_PROFILE, f64, 4096, 4096, 4096, host_bytes=2 * 8 * 4096**2, result_bytes=8 * 4096**2
+    )
     assert (small.device, large.device) == ("cpu", "gpu")
     assert "CPU predicted faster" in small.reason and "GPU predicted faster" in large.reason
 
@@ -71,8 +93,12 @@ def _crossover(dtype_name):
     dtype = np.dtype(dtype_name)
     for size in range(1, 4097):
         nbytes = size * size * dtype.itemsize
-        if estimate(DEFAULT_PROFILE, dtype, size, size, size,
-                    host_bytes=2 * nbytes, result_bytes=nbytes).device == "gpu":
+        if (
+            estimate(
+                DEFAULT_PROFILE, dtype, size, size, size, host_bytes=2 * nbytes, result_bytes=nbytes
+            ).device
+            == "gpu"
+        ):
             return size
     return None
 
@@ -84,8 +110,9 @@ def test_numpy_slow_dtypes_move_to_the_gpu_at_much_smaller_sizes():
 
 
 def test_operands_already_on_the_gpu_stay_there_even_when_tiny():
-    est = estimate(DEFAULT_PROFILE, np.dtype("float64"), 2, 2, 2, host_bytes=0, result_bytes=32,
-                   on_gpu=True)
+    est = estimate(
+        DEFAULT_PROFILE, np.dtype("float64"), 2, 2, 2, host_bytes=0, result_bytes=32, on_gpu=True
+    )
     assert est.device == "gpu" and "already on the GPU" in est.reason
 
 

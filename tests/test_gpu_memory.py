@@ -56,9 +56,16 @@ def test_raise_policy_names_operation_shapes_dtypes_bytes_and_device_memory(stan
         gpudot.matmul(a, b)
     message = str(info.value)
     assert isinstance(info.value, MemoryError)
-    for part in ("matmul on cuda:0", "float32 (300, 400)", "float32 (400, 500)",
-                 "-> float32 (300, 500)", f"{(300 * 400 + 400 * 500 + 300 * 500) * 4:,} bytes",
-                 "Out of memory allocating", "bytes free", "set_oom_policy('tile')"):
+    for part in (
+        "matmul on cuda:0",
+        "float32 (300, 400)",
+        "float32 (400, 500)",
+        "-> float32 (300, 500)",
+        f"{(300 * 400 + 400 * 500 + 300 * 500) * 4:,} bytes",
+        "Out of memory allocating",
+        "bytes free",
+        "set_oom_policy('tile')",
+    ):
         assert part in message
 
 
@@ -71,8 +78,14 @@ def _operand(rng, shape, dtype):
 @pytest.mark.parametrize("func", ["matmul", "dot"])
 @pytest.mark.parametrize(
     "shape1, shape2",
-    [((192, 160), (160, 144)), ((6, 80, 60), (60, 100)), ((1, 80, 60), (5, 60, 100)),
-     ((400,), (400, 300)), ((300, 400), (400,)), ((3, 40, 60), (3, 60, 50))],
+    [
+        ((192, 160), (160, 144)),
+        ((6, 80, 60), (60, 100)),
+        ((1, 80, 60), (5, 60, 100)),
+        ((400,), (400, 300)),
+        ((300, 400), (400,)),
+        ((3, 40, 60), (3, 60, 50)),
+    ],
     ids=["2d", "batch", "broadcast-batch", "vec-mat", "mat-vec", "stacked"],
 )
 @pytest.mark.parametrize("dtype", ["int16", "float32", "complex128", "bool"])
@@ -134,7 +147,9 @@ def test_cpu_policy_computes_numpys_bits_on_the_host_with_one_warning(standin, f
     a, b = rng.standard_normal((40, 30)), rng.standard_normal((30, 20))
     standin.pool.set_limit(size=4096)
     with gpudot.use_backend(standin.backend), gpudot.use_oom_policy("cpu"):
-        with pytest.warns(gpudot.GpudotFallbackWarning, match=f"{func} on cuda:0 ran out") as record:
+        with pytest.warns(
+            gpudot.GpudotFallbackWarning, match=f"{func} on cuda:0 ran out"
+        ) as record:
             result = getattr(gpudot, func)(a, b)
     assert len(record) == 1
     assert type(result) is np.ndarray
@@ -164,7 +179,11 @@ def test_cpu_policy_checks_out_like_numpy(standin):
 
 
 def test_no_policy_runs_when_the_product_fits(standin):
-    with gpudot.use_backend(standin.backend), gpudot.use_oom_policy("cpu"), warnings.catch_warnings():
+    with (
+        gpudot.use_backend(standin.backend),
+        gpudot.use_oom_policy("cpu"),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("error")
         result = gpudot.matmul(np.eye(3), np.eye(3))
     assert isinstance(result, standin.xp.ndarray)

@@ -16,8 +16,11 @@ TF32, DEFAULT = ct.COMPUTE_TYPE_TF32, ct.COMPUTE_TYPE_DEFAULT
 
 def _inputs(dtype="float32", shape1=(64, 256), shape2=(256, 48)):
     rng = np.random.default_rng(11)
-    make = (lambda s: rng.standard_normal(s) + 1j * rng.standard_normal(s)) if dtype == "complex64" \
+    make = (
+        (lambda s: rng.standard_normal(s) + 1j * rng.standard_normal(s))
+        if dtype == "complex64"
         else rng.standard_normal
+    )
     return make(shape1).astype(dtype), make(shape2).astype(dtype)
 
 
@@ -71,14 +74,18 @@ def test_float64_and_integers_leave_the_compute_type_alone(standin):
 def test_threads_with_different_precisions_each_get_their_own(standin):
     a, b = _inputs()
     with gpudot.use_backend(standin.backend):
-        reference = {p: standin.xp.asnumpy(gpudot.matmul(a, b, precision=p)) for p in ("tf32", "highest")}
+        reference = {
+            p: standin.xp.asnumpy(gpudot.matmul(a, b, precision=p)) for p in ("tf32", "highest")
+        }
     assert not np.array_equal(reference["tf32"], reference["highest"])
     mismatches = []
 
     def work(precision):
         with gpudot.use_backend(standin.backend), gpudot.use_precision(precision):
             for _ in range(30):
-                if not np.array_equal(standin.xp.asnumpy(gpudot.matmul(a, b)), reference[precision]):
+                if not np.array_equal(
+                    standin.xp.asnumpy(gpudot.matmul(a, b)), reference[precision]
+                ):
                     mismatches.append(precision)
 
     threads = [threading.Thread(target=work, args=(p,)) for p in ("tf32", "highest") * 3]
@@ -104,7 +111,10 @@ def test_operand_on_another_device_follows_the_transfer_policy(standin):
     with standin.xp.cuda.Device(0):
         on0 = standin.xp.asarray(np.eye(3))
     with gpudot.use_backend(standin.devices[1]):
-        with gpudot.use_transfer_policy("error"), pytest.raises(gpudot.TransferError, match="cuda:0"):
+        with (
+            gpudot.use_transfer_policy("error"),
+            pytest.raises(gpudot.TransferError, match="cuda:0"),
+        ):
             gpudot.matmul(on0, np.eye(3))
         with gpudot.use_transfer_policy("warn"), pytest.warns(gpudot.TransferWarning):
             result = gpudot.matmul(on0, np.eye(3))

@@ -20,7 +20,12 @@ def test_numpy_calls_are_recorded_with_shapes_dtypes_and_precision():
         gpudot.matmul(a, b)
         gpudot.dot([1, 2], [3, 4], precision="tf32")
     first, second = p.records
-    assert (first.function, first.backend, first.device, first.route) == ("matmul", "numpy", "cpu", "")
+    assert (first.function, first.backend, first.device, first.route) == (
+        "matmul",
+        "numpy",
+        "cpu",
+        "",
+    )
     assert first.shapes == ((2, 3), (3, 4), (2, 4))
     assert first.dtypes == ("float32", "int8", "float32")
     assert (first.precision, second.precision) == ("highest", "tf32")
@@ -89,7 +94,11 @@ def test_peer_copies_are_counted_separately(standin):
         on0 = standin.xp.asarray(np.ones((4, 4)))
     with gpudot.profile() as p, gpudot.use_backend(standin.devices[1]):
         gpudot.matmul(on0, on0)
-    assert (p.records[0].peer_bytes, p.records[0].h2d_bytes, p.records[0].device) == (256, 0, "cuda:1")
+    assert (p.records[0].peer_bytes, p.records[0].h2d_bytes, p.records[0].device) == (
+        256,
+        0,
+        "cuda:1",
+    )
 
 
 def test_auto_records_where_it_went_and_why(standin):

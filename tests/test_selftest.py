@@ -43,7 +43,9 @@ def test_a_wrong_device_result_fails_its_check_and_exits_1(standin, monkeypatch,
         if fault == "raises" and a.dtype == np.bool_:
             raise RuntimeError("kernel compile failed")
         if fault == "tf32-always":
-            standin.xp._core.set_compute_type(np.float32, standin.xp._core._routines_linalg.COMPUTE_TYPE_TF32)
+            standin.xp._core.set_compute_type(
+                np.float32, standin.xp._core._routines_linalg.COMPUTE_TYPE_TF32
+            )
         result = real(a, b, out)
         if fault == "wrong-integers" and a.dtype == np.int32:
             result[(0,) * result.ndim] = 0
@@ -53,6 +55,9 @@ def test_a_wrong_device_result_fails_its_check_and_exits_1(standin, monkeypatch,
     out = io.StringIO()
     assert _selftest.selftest(standin.devices[:1], out, None, _selftest.QUICK) == 1
     failed = [line for line in out.getvalue().splitlines() if "FAIL " in line]
-    expected = {"wrong-integers": "int32 batched overflow", "tf32-always": "no TF32",
-                "raises": "bool 2-D and batched: raised RuntimeError"}[fault]
+    expected = {
+        "wrong-integers": "int32 batched overflow",
+        "tf32-always": "no TF32",
+        "raises": "bool 2-D and batched: raised RuntimeError",
+    }[fault]
     assert any(expected in line for line in failed), failed

@@ -30,7 +30,9 @@ def auto_backend() -> Backend:
         from gpudot.backends._registry import lookup
 
         gpu, cpu = lookup("cuda"), lookup("numpy")
-        backend = cpu if gpu.unavailable_reason() is not None else AutoBackend(gpu, cpu, load_profile())
+        backend = (
+            cpu if gpu.unavailable_reason() is not None else AutoBackend(gpu, cpu, load_profile())
+        )
         _AUTO["auto"] = backend
     return backend
 
@@ -89,7 +91,9 @@ class AutoBackend(Backend):
     def to_numpy(self, x: Any) -> np.ndarray:
         return self.gpu.to_numpy(x) if self.gpu.locate(x) else self.cpu.to_numpy(x)
 
-    def route(self, func: str, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> tuple[Backend, str]:
+    def route(
+        self, func: str, x1: Any, x2: Any, out: Any = None, dtype: Any = None
+    ) -> tuple[Backend, str]:
         """The backend that should compute ``func(x1, x2)`` and why."""
         if any(self.gpu.locate(x) is not None for x in (x1, x2, out)):
             return self.gpu, "an operand or out= is already on the GPU"
@@ -106,8 +110,16 @@ class AutoBackend(Backend):
         if supported is not None and compute not in supported:
             return self.cpu, f"{compute} is not supported on the GPU"
         m, n, k, batch = sizes
-        guess = estimate(self.profile, compute, m, n, k, batch, host_bytes=x1.nbytes + x2.nbytes,
-                         result_bytes=m * n * batch * compute.itemsize)
+        guess = estimate(
+            self.profile,
+            compute,
+            m,
+            n,
+            k,
+            batch,
+            host_bytes=x1.nbytes + x2.nbytes,
+            result_bytes=m * n * batch * compute.itemsize,
+        )
         return (self.gpu if guess.device == "gpu" else self.cpu), guess.reason
 
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
@@ -117,4 +129,5 @@ class AutoBackend(Backend):
         return self.route("dot", a, b, out)[0].dot(a, b, out)
 
     def __repr__(self) -> str:
-        return f"<gpudot backend 'auto': {self.gpu.device} or cpu per call ({self.profile.source} profile)>"
+        where = f"{self.gpu.device} or cpu per call"
+        return f"<gpudot backend 'auto': {where} ({self.profile.source} profile)>"

@@ -113,7 +113,7 @@ class Backend(abc.ABC):
         return out
 
     def compute(self, product: Callable[..., Any], a: Any, b: Any, dtype: np.dtype) -> Any:
-        """Run ``product`` (`_algorithms.dot` or ``.matmul``) on ``xp``; a hook around the device call.
+        """Run ``product`` (`_algorithms.dot` or ``matmul``) on ``xp``: a hook around arithmetic.
 
         Backends override it to wrap only the arithmetic, e.g. to select a GPU compute type.
         """

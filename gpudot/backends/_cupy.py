@@ -125,7 +125,7 @@ class CupyBackend(Backend):
         return error
 
     def free_cached_memory(self) -> None:
-        """Return the memory pool's cached blocks to the device (``nvidia-smi`` counts them as used)."""
+        """Return the memory pool's cached blocks to the device (nvidia-smi shows them used)."""
         with self.context():
             self.xp.get_default_memory_pool().free_all_blocks()
 
@@ -135,7 +135,7 @@ class CupyBackend(Backend):
             self.xp.cuda.runtime.deviceSynchronize()
 
     def memory_info(self) -> tuple[int, int]:
-        """(free, total) bytes this backend can use: the device's, within the pool's limit if set."""
+        """(free, total) bytes this backend can use: the device's, within the pool's limit."""
         with self.context():
             free, total = self.xp.cuda.runtime.memGetInfo()
             pool = self.xp.get_default_memory_pool()
@@ -146,7 +146,7 @@ class CupyBackend(Backend):
         return int(free), int(total)
 
     def fill_from_host(self, out: Any, host: np.ndarray) -> None:
-        """Copy ``host`` into the device array ``out`` (same shape), in place when ``out`` is contiguous."""
+        """Copy ``host`` into the device array ``out`` (same shape), in place if contiguous."""
         with self.context():
             if out.flags.c_contiguous:
                 out.set(np.ascontiguousarray(host, dtype=out.dtype))
@@ -154,7 +154,7 @@ class CupyBackend(Backend):
                 out[...] = self.from_host(host)
 
     def compute_type(self, dtype: np.dtype) -> int | None:
-        """CuPy compute type a ``dtype`` product gets under the precision in effect (``None``: no choice).
+        """CuPy compute type a ``dtype`` product gets under the precision in effect, or ``None``.
 
         ``"highest"`` selects ``COMPUTE_TYPE_DEFAULT`` (full float32 arithmetic) whatever
         ``CUPY_TF32`` said at import; ``"tf32"`` and ``"fast"`` select ``COMPUTE_TYPE_TF32``.

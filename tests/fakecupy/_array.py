@@ -94,11 +94,13 @@ class ndarray:  # noqa: N801 - CuPy's name
         return out
 
     def set(self, arr: np.ndarray, stream: object = None) -> None:
-        """Copy a host array of the same shape and dtype into this (C-contiguous) array, in place."""
+        """Copy a host array of the same shape and dtype into this C-contiguous array, in place."""
         if not isinstance(arr, np.ndarray):
             raise TypeError(f"Only numpy.ndarray can be set to cupy.ndarray, got {type(arr)}")
         if arr.dtype != self.dtype or arr.shape != self.shape:
-            raise ValueError(f"Mismatched dtype or shape: {arr.dtype} {arr.shape} vs {self.dtype} {self.shape}")
+            raise ValueError(
+                f"Mismatched dtype or shape: {arr.dtype} {arr.shape} vs {self.dtype} {self.shape}"
+            )
         if not self._data.flags.c_contiguous:
             raise RuntimeError("Cannot set to non-contiguous array")
         transfers.host_to_device += 1

@@ -25,7 +25,16 @@ COMPUTE_TYPE_FP64 = 5
 COMPUTE_TYPE_BF16 = 6
 COMPUTE_TYPE_TF32 = 7
 
-_NAMES = {0: "TBD", 1: "DEFAULT", 2: "PEDANTIC", 3: "FP16", 4: "FP32", 5: "FP64", 6: "BF16", 7: "TF32"}
+_NAMES = {
+    0: "TBD",
+    1: "DEFAULT",
+    2: "PEDANTIC",
+    3: "FP16",
+    4: "FP32",
+    5: "FP64",
+    6: "BF16",
+    7: "TF32",
+}
 _SLOTS = {"float16": 1, "float32": 2, "complex64": 2, "float64": 3, "complex128": 3}
 compute_types = [COMPUTE_TYPE_TBD] * 4
 

@@ -50,7 +50,9 @@ def get_current_stream() -> Stream:
 class Event:
     """A CUDA event: ``record`` notes the host clock (work is synchronous, so that is its time)."""
 
-    def __init__(self, block: bool = False, disable_timing: bool = False, interprocess: bool = False):
+    def __init__(
+        self, block: bool = False, disable_timing: bool = False, interprocess: bool = False
+    ):
         from fakecupy.cuda import runtime
 
         runtime.check_driver()
