@@ -34,6 +34,8 @@ class Backend(abc.ABC):
     name: str
     #: Dtypes this backend multiplies; ``None`` means every dtype NumPy supports.
     supported_dtypes: frozenset[np.dtype] | None = None
+    #: Whether arrays have a memory layout: strides, C/Fortran order, views sharing memory.
+    memory_layout: bool = True
 
     @property
     @abc.abstractmethod
@@ -132,8 +134,8 @@ class Backend(abc.ABC):
             loop = _checks.matmul_dtype(a.dtype, b.dtype, dtype)
             out_owner = None
             if out is not None:
-                _checks.check_matmul_out(shape, loop, out)
                 out_owner = self.check_out(out)
+                _checks.check_matmul_out(shape, loop, out)
             return self.deliver(self.compute(_algorithms.matmul, a, b, loop), out, out_owner)
 
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
@@ -145,8 +147,8 @@ class Backend(abc.ABC):
             dtype = np.result_type(a.dtype, b.dtype)
             out_owner = None
             if out is not None:
-                _checks.check_dot_out(shape, dtype, out)
                 out_owner = self.check_out(out)
+                _checks.check_dot_out(shape, dtype, out)
             return self.deliver(self.compute(_algorithms.dot, a, b, dtype), out, out_owner)
 
     def __repr__(self) -> str:

@@ -127,5 +127,12 @@ def _cupy() -> Backend:
     return CupyBackend()
 
 
+def _dask() -> Backend:
+    from gpudot.backends._dask import DaskBackend
+
+    return DaskBackend()
+
+
 register_backend("numpy", _numpy, aliases=("cpu",), module="numpy")
 register_backend("cupy", _cupy, aliases=("cuda",), module="cupy")
+register_backend("dask", _dask, module="dask")

@@ -1,0 +1,236 @@
+"""Chunk sizes for a blocked product, chosen from a memory budget per task.
+
+`layout_of` names the axes of a ``dot`` or ``matmul`` as Dask blockwise indices and groups them
+into batch, rows, contracted and columns; `Layout.plan` turns a budget into a chunk length per
+index. Pure Python: nothing here imports Dask.
+
+A blocked product runs one task per (output block, contracted block) pair. Its peak memory is
+the two operand blocks it reads, their copies in the computing dtype when a cast is needed, and
+the partial product it writes. When the contracted axis is split, summing two partials holds
+three blocks of the accumulation dtype. The planner picks block sides so that this peak stays
+within the budget:
+
+1. The whole product in one block if it fits (then as many batch entries per block as fit).
+2. Otherwise the contracted axis is kept whole (which keeps NumPy's float summation within each
+   output element) as long as the output tiles can still be at least `MIN_TILE` wide.
+3. Otherwise all three sides shrink together into near-cubic blocks and the partial products
+   are summed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "MIN_TILE", "Footprint", "Index", "Layout", "Plan", "even", "fill", "layout_of", "plan_blocks",
+]
+
+#: Blockwise index names of an array's axes.
+Index = tuple[str, ...]
+
+#: Narrowest output tile for which the contracted axis is still kept whole.
+MIN_TILE = 256
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Bytes per element of each array a block task holds.
+
+    Attributes
+    ----------
+    left, right : int
+        Per element of a block of the first / second operand, casting copies included.
+    partial : int
+        Per element of a partial product (the accumulation dtype).
+    """
+
+    left: int
+    right: int
+    partial: int
+
+    def task_bytes(self, batch: int, rows: int, inner: int, cols: int, split: bool) -> int:
+        """Peak bytes of the largest task for blocks of these sides."""
+        product = batch * (
+            rows * inner * self.left + inner * cols * self.right + rows * cols * self.partial
+        )
+        summing = 3 * batch * rows * cols * self.partial if split else 0
+        return max(product, summing)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Block sides (in elements) along the batch, row, contracted and column groups of axes."""
+
+    batch: int
+    rows: int
+    inner: int
+    cols: int
+
+
+def _largest(fits: Callable[[int], bool], upper: int) -> int:
+    """Largest ``s`` in ``[1, upper]`` with ``fits(s)`` (1 if none): ``fits`` is monotone."""
+    low, high = 1, max(upper, 1)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fits(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def plan_blocks(
+    batch: int, rows: int, inner: int, cols: int, footprint: Footprint, budget: int
+) -> Plan:
+    """Block sides for a ``(batch, rows, inner) @ (batch, inner, cols)`` product within ``budget``.
+
+    Sizes are element counts of each group of axes (products of the axes' lengths). A block of
+    one element per side is the floor: a budget smaller than that is exceeded, not refused.
+    """
+    rows1, inner1, cols1 = max(rows, 1), max(inner, 1), max(cols, 1)
+    task = footprint.task_bytes
+    if task(1, rows1, inner1, cols1, False) <= budget:
+        per_entry = task(1, rows1, inner1, cols1, False)
+        return Plan(min(max(batch, 1), max(budget // per_entry, 1)), rows1, inner1, cols1)
+
+    def whole_inner(side: int) -> bool:
+        return task(1, min(rows1, side), inner1, min(cols1, side), False) <= budget
+
+    side = _largest(whole_inner, max(rows1, cols1))
+    if whole_inner(side) and side >= min(MIN_TILE, max(rows1, cols1)):
+        r = min(rows1, side)
+        c = _largest(lambda s: task(1, r, inner1, s, False) <= budget, cols1)
+        return Plan(1, r, inner1, c)
+
+    def cube(side: int) -> bool:
+        return task(1, min(rows1, side), min(inner1, side), min(cols1, side), True) <= budget
+
+    side = _largest(cube, max(rows1, inner1, cols1))
+    r, c = min(rows1, side), min(cols1, side)
+    k = _largest(lambda s: task(1, r, s, c, s < inner1) <= budget, inner1)
+    return Plan(1, r, k, c)
+
+
+def fill(sizes: Sequence[int], elements: int) -> tuple[int, ...]:
+    """Chunk lengths for axes ``sizes`` (innermost first) holding about ``elements`` per block.
+
+    The innermost axis is chunked first; an outer axis gets more than one entry per chunk only
+    once every inner axis is whole.
+    """
+    chunks = []
+    left = max(elements, 1)
+    for size in sizes:
+        take = min(max(size, 1), left)
+        chunks.append(take)
+        left = max(left // max(size, 1), 1) if take == max(size, 1) else 1
+    return tuple(chunks)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Blockwise indices of a product, grouped as batch, rows, contracted and columns.
+
+    Groups list their indices innermost first; ``inner`` is empty when nothing is contracted
+    (a 0-d operand of ``dot``).
+    """
+
+    left: Index
+    right: Index
+    out: Index
+    sizes: dict[str, int]
+    batch: Index
+    rows: Index
+    inner: Index
+    cols: Index
+
+    def _group(self, indices: Index, sides: dict[str, int]) -> int:
+        return math.prod(sides.get(i, 1) for i in indices)
+
+    def task_bytes(self, sides: dict[str, int], footprint: Footprint) -> int:
+        """Peak task bytes for blocks with these sides (elements per index)."""
+        inner = self._group(self.inner, sides)
+        return footprint.task_bytes(
+            self._group(self.batch, sides),
+            self._group(self.rows, sides),
+            inner,
+            self._group(self.cols, sides),
+            inner < self._group(self.inner, self.sizes),
+        )
+
+    def plan(self, footprint: Footprint, budget: int) -> dict[str, int]:
+        """Block side per index from the budget (see `gpudot.backends._dask_plan`)."""
+        plan = plan_blocks(
+            self._group(self.batch, self.sizes),
+            self._group(self.rows, self.sizes),
+            self._group(self.inner, self.sizes),
+            self._group(self.cols, self.sizes),
+            footprint,
+            budget,
+        )
+        sides: dict[str, int] = {}
+        for group, elements in (
+            (self.batch, plan.batch),
+            (self.rows, plan.rows),
+            (self.inner, plan.inner),
+            (self.cols, plan.cols),
+        ):
+            sides.update(zip(group, fill([self.sizes[i] for i in group], elements), strict=True))
+        return {index: even(self.sizes[index], side) for index, side in sides.items()}
+
+
+def layout_of(func: str, shape1: tuple[int, ...], shape2: tuple[int, ...]) -> Layout:
+    """Indices for ``func(x1, x2)``; a broadcast length-1 axis gets an index of its own."""
+    sizes: dict[str, int] = {}
+    if func == "dot" and (not shape1 or not shape2):
+        ind1 = tuple(f"a{i}" for i in range(len(shape1)))
+        ind2 = tuple(f"b{i}" for i in range(len(shape2)))
+        sizes.update(zip(ind1, shape1, strict=True))
+        sizes.update(zip(ind2, shape2, strict=True))
+        free = ind1 or ind2
+        return Layout(ind1, ind2, free, sizes, (), (), (), free[::-1])
+    k = "k"
+    sizes[k] = shape1[-1]
+    if func == "dot":
+        rows = tuple(f"a{i}" for i in range(len(shape1) - 1))
+        lead = tuple(f"b{i}" for i in range(len(shape2) - 2))
+        cols = (*lead, "n") if len(shape2) >= 2 else ()
+        sizes.update(zip(rows, shape1[:-1], strict=True))
+        sizes.update(zip(cols, (*shape2[:-2], shape2[-1]) if cols else (), strict=True))
+        ind2 = (*lead, k, "n") if cols else (k,)
+        return Layout((*rows, k), ind2, rows + cols, sizes, (), rows[::-1], (k,), cols[::-1])
+    batch_shape = np.broadcast_shapes(shape1[:-2], shape2[:-2])
+    batch = tuple(f"batch{i}" for i in range(len(batch_shape)))
+    sizes.update(zip(batch, batch_shape, strict=True))
+
+    def batch_indices(shape: tuple[int, ...], name: str) -> Index:
+        own = shape[:-2]
+        offset = len(batch_shape) - len(own)
+        indices = []
+        for axis, side in enumerate(own):
+            index = batch[offset + axis]
+            if side == 1 and sizes[index] != 1:
+                index = f"{name}_{axis}"  # broadcast: contracted away as a single block
+                sizes[index] = 1
+            indices.append(index)
+        return tuple(indices)
+
+    rows = ("m",) if len(shape1) >= 2 else ()
+    cols = ("n",) if len(shape2) >= 2 else ()
+    if rows:
+        sizes["m"] = shape1[-2]
+    if cols:
+        sizes["n"] = shape2[-1]
+    ind1 = (*batch_indices(shape1, "x1"), *rows, k)
+    ind2 = (*batch_indices(shape2, "x2"), k, *cols)
+    return Layout(ind1, ind2, batch + rows + cols, sizes, batch[::-1], rows, (k,), cols)
+
+
+def even(size: int, side: int) -> int:
+    """The chunk length that splits ``size`` into as many chunks as ``side`` does, evenly."""
+    if size <= side:
+        return max(size, 1)
+    return -(-size // -(-size // side))

@@ -1,0 +1,176 @@
+"""gpudot's CUDA backend (`CupyBackend`) over the CuPy stand-in: its own code, run in CI.
+
+What this proves: conversions, results as device arrays on the selected device, 0-d results,
+the transfer policy, device selection and restoration, ``out=`` handling, the probe's reasons
+and the fallback. What it cannot prove (cuBLAS numerics, kernel compilation, speed) needs a GPU:
+``python -m pytest --pyargs gpudot.testing --gpudot-backend=cuda``.
+"""
+
+from __future__ import annotations
+
+import fakecupy
+import numpy as np
+import pytest
+
+import gpudot
+from gpudot import _state
+from gpudot.backends._cupy import CupyBackend
+
+
+@pytest.fixture
+def machine():
+    with fakecupy.simulate() as simulated:
+        yield simulated
+
+
+@pytest.fixture
+def cuda(machine):
+    backend = CupyBackend(module=fakecupy, name="cupy-standin")
+    with gpudot.use_backend(backend):
+        yield backend
+
+
+@pytest.fixture
+def cuda1(machine):
+    backend = CupyBackend(1, module=fakecupy, name="cupy-standin:1")
+    with gpudot.use_backend(backend):
+        yield backend
+
+
+def test_host_operands_are_copied_once_each_and_the_result_stays_on_the_device(cuda):
+    a, b = np.arange(6.0).reshape(2, 3), np.arange(3.0)
+    result = gpudot.matmul(a, b)
+    assert isinstance(result, fakecupy.ndarray) and result.device.id == 0
+    assert fakecupy.transfers.host_to_device == 2
+    assert fakecupy.transfers.host_to_device_bytes == a.nbytes + b.nbytes
+    assert fakecupy.transfers.device_to_host == 0
+    np.testing.assert_array_equal(gpudot.to_numpy(result), a @ b)
+    assert fakecupy.transfers.device_to_host == 1
+
+
+def test_device_operands_are_not_copied(cuda):
+    a = cuda.asarray(np.eye(3))
+    fakecupy.transfers.reset()
+    gpudot.dot(a, a)
+    assert fakecupy.transfers.host_to_device == 0
+
+
+def test_vector_dot_vector_is_a_0d_device_array(cuda):
+    result = gpudot.dot([1, 3, 5], [2, 4, 6])
+    assert isinstance(result, fakecupy.ndarray) and result.shape == ()
+    assert gpudot.to_numpy(result) == 44
+
+
+@pytest.mark.parametrize("policy", ["warn", "error"])
+def test_transfer_policy_applies_to_host_arrays(cuda, policy):
+    a = np.eye(2)
+    on_device = cuda.asarray(a)
+    with gpudot.use_transfer_policy(policy):
+        if policy == "warn":
+            with pytest.warns(gpudot.TransferWarning, match="x1 is on cpu but the product runs on cuda:0"):
+                gpudot.matmul(a, on_device)
+        else:
+            with pytest.raises(gpudot.TransferError, match="x2 is on cpu"):
+                gpudot.matmul(on_device, a)
+
+
+def test_lists_and_scalars_are_not_transfers(cuda):
+    with gpudot.use_transfer_policy("error"):
+        assert gpudot.to_numpy(gpudot.dot(2.0, [1.0, 2.0])).tolist() == [2.0, 4.0]
+
+
+def test_device_arrays_given_to_the_numpy_backend_come_to_the_host(cuda):
+    a = cuda.asarray(np.arange(4.0).reshape(2, 2))
+    with gpudot.use_backend("numpy"):
+        result = gpudot.matmul(a, a)
+        with gpudot.use_transfer_policy("error"), pytest.raises(gpudot.TransferError, match="cuda:0"):
+            gpudot.matmul(a, a)
+    assert type(result) is np.ndarray
+    np.testing.assert_array_equal(result, np.arange(4.0).reshape(2, 2) @ np.arange(4.0).reshape(2, 2))
+
+
+def test_cuda_n_runs_on_device_n_and_restores_the_current_device(cuda1):
+    assert cuda1.device == "cuda:1"
+    result = gpudot.matmul(np.eye(2), np.eye(2))
+    assert result.device.id == 1
+    assert fakecupy.cuda.runtime.getDevice() == 0
+
+
+def test_operands_on_another_device_follow_the_policy(cuda1):
+    on_zero = fakecupy.asarray(np.eye(2))
+    with gpudot.use_transfer_policy("error"), pytest.raises(gpudot.TransferError, match="cuda:0"):
+        gpudot.matmul(on_zero, on_zero)
+    result = gpudot.matmul(on_zero, on_zero)
+    assert result.device.id == 1
+
+
+def test_bad_device_index_names_the_device_count(machine):
+    with pytest.raises(ValueError, match="CUDA device 5 does not exist: 2 device"):
+        CupyBackend(5, module=fakecupy).unavailable_reason()
+
+
+def test_out_on_the_device_receives_the_result(cuda):
+    out = cuda.asarray(np.zeros((2, 2)))
+    assert gpudot.matmul(np.eye(2), np.full((2, 2), 3.0), out=out) is out
+    np.testing.assert_array_equal(gpudot.to_numpy(out), np.full((2, 2), 3.0))
+
+
+def test_host_out_receives_a_host_copy(cuda):
+    out = np.zeros((2, 2))
+    assert gpudot.dot(cuda.asarray(np.eye(2)), cuda.asarray(np.eye(2)), out=out) is out
+    np.testing.assert_array_equal(out, np.eye(2))
+
+
+def test_out_that_is_not_an_array_is_refused(cuda):
+    with pytest.raises(TypeError, match="out must be an array, got list"):
+        gpudot.matmul(np.eye(2), np.eye(2), out=[[0, 0], [0, 0]])
+
+
+def test_out_of_memory_leaves_out_untouched(cuda):
+    a = cuda.asarray(np.ones((64, 64)))
+    out = cuda.asarray(np.full((64, 64), 7.0))
+    pool = fakecupy.get_default_memory_pool()
+    pool.set_limit(size=pool.used_bytes())
+    with pytest.raises(gpudot.DeviceMemoryError):  # issue #11: CuPy's OOM, explained
+        gpudot.matmul(a, a, out=out)
+    pool.set_limit(size=0)
+    np.testing.assert_array_equal(gpudot.to_numpy(out), np.full((64, 64), 7.0))
+
+
+@pytest.mark.parametrize(
+    "settings, reason",
+    [
+        ({"driver": False}, "no NVIDIA driver was found"),
+        ({"device_count": 0}, "the NVIDIA driver found no CUDA device"),
+        ({"memory_per_device": 0}, "cannot allocate memory (OutOfMemoryError"),
+    ],
+)
+def test_probe_says_why_the_device_is_unusable(settings, reason):
+    with fakecupy.simulate(**settings):
+        assert reason in CupyBackend(module=fakecupy).unavailable_reason()
+
+
+def test_no_visible_device_when_the_count_is_zero(monkeypatch, machine):
+    monkeypatch.setattr(fakecupy.cuda.runtime, "getDeviceCount", lambda: 0)
+    assert "no CUDA device is visible" in CupyBackend(module=fakecupy).unavailable_reason()
+
+
+def test_set_backend_falls_back_without_a_driver(monkeypatch):
+    saved = _state._BACKEND._default
+    with fakecupy.simulate(driver=False):
+        backend = CupyBackend(module=fakecupy, name="cupy-standin-nodriver")
+        with pytest.warns(gpudot.GpudotFallbackWarning, match="no NVIDIA driver was found"):
+            assert gpudot.set_backend(backend).name == "numpy"
+        with pytest.raises(gpudot.BackendUnavailableError, match="no NVIDIA driver"):
+            gpudot.set_backend(backend, strict=True)
+    _state._BACKEND._default = saved
+
+
+def test_report_shows_the_devices_and_checks_the_backend(capsys, machine):
+    from gpudot.__main__ import main
+
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "cupy-standin   available" in out
+    assert "cuda:1 fakecupy simulated GPU, 16.0 of 16.0 GiB free" in out
+    assert "Check on cupy-standin:" in out and "FAIL" not in out
