@@ -131,11 +131,11 @@ class DaskBackend(Backend):
             _checks.check_dtypes(func, (a.dtype, b.dtype), block.supported_dtypes, block.name)
         out_owner = None
         if out is not None:
+            out_owner = self.check_out(out)
             if func == "matmul":
                 _checks.check_matmul_out(shape, loop, out)
             else:
                 _checks.check_dot_out(shape, loop, out)
-            out_owner = self.check_out(out)
         layout = layout_of(func, a.shape, b.shape)
         partial = np.dtype(np.float32) if loop == np.float16 else loop
         footprint = Footprint(
