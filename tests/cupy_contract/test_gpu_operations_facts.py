@@ -73,7 +73,8 @@ def test_pool_limit_raises_out_of_memory_and_is_a_memory_error(cp):
     saved = pool.get_limit()
     pool.set_limit(size=pool.used_bytes() + 1024)
     try:
-        with pytest.raises(cp.cuda.memory.OutOfMemoryError, match="Out of memory allocating") as info:
+        oom = cp.cuda.memory.OutOfMemoryError
+        with pytest.raises(oom, match="Out of memory allocating") as info:
             cp.zeros((1024, 1024))
         assert isinstance(info.value, MemoryError)
     finally:
