@@ -7,8 +7,15 @@ from fakecupy.cuda.device import Device
 from fakecupy.cuda.stream import Event, Stream, get_current_stream, get_elapsed_time
 
 __all__ = [
-    "Device", "Event", "Stream", "compiler", "get_current_stream", "get_elapsed_time",
-    "is_available", "memory", "runtime",
+    "Device",
+    "Event",
+    "Stream",
+    "compiler",
+    "get_current_stream",
+    "get_elapsed_time",
+    "is_available",
+    "memory",
+    "runtime",
 ]
 
 
