@@ -85,6 +85,15 @@ def _result(func: str, x1: Any, x2: Any, dtype: Any) -> tuple[tuple[int, ...], n
     return shape, np.result_type(_dtype(x1), _dtype(x2))
 
 
+def _check_out(func: str, x1: Any, x2: Any, out: Any, dtype: Any) -> None:
+    """Raise NumPy's error for a bad ``out=`` (the failed attempt may not have checked it)."""
+    if out is None:
+        return
+    shape, result_dtype = _result(func, x1, x2, dtype)
+    check = _checks.check_matmul_out if func == "matmul" else _checks.check_dot_out
+    check(shape, result_dtype, out)
+
+
 def _describe(
     backend: CupyBackend, func: str, x1: Any, x2: Any, dtype: Any, failure: BaseException
 ) -> str:
@@ -123,6 +132,7 @@ def run_with_memory_policy(
     if failure is None:
         return result
     policy = get_oom_policy()
+    _check_out(func, x1, x2, out, dtype)  # NumPy's errors come before any policy action
     message = _describe(backend, func, x1, x2, dtype, failure)
     if policy == "cpu":
         return _on_host(backend, func, x1, x2, out, dtype, message)

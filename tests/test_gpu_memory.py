@@ -168,16 +168,6 @@ def test_cpu_policy_fills_a_device_out_in_place(standin):
     np.testing.assert_array_equal(standin.xp.asnumpy(out), a @ a.T)
 
 
-def test_cpu_policy_checks_out_like_numpy(standin):
-    with gpudot.use_backend(standin.backend):
-        out = standin.xp.zeros((3, 2), np.float64)
-    standin.pool.set_limit(size=standin.pool.used_bytes())
-    with gpudot.use_backend(standin.backend), gpudot.use_oom_policy("cpu"):
-        with pytest.warns(gpudot.GpudotFallbackWarning), pytest.raises(ValueError):
-            gpudot.matmul(np.ones((3, 4)), np.ones((4, 3)), out=out)
-    assert not standin.xp.asnumpy(out).any()
-
-
 def test_no_policy_runs_when_the_product_fits(standin):
     with (
         gpudot.use_backend(standin.backend),
@@ -189,3 +179,14 @@ def test_no_policy_runs_when_the_product_fits(standin):
     assert isinstance(result, standin.xp.ndarray)
     free, total = standin.backend.memory_info()
     assert total == standin.xp.MACHINE.memory_per_device and 0 < free < total
+
+
+@pytest.mark.parametrize("policy", ["raise", "tile", "cpu"])
+def test_a_bad_out_raises_numpys_error_whatever_the_policy(standin, policy):
+    with gpudot.use_backend(standin.backend):
+        out = standin.xp.zeros((64, 32), np.float64)
+    standin.pool.set_limit(size=standin.pool.used_bytes() + 512)  # operands cannot be copied
+    with gpudot.use_backend(standin.backend), gpudot.use_oom_policy(policy):
+        with pytest.raises(ValueError, match="out"):
+            gpudot.matmul(np.ones((64, 48)), np.ones((48, 16)), out=out)
+    assert not standin.xp.asnumpy(out).any()
