@@ -10,13 +10,16 @@ array([[19, 22],
 from gpudot import linalg
 from gpudot._errors import (
     BackendUnavailableError,
+    DeviceMemoryError,
     GpudotFallbackWarning,
     TransferError,
     TransferWarning,
 )
 from gpudot._family import inner, matvec, outer, tensordot, vdot, vecdot, vecmat
 from gpudot._linalg import asarray, dot, matmul, to_numpy
+from gpudot._memory import get_oom_policy, set_oom_policy, use_oom_policy
 from gpudot._precision import get_precision, set_precision, use_precision
+from gpudot._profile import profile
 from gpudot._state import get_backend, set_backend, use_backend
 from gpudot._transfer import get_transfer_policy, set_transfer_policy, use_transfer_policy
 from gpudot.backends import Backend, backend_names, register_backend
@@ -26,6 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Backend",
     "BackendUnavailableError",
+    "DeviceMemoryError",
     "GpudotFallbackWarning",
     "TransferError",
     "TransferWarning",
@@ -33,6 +37,7 @@ __all__ = [
     "backend_names",
     "dot",
     "get_backend",
+    "get_oom_policy",
     "get_precision",
     "get_transfer_policy",
     "inner",
@@ -40,13 +45,16 @@ __all__ = [
     "matmul",
     "matvec",
     "outer",
+    "profile",
     "register_backend",
     "set_backend",
+    "set_oom_policy",
     "set_precision",
     "set_transfer_policy",
     "tensordot",
     "to_numpy",
     "use_backend",
+    "use_oom_policy",
     "use_precision",
     "use_transfer_policy",
     "vdot",

@@ -1,10 +1,14 @@
-"""Command line: ``python -m gpudot [info | explain A B]``."""
+"""Command line: ``python -m gpudot [info | explain A B | calibrate | selftest]``.
+
+``selftest`` exits 0 (all checks passed), 1 (a check failed) or 3 (no usable CUDA device).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -15,10 +19,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     explain = commands.add_parser("explain", help="show how each element of dot(A, B) is formed")
     explain.add_argument("a", metavar="A", help='a 1-D or 2-D nested list, e.g. "[[1, 2], [3, 4]]"')
     explain.add_argument("b", metavar="B", help='a 1-D or 2-D nested list, e.g. "[[5, 6], [7, 8]]"')
+    calibrate = commands.add_parser("calibrate", help="measure this machine for backend 'auto'")
+    calibrate.add_argument("--output", type=Path, help="profile file (default: the user cache dir)")
+    selftest = commands.add_parser("selftest", help="exactness and speed on each CUDA device")
+    selftest.add_argument("--json", type=Path, default=Path("gpudot-selftest.json"),
+                          help="where to write the JSON report (default: %(default)s)")
+    selftest.add_argument("--quick", action="store_true", help="small measurement sizes")
     args = parser.parse_args(argv)
 
+    if args.command == "selftest":
+        from gpudot._selftest import run as run_selftest
+
+        return run_selftest(args.json, args.quick, sys.stdout)
+
+    if args.command == "calibrate":
+        from gpudot._calibration import run
+
+        return run(args.output, sys.stdout)
+
     if args.command == "explain":
-        from gpudot._explain import explain as explain_dot, parse_operand
+        from gpudot._explain import explain as explain_dot
+        from gpudot._explain import parse_operand
 
         try:
             lines = list(explain_dot(parse_operand(args.a, "A"), parse_operand(args.b, "B")))

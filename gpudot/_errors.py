@@ -6,6 +6,7 @@ already catches ``RuntimeError`` or ``TypeError`` around a product keeps working
 
 __all__ = [
     "BackendUnavailableError",
+    "DeviceMemoryError",
     "GpudotFallbackWarning",
     "TransferError",
     "TransferWarning",
@@ -29,3 +30,13 @@ class TransferError(TypeError):
 
 class TransferWarning(UserWarning):
     """An operand was copied between backends or devices under the ``"warn"`` transfer policy."""
+
+
+class DeviceMemoryError(MemoryError):
+    """A product did not fit in device memory, even after freeing CuPy's cached blocks.
+
+    A ``MemoryError``, like CuPy's own ``OutOfMemoryError``. The message names the operation, the
+    operands' shapes and dtypes, the bytes needed and the device's free and total memory; the
+    out-of-memory policy (`gpudot.set_oom_policy`) can tile the product or compute it on the host
+    instead.
+    """

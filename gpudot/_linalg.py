@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from gpudot._precision import use_precision
-from gpudot._state import current_backend
+from gpudot._state import current_backend  # swapped by gpudot.profile() while it records
 from gpudot.backends._registry import owner_of
 
 __all__ = ["asarray", "dot", "matmul", "to_numpy"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
@@ -84,10 +85,30 @@ def check_backend(backend: Backend) -> list[tuple[str, str | None]]:
     return outcomes
 
 
+def _settings() -> Iterator[tuple[str, str]]:
+    """The GPU-relevant settings in effect: precision (and what it means), OOM policy, auto profile."""
+    from gpudot._calibration import profile_path
+
+    precision = gpudot.get_precision()
+    if precision == "highest":
+        meaning = "GPU float32/complex64 products in full float32, no TF32"
+        if os.environ.get("CUPY_TF32", "0") not in ("", "0"):
+            meaning += " (CUPY_TF32 is set; gpudot overrides it per call)"
+    else:
+        meaning = "GPU float32/complex64 2-D products may use TF32; batched ones stay float32"
+    yield "Precision", f"{precision}: {meaning}"
+    yield "OOM policy", gpudot.get_oom_policy()
+    path = profile_path()
+    yield "Auto profile", str(path) if path.exists() else f"documented defaults ({path} not found)"
+
+
 def report(stream: TextIO) -> int:
     """Print versions, backends and the self-check of each usable backend; return the exit code."""
     for name, version in _versions():
         print(f"{name:<8} {version}", file=stream)
+    print(file=stream)
+    for name, value in _settings():
+        print(f"{name + ':':<13} {value}", file=stream)
     print("\nBackends:", file=stream)
     usable = []
     for name in backend_names():

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 from gpudot._errors import BackendUnavailableError, GpudotFallbackWarning
 from gpudot._settings import ScopedSetting
+from gpudot.backends._auto import auto_backend
 from gpudot.backends._base import Backend
 from gpudot.backends._registry import lookup
 
@@ -26,12 +27,12 @@ BackendLike = str | Backend
 def resolve_backend(choice: BackendLike, *, strict: bool = False) -> Backend:
     """Return the backend that ``choice`` selects here, after any fallback.
 
-    ``"auto"`` is CUDA where usable, else NumPy, without a warning. Any other name that cannot run
-    here raises `BackendUnavailableError` if ``strict``, else falls back to NumPy with a warning.
+    ``"auto"`` routes each product to CUDA or NumPy by cost (`gpudot.backends._auto`) where CUDA
+    is usable, else is NumPy itself, without a warning. Any other name that cannot run here raises
+    `BackendUnavailableError` if ``strict``, else falls back to NumPy with a warning.
     """
     if choice == "auto":
-        cuda = lookup("cuda")
-        return cuda if cuda.unavailable_reason() is None else lookup("numpy")
+        return auto_backend()
     backend = choice if isinstance(choice, Backend) else lookup(choice)
     reason = backend.unavailable_reason()
     if reason is None:

@@ -1,8 +1,17 @@
 """Test-session setup for the repository's own tests (the shipped suite needs none)."""
+
+from __future__ import annotations
+
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
+import fakecupy
 import pytest
+from fakecupy._core import _routines_linalg
+
+from gpudot.backends import lookup
+from gpudot.backends._cupy import CupyBackend
 
 #: Per-worker memory limit of the test cluster: smaller than the products the tests build.
 CLUSTER_MEMORY_LIMIT = 256 * 2**20
@@ -25,3 +34,21 @@ def dask_client() -> Iterator[Any]:
         memory_limit=CLUSTER_MEMORY_LIMIT,
     ) as cluster, distributed.Client(cluster, set_as_default=False) as client:
         yield client
+
+
+@pytest.fixture
+def standin() -> Iterator[SimpleNamespace]:
+    """A fresh two-device stand-in machine: the module, its backends and its memory pool.
+
+    ``backend`` follows the current device (registered ``"cupy-standin"``), ``devices[i]`` is
+    ``"cuda:i"``; the stand-in's compute types are restored afterwards.
+    """
+    saved = list(_routines_linalg.compute_types)
+    with fakecupy.simulate(device_count=2):
+        yield SimpleNamespace(
+            xp=fakecupy,
+            backend=lookup("cupy-standin"),
+            devices=[CupyBackend(i, module=fakecupy, name=f"cupy-standin:{i}") for i in (0, 1)],
+            pool=fakecupy.get_default_memory_pool(),
+        )
+    _routines_linalg.compute_types[:] = saved

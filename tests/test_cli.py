@@ -59,3 +59,17 @@ def test_explain_refuses_clearly(capsys, a, b, message):
 def test_module_entry_point_runs():
     run = subprocess.run([sys.executable, "-m", "gpudot", "explain", "[1]", "[2]"], capture_output=True, text=True)
     assert run.returncode == 0 and "1×2 = 2 = 2" in run.stdout
+
+
+def test_report_states_precision_oom_policy_and_auto_profile(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("CUPY_TF32", "1")
+    monkeypatch.setenv("GPUDOT_PROFILE", str(tmp_path / "none.json"))
+    import sys
+
+    from gpudot._report import report
+
+    report(sys.stdout)
+    out = capsys.readouterr().out
+    assert "Precision:    highest: GPU float32/complex64 products in full float32, no TF32" in out
+    assert "CUPY_TF32 is set; gpudot overrides it per call" in out
+    assert "OOM policy:   raise" in out and "documented defaults" in out

@@ -9,6 +9,7 @@ and the means to move arrays in and out. It holds no algorithm of its own: `Back
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from types import ModuleType
 from typing import Any
@@ -113,6 +114,13 @@ class Backend(abc.ABC):
         out[...] = result
         return out
 
+    def compute(self, product: Callable[..., Any], a: Any, b: Any, dtype: np.dtype) -> Any:
+        """Run ``product`` (`_algorithms.dot` or ``matmul``) on ``xp``: a hook around arithmetic.
+
+        Backends override it to wrap only the arithmetic, e.g. to select a GPU compute type.
+        """
+        return product(self.xp, a, b, dtype)
+
     def _check_dtypes(self, func: str, a: Any, b: Any) -> None:
         if self.supported_dtypes is not None:
             _checks.check_dtypes(func, (a.dtype, b.dtype), self.supported_dtypes, self.name)
@@ -128,7 +136,7 @@ class Backend(abc.ABC):
             if out is not None:
                 out_owner = self.check_out(out)
                 _checks.check_matmul_out(shape, loop, out)
-            return self.deliver(_algorithms.matmul(self.xp, a, b, loop), out, out_owner)
+            return self.deliver(self.compute(_algorithms.matmul, a, b, loop), out, out_owner)
 
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
         """``numpy.dot`` on this backend; see `gpudot.dot`."""
@@ -141,7 +149,7 @@ class Backend(abc.ABC):
             if out is not None:
                 out_owner = self.check_out(out)
                 _checks.check_dot_out(shape, dtype, out)
-            return self.deliver(_algorithms.dot(self.xp, a, b, dtype), out, out_owner)
+            return self.deliver(self.compute(_algorithms.dot, a, b, dtype), out, out_owner)
 
     def __repr__(self) -> str:
         return f"<gpudot backend {self.name!r}>"

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import importlib
 import sys
-from contextlib import AbstractContextManager, nullcontext
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from gpudot._memory import run_with_memory_policy
+from gpudot._precision import current_precision
 from gpudot.backends._base import Backend
 
 __all__ = ["CUDA_INSTALL_HINT", "CupyBackend"]
@@ -34,6 +38,13 @@ _DRIVER_ERRORS = {
     "cudaErrorInsufficientDriver": "no NVIDIA driver was found, or it is older than CuPy's CUDA runtime",
     "cudaErrorNoDevice": "the NVIDIA driver found no CUDA device (check CUDA_VISIBLE_DEVICES)",
 }
+
+
+#: Dtypes whose CuPy GEMM can use TF32: their compute-type slot is set around each product.
+_TF32_DTYPES = frozenset((np.dtype("float32"), np.dtype("complex64")))
+
+#: CuPy's compute type is one process-wide value per dtype: products that set it take turns.
+_COMPUTE_TYPE_LOCK = threading.RLock()
 
 
 class CupyBackend(Backend):
@@ -107,6 +118,86 @@ class CupyBackend(Backend):
             return f"CUDA device {self.device} cannot allocate memory ({type(error).__name__}: {error})"
         return None
 
+    @property
+    def out_of_memory_error(self) -> type[BaseException]:
+        """CuPy's ``OutOfMemoryError`` (importable only from ``cupy.cuda.memory``)."""
+        error: type[BaseException] = self.xp.cuda.memory.OutOfMemoryError
+        return error
+
+    def free_cached_memory(self) -> None:
+        """Return the memory pool's cached blocks to the device (nvidia-smi shows them used)."""
+        with self.context():
+            self.xp.get_default_memory_pool().free_all_blocks()
+
+    def synchronize(self) -> None:
+        """Wait until this backend's device has finished all queued work (for timing)."""
+        with self.context():
+            self.xp.cuda.runtime.deviceSynchronize()
+
+    def memory_info(self) -> tuple[int, int]:
+        """(free, total) bytes this backend can use: the device's, within the pool's limit."""
+        with self.context():
+            free, total = self.xp.cuda.runtime.memGetInfo()
+            pool = self.xp.get_default_memory_pool()
+            limit = pool.get_limit()
+            if limit:  # set_limit() or CUPY_GPU_MEMORY_LIMIT
+                free = min(free + pool.free_bytes(), limit - pool.used_bytes())
+                total = min(total, limit)
+        return int(free), int(total)
+
+    def fill_from_host(self, out: Any, host: np.ndarray) -> None:
+        """Copy ``host`` into the device array ``out`` (same shape), in place if contiguous."""
+        with self.context():
+            if out.flags.c_contiguous:
+                out.set(np.ascontiguousarray(host, dtype=out.dtype))
+            else:
+                out[...] = self.from_host(host)
+
+    def compute_type(self, dtype: np.dtype) -> int | None:
+        """CuPy compute type a ``dtype`` product gets under the precision in effect, or ``None``.
+
+        ``"highest"`` selects ``COMPUTE_TYPE_DEFAULT`` (full float32 arithmetic) whatever
+        ``CUPY_TF32`` said at import; ``"tf32"`` and ``"fast"`` select ``COMPUTE_TYPE_TF32``.
+        CuPy's batched path (matmul with ndim > 2) ignores both and computes in float32.
+        """
+        if dtype not in _TF32_DTYPES:
+            return None
+        constants = self.xp._core._routines_linalg
+        tf32 = current_precision() != "highest"
+        return int(constants.COMPUTE_TYPE_TF32 if tf32 else constants.COMPUTE_TYPE_DEFAULT)
+
+    @contextmanager
+    def _compute_type(self, dtype: np.dtype) -> Iterator[None]:
+        """Select the compute type for ``dtype`` for this product only, then restore CuPy's."""
+        wanted = self.compute_type(dtype)
+        if wanted is None:
+            yield
+            return
+        core = self.xp._core
+        with _COMPUTE_TYPE_LOCK:
+            previous = core.get_compute_type(dtype)
+            core.set_compute_type(dtype, wanted)
+            try:
+                yield
+            finally:
+                core.set_compute_type(dtype, previous)
+
+    def compute(self, product: Callable[..., Any], a: Any, b: Any, dtype: np.dtype) -> Any:
+        with self._compute_type(np.dtype(dtype)):
+            return product(self.xp, a, b, dtype)
+
+    def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
+        def run(a: Any, b: Any, into: Any) -> Any:
+            return Backend.matmul(self, a, b, into, dtype)
+
+        return run_with_memory_policy(self, "matmul", run, x1, x2, out, dtype)
+
+    def dot(self, a: Any, b: Any, out: Any = None) -> Any:
+        def run(x: Any, y: Any, into: Any) -> Any:
+            return Backend.dot(self, x, y, into)
+
+        return run_with_memory_policy(self, "dot", run, a, b, out)
+
     def _loaded(self) -> ModuleType | None:
         """The cupy module if it was imported already: no cupy array can exist otherwise."""
         return self._module or sys.modules.get("cupy")
@@ -121,11 +212,13 @@ class CupyBackend(Backend):
         return nullcontext() if self.index is None else self.xp.cuda.Device(self.index)
 
     def from_host(self, x: np.ndarray) -> Any:
-        return self.xp.asarray(x)
+        with self.context():  # also when called outside a product, e.g. by gpudot.asarray
+            return self.xp.asarray(x)
 
     def from_foreign(self, x: Any, source: Backend) -> Any:
         if isinstance(x, self.xp.ndarray):
-            return x.copy()  # CuPy copies onto the current device, peer to peer
+            with self.context():
+                return x.copy()  # CuPy copies onto the current device, peer to peer
         return super().from_foreign(x, source)
 
     def to_numpy(self, x: Any) -> np.ndarray:

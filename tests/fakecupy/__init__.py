@@ -10,7 +10,7 @@ stand-in cannot drift from CuPy unnoticed. It lives under ``tests/`` and is neve
 Tests configure the simulated machine with `simulate` and read the copy counters in `transfers`.
 """
 
-from fakecupy import cuda
+from fakecupy import _core, cuda  # noqa: F401 (cupy._core is an attribute of cupy)
 from fakecupy._array import asarray, asnumpy, empty, ndarray, zeros
 from fakecupy._linalg import dot, matmul, multiply, tensordot
 from fakecupy._machine import MACHINE, simulate, transfers

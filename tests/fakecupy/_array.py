@@ -93,6 +93,20 @@ class ndarray:  # noqa: N801 - CuPy's name
         out[...] = host
         return out
 
+    def set(self, arr: np.ndarray, stream: object = None) -> None:
+        """Copy a host array of the same shape and dtype into this C-contiguous array, in place."""
+        if not isinstance(arr, np.ndarray):
+            raise TypeError(f"Only numpy.ndarray can be set to cupy.ndarray, got {type(arr)}")
+        if arr.dtype != self.dtype or arr.shape != self.shape:
+            raise ValueError(
+                f"Mismatched dtype or shape: {arr.dtype} {arr.shape} vs {self.dtype} {self.shape}"
+            )
+        if not self._data.flags.c_contiguous:
+            raise RuntimeError("Cannot set to non-contiguous array")
+        transfers.host_to_device += 1
+        transfers.host_to_device_bytes += arr.nbytes
+        self._data[...] = arr
+
     def dot(self, b: ndarray, out: ndarray | None = None) -> ndarray:
         from fakecupy._linalg import dot
 

@@ -2,8 +2,8 @@
 
 The arithmetic is NumPy's. What is CuPy's: NumPy arrays are refused with CuPy's ``TypeError``
 (except by ``dot``, which calls ``a.dot(b)`` and so silently runs NumPy's on two NumPy arrays),
-operands must be on the current device, vector . vector gives a 0-d array, and results are new
-buffers on the current device.
+operands must be on the current device, vector . vector gives a 0-d array, results are new
+buffers on the current device, and 2-D GEMMs honour the TF32 compute type (`fakecupy._core`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from fakecupy._array import _type_error, ndarray
+from fakecupy._core._routines_linalg import tf32_inputs
 
 __all__ = ["dot", "matmul", "multiply", "tensordot"]
 
@@ -33,19 +34,22 @@ def _result(data: Any, out: ndarray | None) -> ndarray:
 
 
 def matmul(a: object, b: object, out: ndarray | None = None) -> ndarray:
-    data = np.matmul(_device_data("a", a), _device_data("b", b))
-    return _result(data, out)
+    x, y = _device_data("a", a), _device_data("b", b)
+    if max(x.ndim, y.ndim) <= 2:  # one GEMM, under the compute type; batches ignore it
+        x, y = tf32_inputs(x, y)
+    return _result(np.matmul(x, y), out)
 
 
 def dot(a: Any, b: Any, out: ndarray | None = None) -> Any:
     if not isinstance(a, ndarray):
         return a.dot(b) if out is None else a.dot(b, out)  # NumPy's, on the host, as in CuPy
-    data = np.dot(_device_data("a", a), _device_data("b", b))
+    data = np.dot(*tf32_inputs(_device_data("a", a), _device_data("b", b)))
     return _result(data, out)
 
 
 def tensordot(a: object, b: object, axes: Any = 2) -> ndarray:
-    return _result(np.tensordot(_device_data("a", a), _device_data("b", b), axes), None)
+    x, y = tf32_inputs(_device_data("a", a), _device_data("b", b))
+    return _result(np.tensordot(x, y, axes), None)
 
 
 def multiply(a: object, b: object) -> ndarray:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from fakecupy.cuda import compiler, memory, runtime
 from fakecupy.cuda.device import Device
-from fakecupy.cuda.stream import Stream, get_current_stream
+from fakecupy.cuda.stream import Event, Stream, get_current_stream, get_elapsed_time
 
 __all__ = [
     "Device",
+    "Event",
     "Stream",
     "compiler",
     "get_current_stream",
+    "get_elapsed_time",
     "is_available",
     "memory",
     "runtime",

@@ -8,6 +8,7 @@ from fakecupy._machine import MACHINE
 
 __all__ = [
     "CUDARuntimeError",
+    "deviceSynchronize",
     "getDevice",
     "getDeviceCount",
     "getDeviceProperties",
@@ -73,3 +74,8 @@ def memGetInfo() -> tuple[int, int]:  # noqa: N802
 
     total = MACHINE.memory_per_device
     return total - get_default_memory_pool().total_bytes(getDevice()), total
+
+
+def deviceSynchronize() -> None:  # noqa: N802
+    """Wait for the current device: nothing to wait for, the stand-in computes synchronously."""
+    check_driver()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 
-__all__ = ["Stream", "get_current_stream"]
+__all__ = ["Event", "Stream", "get_current_stream", "get_elapsed_time"]
 
 _current = threading.local()
 
@@ -44,3 +45,28 @@ def get_current_stream() -> Stream:
     """The stream work is queued on in this thread (the null stream by default)."""
     stream: Stream = getattr(_current, "stream", Stream.null)
     return stream
+
+
+class Event:
+    """A CUDA event: ``record`` notes the host clock (work is synchronous, so that is its time)."""
+
+    def __init__(
+        self, block: bool = False, disable_timing: bool = False, interprocess: bool = False
+    ):
+        from fakecupy.cuda import runtime
+
+        runtime.check_driver()
+        self._time: float | None = None
+
+    def record(self, stream: Stream | None = None) -> None:
+        self._time = time.perf_counter()
+
+    def synchronize(self) -> None:
+        """Nothing to wait for."""
+
+
+def get_elapsed_time(start_event: Event, end_event: Event) -> float:
+    """Milliseconds between two recorded events, as ``cupy.cuda.get_elapsed_time``."""
+    if start_event._time is None or end_event._time is None:
+        raise RuntimeError("cudaErrorInvalidResourceHandle: both events must be recorded")
+    return (end_event._time - start_event._time) * 1e3

@@ -1,0 +1,196 @@
+"""Machine profiles for ``"auto"``: where they are stored, and how ``calibrate`` measures them.
+
+The profile lives in the user's cache directory (``$GPUDOT_PROFILE`` if set, else
+``$XDG_CACHE_HOME/gpudot/profile.json``, ``~/.cache/gpudot/profile.json`` by default;
+``%LOCALAPPDATA%\\gpudot`` on Windows, ``~/Library/Caches/gpudot`` on macOS). Without one, the
+documented `gpudot._costmodel.DEFAULT_PROFILE` applies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gpudot._costmodel import DEFAULT_PROFILE, Profile, product_flops
+
+__all__ = ["calibrate", "load_profile", "profile_path", "save_profile"]
+
+#: (dtype, square size) timed on each side: large enough to reach steady throughput, small
+#: enough that NumPy's loops without BLAS (integers, float16) finish in a fraction of a second.
+CPU_SIZES = {
+    "float32": 512,
+    "float64": 512,
+    "complex64": 256,
+    "complex128": 256,
+    "float16": 64,
+    "int8": 128,
+    "int16": 128,
+    "int32": 128,
+    "int64": 128,
+    "bool": 128,
+}
+GPU_SIZE = 2048
+TRANSFER_BYTES = 64 << 20
+
+
+def profile_path() -> Path:
+    """Where the machine profile is read from and written to."""
+    explicit = os.environ.get("GPUDOT_PROFILE")
+    if explicit:
+        return Path(explicit)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "gpudot" / "profile.json"
+
+
+def load_profile(path: Path | None = None) -> Profile:
+    """The stored profile, or the defaults (with a warning if the file is unreadable)."""
+    path = path or profile_path()
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return DEFAULT_PROFILE
+    except (OSError, ValueError) as error:
+        warnings.warn(
+            f"gpudot: ignoring the profile {path} ({error}); using the default profile. "
+            "Run `python -m gpudot calibrate` to rewrite it.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return DEFAULT_PROFILE
+    try:
+        return Profile.from_dict(data, source=f"{data.get('source', 'stored')}, from {path}")
+    except ValueError as error:
+        warnings.warn(
+            f"gpudot: ignoring the profile {path} ({error}); using the default profile. "
+            "Run `python -m gpudot calibrate` to rewrite it.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return DEFAULT_PROFILE
+
+
+def save_profile(profile: Profile, path: Path | None = None) -> Path:
+    """Write ``profile`` as JSON (creating the directory) and return the path."""
+    path = path or profile_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(profile.to_dict(), indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def best_time(
+    run: Callable[[], object], repeats: int, sync: Callable[[], object] = lambda: None
+) -> float:
+    """Fastest of ``repeats`` timed runs after one warm-up, synchronising after each."""
+    run()
+    sync()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        sync()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def _operands(xp: Any, dtype: str, size: int) -> tuple[Any, Any]:
+    rng = np.random.default_rng(0)
+    host = (
+        rng.integers(0, 2, (size, size)) if dtype == "bool" else rng.integers(-3, 4, (size, size))
+    )
+    a = host.astype(dtype)
+    return xp.asarray(a), xp.asarray(a.T.copy())
+
+
+def measure_cpu(repeats: int = 3) -> tuple[dict[str, float], float]:
+    """NumPy's FLOP/s per dtype and its fixed cost per call (a 4x4 float64 product)."""
+    flops = {}
+    for dtype, size in CPU_SIZES.items():
+        a, b = _operands(np, dtype, size)
+        seconds = best_time(partial(np.matmul, a, b), repeats)
+        flops[dtype] = product_flops(size, size, size, 1, np.dtype(dtype)) / seconds
+    for name in ("uint8", "uint16", "uint32", "uint64"):
+        flops[name] = flops["int" + name[4:]]
+    tiny = np.ones((4, 4))
+    call = best_time(lambda: [np.matmul(tiny, tiny) for _ in range(1000)], repeats) / 1000
+    return flops, call
+
+
+def measure_gpu(backend: Any, repeats: int = 3) -> dict[str, Any]:
+    """GEMM FLOP/s per dtype, copy bandwidths and the launch cost on a CuPy ``backend``."""
+    xp, sync = backend.xp, backend.synchronize
+    flops = {}
+    with backend.context():
+        for dtype in CPU_SIZES:
+            a, b = _operands(xp, dtype, GPU_SIZE)
+            seconds = best_time(partial(xp.matmul, a, b), repeats, sync)
+            flops[dtype] = product_flops(GPU_SIZE, GPU_SIZE, GPU_SIZE, 1, np.dtype(dtype)) / seconds
+        for name in ("uint8", "uint16", "uint32", "uint64"):
+            flops[name] = flops["int" + name[4:]]
+        host = np.ones(TRANSFER_BYTES // 8)
+        h2d = TRANSFER_BYTES / best_time(lambda: xp.asarray(host), repeats, sync)
+        device = xp.asarray(host)
+        d2h = TRANSFER_BYTES / best_time(lambda: xp.asnumpy(device), repeats, sync)
+        tiny = xp.zeros((4, 4))
+        launch = best_time(lambda: xp.matmul(tiny, tiny), repeats * 10, sync)
+    return {"gpu_flops": flops, "h2d": h2d, "d2h": d2h, "gpu_launch": launch}
+
+
+def calibrate(gpu: Any | None, repeats: int = 3) -> Profile:
+    """Measure this machine: NumPy always, the GPU if ``gpu`` (a usable CuPy backend) is given."""
+    cpu_flops, cpu_call = measure_cpu(repeats)
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    if gpu is None:
+        figures: dict[str, Any] = {
+            "gpu_flops": dict(DEFAULT_PROFILE.gpu_flops),
+            "h2d": DEFAULT_PROFILE.h2d,
+            "d2h": DEFAULT_PROFILE.d2h,
+            "gpu_launch": DEFAULT_PROFILE.gpu_launch,
+        }
+        source = f"calibrated {when}; CPU measured, GPU figures are the defaults (no usable GPU)"
+    else:
+        figures = measure_gpu(gpu, repeats)
+        source = f"calibrated {when} on {gpu.device}"
+    return Profile(cpu_flops=cpu_flops, cpu_call=cpu_call, source=source, **figures)
+
+
+def run(output: Path | None, stream: Any) -> int:
+    """``python -m gpudot calibrate``: measure, store and print the profile; return 0."""
+    from gpudot.backends._registry import lookup
+
+    gpu = lookup("cuda")
+    reason = gpu.unavailable_reason()
+    if reason is not None:
+        print(
+            f"No usable GPU ({reason}): measuring the CPU only; GPU figures stay the defaults.",
+            file=stream,
+        )
+    profile = calibrate(None if reason else gpu)
+    path = save_profile(profile, output)
+    print(f"Profile written to {path} ({profile.source}):", file=stream)
+    for side, table in (("CPU", profile.cpu_flops), ("GPU", profile.gpu_flops)):
+        rates = ", ".join(
+            f"{name} {rate / 1e9:.3g}"
+            for name, rate in table.items()
+            if not name.startswith("uint")
+        )
+        print(f"  {side} GFLOP/s: {rates}", file=stream)
+    print(
+        f"  H2D {profile.h2d / 1e9:.3g} GB/s, D2H {profile.d2h / 1e9:.3g} GB/s, "
+        f"CPU call {profile.cpu_call * 1e6:.3g} us, GPU launch {profile.gpu_launch * 1e6:.3g} us",
+        file=stream,
+    )
+    return 0

@@ -1,0 +1,320 @@
+"""``python -m gpudot selftest``: exactness checks and speed figures on each usable CUDA device.
+
+Exit codes: 0 every check passed, 1 a check failed, 3 no usable CUDA device (the reason is
+printed); argparse's usage errors are 2. The JSON report (device, driver, CUDA runtime, cuBLAS
+and CuPy versions, every check, the measured figures) is meant to be attached to bug reports.
+Over the CuPy stand-in (CI) the figures are labelled as the stand-in's, never as GPU figures.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+import gpudot
+from gpudot._bounds import error_bound
+from gpudot._costmodel import product_flops
+from gpudot._precision import use_precision
+from gpudot._state import use_backend
+from gpudot.backends._cupy import CupyBackend
+
+__all__ = ["EXIT_CHECK_FAILED", "EXIT_NO_GPU", "Sizes", "checks", "measure", "run", "selftest"]
+
+EXIT_CHECK_FAILED = 1
+EXIT_NO_GPU = 3
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Problem sizes of the measurements (small ones keep CI fast)."""
+
+    transfer_bytes: int = 256 << 20
+    gemm: int = 4096
+    gemm_int: int = 2048
+    repeats: int = 5
+
+
+QUICK = Sizes(transfer_bytes=1 << 20, gemm=64, gemm_int=32, repeats=2)
+_RNG_SEED = 20261125
+Case = tuple[str, Callable[[], tuple[Any, Any]], Callable[..., Any], str]
+
+
+def _ints(dtype: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max, shape, endpoint=True).astype(dtype)
+
+
+def _cases() -> Iterator[Case]:
+    """(name, operands, function, how to compare) for each exactness check."""
+    rng = np.random.default_rng(_RNG_SEED)
+    yield (
+        "int8 2-D overflow wraps like NumPy",
+        lambda: (_ints("int8", (48, 40), rng), _ints("int8", (40, 24), rng)),
+        np.matmul,
+        "exact",
+    )
+    yield (
+        "int32 batched overflow wraps like NumPy",
+        lambda: (_ints("int32", (3, 24, 40), rng), _ints("int32", (3, 40, 16), rng)),
+        np.matmul,
+        "exact",
+    )
+    yield (
+        "uint16 batched overflow (cupy#6715)",
+        lambda: (_ints("uint16", (4, 16, 32), rng), _ints("uint16", (4, 32, 8), rng)),
+        np.matmul,
+        "exact",
+    )
+    yield (
+        "int64 dot N-D",
+        lambda: (_ints("int64", (3, 5, 7), rng), _ints("int64", (2, 7, 4), rng)),
+        np.dot,
+        "exact",
+    )
+    yield (
+        "bool 2-D and batched",
+        lambda: (rng.random((2, 30, 50)) < 0.05, rng.random((50, 20)) < 0.05),
+        np.matmul,
+        "exact",
+    )
+    yield (
+        "float16 2-D within bound of sum|a*b|",
+        lambda: (
+            rng.standard_normal((64, 512)).astype("f2"),
+            rng.standard_normal((512, 32)).astype("f2"),
+        ),
+        np.matmul,
+        "half",
+    )
+    yield (
+        "float16 batched within bound of sum|a*b|",
+        lambda: (
+            rng.standard_normal((3, 32, 256)).astype("f2"),
+            rng.standard_normal((3, 256, 16)).astype("f2"),
+        ),
+        np.matmul,
+        "half",
+    )
+    yield (
+        "complex64 2-D",
+        lambda: (
+            (rng.standard_normal((32, 64)) + 1j * rng.standard_normal((32, 64))).astype("c8"),
+            (rng.standard_normal((64, 16)) - 1j * rng.standard_normal((64, 16))).astype("c8"),
+        ),
+        np.matmul,
+        "bound",
+    )
+    yield (
+        "complex128 dot",
+        lambda: (
+            rng.standard_normal((20, 30)) + 1j * rng.standard_normal((20, 30)),
+            rng.standard_normal((30, 10)) + 0j,
+        ),
+        np.dot,
+        "bound",
+    )
+    yield (
+        "non-contiguous views",
+        lambda: (rng.standard_normal((40, 60))[::2, 1::2], rng.standard_normal((50, 30)).T[::-1]),
+        np.matmul,
+        "bound",
+    )
+    yield (
+        "broadcast batch (1,n,k) @ (b,k,m)",
+        lambda: (rng.standard_normal((1, 16, 24)), rng.standard_normal((5, 24, 8))),
+        np.matmul,
+        "bound",
+    )
+    yield (
+        "broadcast batch (n,k) @ (b,k,m)",
+        lambda: (_ints("int16", (16, 24), rng), _ints("int16", (5, 24, 8), rng)),
+        np.matmul,
+        "exact",
+    )
+    # 1 + 2**-20 is a float32 but not a TF32 number: every sum is exact in float32; 16 under TF32
+    yield (
+        "float32 under 'highest' keeps all 24 bits (no TF32)",
+        lambda: (np.full((8, 16), 1 + 2.0**-20, "f4"), np.ones((16, 8), "f4")),
+        np.matmul,
+        "exact",
+    )
+
+
+def _problem(
+    result: np.ndarray, expected: np.ndarray, a: Any, b: Any, func: Any, compare: str
+) -> str | None:
+    if result.dtype != expected.dtype or result.shape != expected.shape:
+        return f"gave {result.dtype} {result.shape}, NumPy gives {expected.dtype} {expected.shape}"
+    if compare == "exact":
+        wrong = int(np.count_nonzero(result != expected))
+        return None if wrong == 0 else f"{wrong} element(s) differ from NumPy"
+    if compare == "half":
+        k = np.shape(a)[-1]
+        magnitude = func(np.abs(a).astype(np.float64), np.abs(b).astype(np.float64))
+        bound = (2.0**-10 + k * 2.0**-23) * magnitude + 2.0**-24  # two roundings to float16
+    else:
+        bound = error_bound(func, a, b, expected.dtype)
+    excess = np.abs(result.astype(np.complex128) - expected) - bound
+    return (
+        None
+        if np.all(excess <= 0)
+        else f"error exceeds the bound by up to {float(excess.max()):.3g}"
+    )
+
+
+def checks(backend: CupyBackend) -> list[tuple[str, str | None]]:
+    """(description, ``None`` or the problem) for each exactness check on ``backend``."""
+    outcomes: list[tuple[str, str | None]] = []
+    with use_backend(backend), use_precision("highest"):
+        for name, operands, func, compare in _cases():
+            a, b = operands()
+            expected = np.asarray(func(a, b))
+            try:
+                result = backend.to_numpy(getattr(gpudot, func.__name__)(a, b))
+            except Exception as error:  # a self-test reports every failure and goes on
+                outcomes.append((name, f"raised {type(error).__name__}: {error}"))
+                continue
+            outcomes.append((name, _problem(result, expected, a, b, func, compare)))
+        outcomes.append(("out= and dot into out=", _out_problem(backend)))
+    return outcomes
+
+
+def _out_problem(backend: CupyBackend) -> str | None:
+    a = np.arange(20.0).reshape(4, 5)
+    out, dot_out = backend.from_host(np.zeros((4, 4))), backend.from_host(np.zeros((4, 4)))
+    returned = gpudot.matmul(a, a.T, out=out)
+    gpudot.dot(a, a.T, out=dot_out)
+    if returned is not out:
+        return "matmul(out=) did not return out"
+    same = all(np.array_equal(backend.to_numpy(o), a @ a.T) for o in (out, dot_out))
+    return None if same else "out= holds values that differ from NumPy"
+
+
+def _seconds(backend: CupyBackend, run: Callable[[], object], repeats: int) -> float:
+    """Median CUDA-event seconds of ``run`` (after one warm-up)."""
+    cuda = backend.xp.cuda
+    run()
+    times = []
+    for _ in range(repeats):
+        start, end = cuda.Event(), cuda.Event()
+        start.record()
+        run()
+        end.record()
+        end.synchronize()
+        times.append(cuda.get_elapsed_time(start, end) / 1e3)
+    return float(np.median(times))
+
+
+def measure(backend: CupyBackend, sizes: Sizes) -> dict[str, float]:
+    """Host<->device GB/s and GEMM TFLOP/s per dtype (median of ``sizes.repeats``)."""
+    xp = backend.xp
+    figures: dict[str, float] = {}
+    with backend.context():
+        host = np.ones(sizes.transfer_bytes // 8)
+        figures["H2D GB/s"] = (
+            host.nbytes / _seconds(backend, lambda: xp.asarray(host), sizes.repeats) / 1e9
+        )
+        device = xp.asarray(host)
+        figures["D2H GB/s"] = (
+            host.nbytes / _seconds(backend, lambda: xp.asnumpy(device), sizes.repeats) / 1e9
+        )
+        for dtype, precision in (
+            ("float16", "highest"),
+            ("float32", "highest"),
+            ("float32", "tf32"),
+            ("float64", "highest"),
+            ("complex64", "highest"),
+            ("int8", "highest"),
+            ("int32", "highest"),
+        ):
+            n = sizes.gemm_int if dtype.startswith("int") else sizes.gemm
+            a = xp.asarray(np.ones((n, n), dtype))
+            with use_precision(precision):
+                seconds = _seconds(backend, partial(backend.matmul, a, a), sizes.repeats)
+            label = f"{dtype}{' tf32' if precision == 'tf32' else ''} TFLOP/s"
+            figures[label] = product_flops(n, n, n, 1, np.dtype(dtype)) / seconds / 1e12
+    return figures
+
+
+def _device_facts(backend: CupyBackend) -> dict[str, Any]:
+    xp = backend.xp
+    facts: dict[str, Any] = {"device": backend.device, "cupy": getattr(xp, "__version__", "?")}
+    probes: dict[str, Callable[[], Any]] = {
+        "name": lambda: xp.cuda.runtime.getDeviceProperties(int(backend.device[5:]))["name"],
+        "driver": lambda: xp.cuda.runtime.driverGetVersion(),
+        "cuda_runtime": lambda: xp.cuda.runtime.runtimeGetVersion(),
+        "cublas": lambda: __import__(
+            "cupy_backends.cuda.libs.cublas", fromlist=["getVersion"]
+        ).getVersion(xp.cuda.device.get_cublas_handle()),
+        "memory_total": lambda: backend.memory_info()[1],
+        "float32 compute type under 'highest'": lambda: (
+            xp._core._routines_linalg.compute_type_to_str(backend.compute_type(np.dtype("float32")))
+        ),
+    }
+    for key, probe in probes.items():
+        try:
+            value = probe()
+        except Exception as error:  # report what could not be read instead of failing
+            value = f"unavailable ({type(error).__name__})"
+        facts[key] = value.decode() if isinstance(value, bytes) else value
+    return facts
+
+
+def selftest(
+    backends: list[CupyBackend], stream: TextIO, report: Path | None, sizes: Sizes = Sizes()
+) -> int:
+    """Check and measure each backend, print a table, write the JSON report; return exit code."""
+    results = {
+        "gpudot": gpudot.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "devices": [],
+    }
+    failures = 0
+    for backend in backends:
+        standin = "standin" in str(getattr(backend.xp, "__version__", ""))
+        facts = _device_facts(backend)
+        label = " [CuPy STAND-IN: figures below are NOT GPU figures]" if standin else ""
+        print(f"{facts['device']} {facts['name']}{label}", file=stream)
+        outcome = checks(backend)
+        for name, problem in outcome:
+            failures += problem is not None
+            print(
+                f"  {'PASS' if problem is None else 'FAIL'}  {name}"
+                + (f": {problem}" if problem else ""),
+                file=stream,
+            )
+        figures = measure(backend, sizes)
+        for key, value in figures.items():
+            print(f"  {key:<22} {value:10.3f}{'  (stand-in)' if standin else ''}", file=stream)
+        facts.update(
+            standin=standin,
+            figures=figures,
+            checks=[{"check": n, "passed": p is None, "problem": p} for n, p in outcome],
+        )
+        results["devices"].append(facts)  # type: ignore[attr-defined]
+    if report is not None:
+        report.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        print(f"JSON report written to {report}", file=stream)
+    print("all checks passed" if not failures else f"{failures} check(s) FAILED", file=stream)
+    return EXIT_CHECK_FAILED if failures else 0
+
+
+def run(report: Path | None, quick: bool, stream: TextIO) -> int:
+    """``python -m gpudot selftest``: every usable CUDA device, or exit `EXIT_NO_GPU` saying why."""
+    from gpudot.backends._registry import lookup
+
+    reason = lookup("cuda").unavailable_reason()
+    if reason is not None:
+        print(f"gpudot selftest: no usable CUDA device: {reason}", file=stream)
+        return EXIT_NO_GPU
+    count = lookup("cuda").xp.cuda.runtime.getDeviceCount()
+    backends = [lookup(f"cuda:{i}") for i in range(count)]
+    return selftest(backends, stream, report, QUICK if quick else Sizes())  # type: ignore[arg-type]

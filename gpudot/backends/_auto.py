@@ -1,0 +1,133 @@
+"""``"auto"``: each product runs where the cost model predicts it finishes first.
+
+Operands already on a GPU keep the product there; host operands go to the GPU only when the
+`gpudot._costmodel` estimate, copies included, beats NumPy. Where no GPU is usable, ``"auto"``
+resolves to the NumPy backend itself, so the per-call path is exactly NumPy's.
+"""
+
+from __future__ import annotations
+
+import math
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from gpudot._costmodel import Profile, estimate
+from gpudot.backends._base import Backend
+
+__all__ = ["AutoBackend", "auto_backend"]
+
+_ndarray = np.ndarray
+_AUTO: dict[str, Backend] = {}
+
+
+def auto_backend() -> Backend:
+    """The backend ``"auto"`` selects here: an `AutoBackend` if CUDA is usable, else NumPy."""
+    backend = _AUTO.get("auto")
+    if backend is None:
+        from gpudot._calibration import load_profile
+        from gpudot.backends._registry import lookup
+
+        gpu, cpu = lookup("cuda"), lookup("numpy")
+        backend = (
+            cpu if gpu.unavailable_reason() is not None else AutoBackend(gpu, cpu, load_profile())
+        )
+        _AUTO["auto"] = backend
+    return backend
+
+
+def _sizes(func: str, s1: tuple[int, ...], s2: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    """(m, n, k, batch) of a product with these operand shapes, or ``None`` if it is not one."""
+    if not s1 or not s2 or s1[-1] != (s2[-2] if len(s2) >= 2 else s2[-1]):
+        return None
+    k = s1[-1]
+    if func == "dot":
+        n = math.prod(s2[:-2]) * s2[-1] if len(s2) >= 2 else 1
+        return math.prod(s1[:-1]), n, k, 1
+    try:
+        batch = math.prod(np.broadcast_shapes(s1[:-2], s2[:-2]))
+    except ValueError:
+        return None
+    return s1[-2] if len(s1) >= 2 else 1, s2[-1] if len(s2) >= 2 else 1, k, batch
+
+
+class AutoBackend(Backend):
+    """Routes each product to ``gpu`` or ``cpu`` with the cost model under ``profile``.
+
+    Parameters
+    ----------
+    gpu, cpu : Backend
+        The device backend (CuPy) and the host backend (NumPy).
+    profile : Profile
+        Machine figures (see ``python -m gpudot calibrate``).
+    """
+
+    name = "auto"
+
+    def __init__(self, gpu: Backend, cpu: Backend, profile: Profile):
+        self.gpu, self.cpu, self.profile = gpu, cpu, profile
+
+    @property
+    def device(self) -> str:
+        return self.gpu.device
+
+    @property
+    def xp(self) -> ModuleType:
+        return self.cpu.xp
+
+    def unavailable_reason(self) -> str | None:
+        return self.gpu.unavailable_reason()
+
+    def locate(self, x: object) -> str | None:
+        return self.gpu.locate(x) or self.cpu.locate(x)
+
+    def owns(self, x: object) -> bool:
+        return self.locate(x) is not None
+
+    def from_host(self, x: np.ndarray) -> np.ndarray:
+        return x  # host data stays on the host until a product decides
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        return self.gpu.to_numpy(x) if self.gpu.locate(x) else self.cpu.to_numpy(x)
+
+    def route(
+        self, func: str, x1: Any, x2: Any, out: Any = None, dtype: Any = None
+    ) -> tuple[Backend, str]:
+        """The backend that should compute ``func(x1, x2)`` and why."""
+        if any(self.gpu.locate(x) is not None for x in (x1, x2, out)):
+            return self.gpu, "an operand or out= is already on the GPU"
+        if type(x1) is not _ndarray or type(x2) is not _ndarray:
+            return self.cpu, "host data that is not a NumPy array"
+        sizes = _sizes(func, x1.shape, x2.shape)
+        if sizes is None:
+            return self.cpu, "not a matrix product (scalar or mismatched shapes)"
+        try:
+            compute = np.dtype(dtype) if dtype is not None else np.result_type(x1, x2)
+        except TypeError:
+            return self.cpu, "dtype has no common type"
+        supported = self.gpu.supported_dtypes
+        if supported is not None and compute not in supported:
+            return self.cpu, f"{compute} is not supported on the GPU"
+        m, n, k, batch = sizes
+        guess = estimate(
+            self.profile,
+            compute,
+            m,
+            n,
+            k,
+            batch,
+            host_bytes=x1.nbytes + x2.nbytes,
+            result_bytes=m * n * batch * compute.itemsize,
+        )
+        return (self.gpu if guess.device == "gpu" else self.cpu), guess.reason
+
+    def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
+        return self.route("matmul", x1, x2, out, dtype)[0].matmul(x1, x2, out, dtype)
+
+    def dot(self, a: Any, b: Any, out: Any = None) -> Any:
+        return self.route("dot", a, b, out)[0].dot(a, b, out)
+
+    def __repr__(self) -> str:
+        where = f"{self.gpu.device} or cpu per call"
+        return f"<gpudot backend 'auto': {where} ({self.profile.source} profile)>"

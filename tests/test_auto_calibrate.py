@@ -1,0 +1,152 @@
+"""The "auto" router (over the minimal CuPy double) and the calibration profile store and CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+import gpudot
+from gpudot import _calibration
+from gpudot._costmodel import DEFAULT_PROFILE, Profile
+from gpudot.backends import _auto, lookup
+from gpudot.backends._auto import AutoBackend
+
+
+@pytest.fixture
+def auto(standin):
+    return AutoBackend(standin.backend, lookup("numpy"), DEFAULT_PROFILE)
+
+
+def test_auto_is_the_numpy_backend_itself_without_a_gpu(monkeypatch):
+    monkeypatch.setattr(_auto, "_AUTO", {})
+    with gpudot.use_backend("auto") as selected:
+        assert selected is lookup("numpy")
+        assert gpudot.get_backend() is lookup("numpy")
+
+
+def test_auto_becomes_a_router_where_cuda_is_usable(monkeypatch, standin):
+    monkeypatch.setattr(_auto, "_AUTO", {})
+    monkeypatch.setattr(lookup("cuda"), "_reason", (None,))
+    monkeypatch.setattr(lookup("cuda"), "_module", standin.xp)
+    monkeypatch.setattr(
+        _calibration, "profile_path", lambda: __import__("pathlib").Path("/nonexistent")
+    )
+    with gpudot.use_backend("auto") as selected:
+        assert isinstance(selected, AutoBackend) and gpudot.get_backend() is selected
+        assert selected.profile is DEFAULT_PROFILE
+        assert "auto" in repr(selected) and "default profile" in repr(selected)
+
+
+@pytest.mark.parametrize(
+    "func, shape1, shape2, dtype, where",
+    [
+        ("matmul", (4, 4), (4, 4), "float64", "cpu"),
+        ("matmul", (4096, 4096), (4096, 4096), "float64", "gpu"),
+        ("matmul", (128, 128), (128, 128), "int32", "gpu"),
+        ("matmul", (128, 128), (128, 128), "float32", "cpu"),
+        ("matmul", (64, 256, 256), (256, 256), "float32", "gpu"),
+        ("dot", (2048, 2048), (2048, 2048), "float64", "gpu"),
+        ("dot", (3, 4), (5, 6), "float64", "cpu"),
+        ("matmul", (2048, 2048), (2048, 2048), "object", "cpu"),
+    ],
+)
+def test_host_operands_are_routed_by_the_cost_model(auto, func, shape1, shape2, dtype, where):
+    a, b = np.zeros(shape1, dtype), np.zeros(shape2, dtype)
+    backend, reason = auto.route(func, a, b)
+    assert backend is (auto.gpu if where == "gpu" else auto.cpu), reason
+
+
+def test_operands_already_on_the_gpu_keep_the_product_there(auto, standin):
+    tiny = standin.xp.asarray(np.eye(2))
+    backend, reason = auto.route("matmul", tiny, np.eye(2))
+    assert backend is auto.gpu and "already on the GPU" in reason
+    result = auto.matmul(tiny, np.eye(2))
+    assert isinstance(result, standin.xp.ndarray)
+    np.testing.assert_array_equal(standin.xp.asnumpy(result), np.eye(2))
+
+
+@pytest.mark.parametrize("func", ["matmul", "dot"])
+def test_routed_products_match_numpy_on_both_sides(auto, standin, func):
+    rng = np.random.default_rng(5)
+    small = rng.integers(-9, 9, (3, 4)), rng.integers(-9, 9, (4, 2))
+    large = (
+        rng.integers(-9, 9, (200, 300)).astype(np.int16),
+        rng.integers(-9, 9, (300, 100)).astype(np.int16),
+    )
+    results = []
+    for a, b in (small, large):
+        with gpudot.use_backend(auto):
+            result = getattr(gpudot, func)(a, b)
+        results.append(result)
+        host = auto.to_numpy(result)
+        expected = getattr(np, func)(a, b)
+        assert host.dtype == expected.dtype
+        np.testing.assert_array_equal(host, expected)
+    assert [type(r) for r in results] == [np.ndarray, standin.xp.ndarray]  # only the large went
+
+
+def test_errors_under_auto_are_numpys(auto):
+    with gpudot.use_backend(auto), pytest.raises(ValueError, match="x1 has shape"):
+        gpudot.matmul(np.ones((3, 2)), np.ones((3, 4)))
+
+
+def test_profile_store_round_trip_and_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("GPUDOT_PROFILE", raising=False)
+    path = _calibration.profile_path()
+    assert path == tmp_path / "gpudot" / "profile.json"
+    assert _calibration.load_profile() is DEFAULT_PROFILE
+    custom = Profile.from_dict({**DEFAULT_PROFILE.to_dict(), "h2d": 3e9})
+    assert _calibration.save_profile(custom) == path
+    loaded = _calibration.load_profile()
+    assert loaded.h2d == 3e9 and loaded.source == f"default, from {path}"
+    monkeypatch.setenv("GPUDOT_PROFILE", str(tmp_path / "elsewhere.json"))
+    assert _calibration.profile_path() == tmp_path / "elsewhere.json"
+
+
+def test_a_broken_profile_warns_and_falls_back_to_the_defaults(tmp_path):
+    path = tmp_path / "profile.json"
+    path.write_text("{not json")
+    with pytest.warns(UserWarning, match="ignoring the profile"):
+        assert _calibration.load_profile(path) is DEFAULT_PROFILE
+    path.write_text(json.dumps({"cpu_flops": {}}))
+    with pytest.warns(UserWarning, match="missing field"):
+        assert _calibration.load_profile(path) is DEFAULT_PROFILE
+
+
+def test_calibrate_without_gpu_measures_the_cpu_and_keeps_gpu_defaults(tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        _calibration,
+        "CPU_SIZES",
+        {
+            "float64": 64,
+            "int32": 16,
+            "float16": 8,
+            "float32": 64,
+            "int8": 16,
+            "int16": 16,
+            "int64": 16,
+        },
+    )
+    out = io.StringIO()
+    assert _calibration.run(tmp_path / "p.json", out) == 0
+    profile = _calibration.load_profile(tmp_path / "p.json")
+    assert "No usable GPU" in out.getvalue() and "GPU figures are the defaults" in profile.source
+    assert profile.gpu_flops == DEFAULT_PROFILE.gpu_flops
+    assert profile.cpu_flops["float64"] > profile.cpu_flops["int32"] > 0
+    assert profile.cpu_flops["uint32"] == profile.cpu_flops["int32"]
+
+
+def test_calibrate_measures_the_gpu_through_the_backend(standin, monkeypatch):
+    monkeypatch.setattr(
+        _calibration, "CPU_SIZES", {"float64": 32, "int8": 8, "int16": 8, "int32": 8, "int64": 8}
+    )
+    monkeypatch.setattr(_calibration, "GPU_SIZE", 32)
+    monkeypatch.setattr(_calibration, "TRANSFER_BYTES", 1 << 16)
+    profile = _calibration.calibrate(standin.backend, repeats=1)
+    assert set(profile.gpu_flops) >= {"float64", "int8", "uint8"}
+    assert profile.h2d > 0 and profile.d2h > 0 and profile.gpu_launch > 0
+    assert "on cuda:0" in profile.source

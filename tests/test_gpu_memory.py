@@ -1,0 +1,192 @@
+"""Out-of-memory handling on the CUDA backend, over the CuPy stand-in's memory limit."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gpudot
+from gpudot import _memory
+
+MiB = 1 << 20
+
+
+@pytest.fixture(autouse=True)
+def restore_policy():
+    saved = _memory._OOM_POLICY._default
+    yield
+    _memory._OOM_POLICY._default = saved
+
+
+def test_policy_setting_is_scoped_and_validated():
+    assert gpudot.get_oom_policy() == "raise"
+    with gpudot.use_oom_policy("tile"):
+        assert gpudot.get_oom_policy() == "tile"
+    assert gpudot.set_oom_policy("cpu") == "cpu"
+    with pytest.raises(ValueError, match="'raise', 'tile', 'cpu'"):
+        gpudot.set_oom_policy("spill")
+
+
+def test_cached_blocks_are_freed_and_the_product_retried_once(standin, monkeypatch):
+    calls, frees = [], []
+    real_matmul = standin.xp.matmul
+
+    def flaky(a, b):  # memory another thread held for a moment
+        calls.append(1)
+        if len(calls) == 1:
+            raise standin.xp.cuda.memory.OutOfMemoryError(1 << 30, 0)
+        return real_matmul(a, b)
+
+    monkeypatch.setattr(standin.xp, "matmul", flaky)
+    monkeypatch.setattr(type(standin.pool), "free_all_blocks", lambda pool: frees.append(1))
+    a = np.arange(12.0).reshape(3, 4)
+    with gpudot.use_backend(standin.backend):
+        result = gpudot.matmul(a, a.T)
+    np.testing.assert_array_equal(standin.xp.asnumpy(result), a @ a.T)
+    assert (len(calls), len(frees)) == (2, 1)
+
+
+def test_raise_policy_names_operation_shapes_dtypes_bytes_and_device_memory(standin):
+    standin.pool.set_limit(size=MiB)
+    a = np.ones((300, 400), np.float32)
+    b = np.ones((400, 500), np.float32)
+    with gpudot.use_backend(standin.backend), pytest.raises(gpudot.DeviceMemoryError) as info:
+        gpudot.matmul(a, b)
+    message = str(info.value)
+    assert isinstance(info.value, MemoryError)
+    for part in (
+        "matmul on cuda:0",
+        "float32 (300, 400)",
+        "float32 (400, 500)",
+        "-> float32 (300, 500)",
+        f"{(300 * 400 + 400 * 500 + 300 * 500) * 4:,} bytes",
+        "Out of memory allocating",
+        "bytes free",
+        "set_oom_policy('tile')",
+    ):
+        assert part in message
+
+
+def _operand(rng, shape, dtype):
+    if dtype == "bool":
+        return rng.random(shape) < 0.1
+    return rng.integers(-300, 300, shape).astype(dtype)
+
+
+@pytest.mark.parametrize("func", ["matmul", "dot"])
+@pytest.mark.parametrize(
+    "shape1, shape2",
+    [
+        ((192, 160), (160, 144)),
+        ((6, 80, 60), (60, 100)),
+        ((1, 80, 60), (5, 60, 100)),
+        ((400,), (400, 300)),
+        ((300, 400), (400,)),
+        ((3, 40, 60), (3, 60, 50)),
+    ],
+    ids=["2d", "batch", "broadcast-batch", "vec-mat", "mat-vec", "stacked"],
+)
+@pytest.mark.parametrize("dtype", ["int16", "float32", "complex128", "bool"])
+def test_tile_policy_gives_numpys_result_when_the_whole_product_does_not_fit(
+    standin, func, shape1, shape2, dtype
+):
+    rng = np.random.default_rng(7)
+    a, b = _operand(rng, shape1, dtype), _operand(rng, shape2, dtype)
+    expected = getattr(np, func)(a, b)
+    rounded = [-(-x.nbytes // 512) * 512 for x in (a, b, expected)]  # the pool's 512-byte blocks
+    standin.pool.set_limit(size=rounded[2] + (rounded[0] + rounded[1]) // 2)  # result fits, not all
+    with gpudot.use_backend(standin.backend), gpudot.use_oom_policy("raise"):
+        with pytest.raises(gpudot.DeviceMemoryError):
+            getattr(gpudot, func)(a, b)
+    with gpudot.use_backend(standin.backend), gpudot.use_oom_policy("tile"):
+        result = getattr(gpudot, func)(a, b)
+    host = standin.xp.asnumpy(result)
+    assert host.dtype == expected.dtype and host.shape == expected.shape
+    np.testing.assert_array_equal(host, expected)
+
+
+def test_tile_policy_writes_out_only_at_the_end_and_leaves_inputs_alone(standin):
+    a = np.arange(256 * 192, dtype=np.int64).reshape(256, 192) % 7
+    b = np.arange(192 * 128, dtype=np.int64).reshape(192, 128) % 5
+    expected = a @ b
+    a_copy, b_copy = a.copy(), b.copy()
+    with gpudot.use_backend(standin.backend):
+        out = standin.xp.zeros((256, 128), np.int64)
+    standin.pool.set_limit(size=standin.pool.used_bytes() + expected.nbytes + 64 * 1024)
+    with gpudot.use_backend(standin.backend), gpudot.use_oom_policy("tile"):
+        returned = gpudot.matmul(a, b, out=out)
+    assert returned is out
+    np.testing.assert_array_equal(standin.xp.asnumpy(out), expected)
+    np.testing.assert_array_equal(a, a_copy)
+    np.testing.assert_array_equal(b, b_copy)
+
+
+def test_tile_policy_raises_when_not_even_the_result_fits_and_out_is_untouched(standin):
+    a = np.ones((64, 64))
+    with gpudot.use_backend(standin.backend):
+        out = standin.xp.zeros((64, 64), np.float64)
+    standin.pool.set_limit(size=standin.pool.used_bytes() + 1024)
+    with gpudot.use_backend(standin.backend), gpudot.use_oom_policy("tile"):
+        with pytest.raises(gpudot.DeviceMemoryError, match="tiling did not help"):
+            gpudot.matmul(a, a, out=out)
+    assert not standin.xp.asnumpy(out).any()
+
+
+def test_vector_dot_vector_cannot_be_tiled(standin):
+    standin.pool.set_limit(size=512)
+    with gpudot.use_backend(standin.backend), gpudot.use_oom_policy("tile"):
+        with pytest.raises(gpudot.DeviceMemoryError, match="tiling did not help"):
+            gpudot.dot(np.ones(500), np.ones(500))
+
+
+@pytest.mark.parametrize("func", ["matmul", "dot"])
+def test_cpu_policy_computes_numpys_bits_on_the_host_with_one_warning(standin, func):
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((40, 30)), rng.standard_normal((30, 20))
+    standin.pool.set_limit(size=4096)
+    with gpudot.use_backend(standin.backend), gpudot.use_oom_policy("cpu"):
+        with pytest.warns(
+            gpudot.GpudotFallbackWarning, match=f"{func} on cuda:0 ran out"
+        ) as record:
+            result = getattr(gpudot, func)(a, b)
+    assert len(record) == 1
+    assert type(result) is np.ndarray
+    np.testing.assert_array_equal(result, getattr(np, func)(a, b))
+
+
+def test_cpu_policy_fills_a_device_out_in_place(standin):
+    a = np.arange(12.0).reshape(3, 4)
+    with gpudot.use_backend(standin.backend):
+        out = standin.xp.zeros((3, 3), np.float64)
+        device_a = standin.xp.asarray(a)
+    standin.pool.set_limit(size=standin.pool.used_bytes())
+    with gpudot.use_backend(standin.backend), gpudot.use_oom_policy("cpu"):
+        with pytest.warns(gpudot.GpudotFallbackWarning):
+            assert gpudot.matmul(device_a, a.T, out=out) is out
+    np.testing.assert_array_equal(standin.xp.asnumpy(out), a @ a.T)
+
+
+def test_no_policy_runs_when_the_product_fits(standin):
+    with (
+        gpudot.use_backend(standin.backend),
+        gpudot.use_oom_policy("cpu"),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("error")
+        result = gpudot.matmul(np.eye(3), np.eye(3))
+    assert isinstance(result, standin.xp.ndarray)
+    free, total = standin.backend.memory_info()
+    assert total == standin.xp.MACHINE.memory_per_device and 0 < free < total
+
+
+@pytest.mark.parametrize("policy", ["raise", "tile", "cpu"])
+def test_a_bad_out_raises_numpys_error_whatever_the_policy(standin, policy):
+    with gpudot.use_backend(standin.backend):
+        out = standin.xp.zeros((64, 32), np.float64)
+    standin.pool.set_limit(size=standin.pool.used_bytes() + 512)  # operands cannot be copied
+    with gpudot.use_backend(standin.backend), gpudot.use_oom_policy(policy):
+        with pytest.raises(ValueError, match="out"):
+            gpudot.matmul(np.ones((64, 48)), np.ones((48, 16)), out=out)
+    assert not standin.xp.asnumpy(out).any()

@@ -1,0 +1,152 @@
+"""Compute type per call and device selection on the CUDA backend, over the CuPy stand-in."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from fakecupy._core import _routines_linalg as ct
+
+import gpudot
+from gpudot._bounds import error_bound
+
+TF32, DEFAULT = ct.COMPUTE_TYPE_TF32, ct.COMPUTE_TYPE_DEFAULT
+
+
+def _inputs(dtype="float32", shape1=(64, 256), shape2=(256, 48)):
+    rng = np.random.default_rng(11)
+    make = (
+        (lambda s: rng.standard_normal(s) + 1j * rng.standard_normal(s))
+        if dtype == "complex64"
+        else rng.standard_normal
+    )
+    return make(shape1).astype(dtype), make(shape2).astype(dtype)
+
+
+def _error(result, a, b):
+    wide = np.complex128 if a.dtype.kind == "c" else np.float64
+    return np.abs(result - np.matmul(a.astype(wide), b.astype(wide))).max()
+
+
+def _within_float32_bound(result, a, b):
+    return bool(np.all(np.abs(result - np.matmul(a, b)) <= error_bound(np.matmul, a, b, a.dtype)))
+
+
+def test_highest_ignores_a_tf32_default_and_restores_it(standin):
+    standin.xp._core.set_compute_type(np.float32, TF32)  # what CUPY_TF32=1 leaves at import
+    a, b = _inputs()
+    with gpudot.use_backend(standin.backend):
+        result = standin.xp.asnumpy(gpudot.matmul(a, b))
+    assert _within_float32_bound(result, a, b)
+    assert standin.xp._core.get_compute_type(np.float32) == TF32
+
+
+@pytest.mark.parametrize("dtype", ["float32", "complex64"])
+@pytest.mark.parametrize("how", ["keyword", "scoped"])
+def test_tf32_is_used_for_2d_float32_and_complex64_when_asked(standin, dtype, how):
+    a, b = _inputs(dtype)
+    with gpudot.use_backend(standin.backend):
+        if how == "keyword":
+            result = standin.xp.asnumpy(gpudot.matmul(a, b, precision="tf32"))
+        else:
+            with gpudot.use_precision("tf32"):
+                result = standin.xp.asnumpy(gpudot.dot(a, b))
+    assert standin.xp._core.get_compute_type(np.float32) == DEFAULT
+    assert _error(result, a, b) > 10 * _error(np.matmul(a, b), a, b)  # TF32 really lost bits
+
+
+def test_batched_path_computes_full_float32_even_under_tf32(standin):
+    a, b = _inputs(shape1=(3, 16, 64), shape2=(3, 64, 8))
+    with gpudot.use_backend(standin.backend):
+        result = standin.xp.asnumpy(gpudot.matmul(a, b, precision="tf32"))
+    assert _within_float32_bound(result, a, b)
+
+
+def test_float64_and_integers_leave_the_compute_type_alone(standin):
+    before = list(ct.compute_types)
+    with gpudot.use_backend(standin.backend), gpudot.use_precision("tf32"):
+        gpudot.matmul(np.ones((2, 2)), np.ones((2, 2)))
+        gpudot.matmul(np.ones((2, 2), np.int32), np.ones((2, 2), np.int32))
+    assert ct.compute_types == before
+
+
+def test_threads_with_different_precisions_each_get_their_own(standin):
+    a, b = _inputs()
+    with gpudot.use_backend(standin.backend):
+        reference = {
+            p: standin.xp.asnumpy(gpudot.matmul(a, b, precision=p)) for p in ("tf32", "highest")
+        }
+    assert not np.array_equal(reference["tf32"], reference["highest"])
+    mismatches = []
+
+    def work(precision):
+        with gpudot.use_backend(standin.backend), gpudot.use_precision(precision):
+            for _ in range(30):
+                if not np.array_equal(
+                    standin.xp.asnumpy(gpudot.matmul(a, b)), reference[precision]
+                ):
+                    mismatches.append(precision)
+
+    threads = [threading.Thread(target=work, args=(p,)) for p in ("tf32", "highest") * 3]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert mismatches == []
+    assert standin.xp._core.get_compute_type(np.float32) == DEFAULT
+
+
+def test_cuda_n_runs_on_device_n_and_restores_the_current_device(standin):
+    a = np.arange(6.0).reshape(2, 3)
+    with standin.xp.cuda.Device(0):
+        with gpudot.use_backend(standin.devices[1]):
+            result = gpudot.matmul(a, a.T)
+        assert standin.xp.cuda.runtime.getDevice() == 0
+    assert result.device.id == 1
+    np.testing.assert_array_equal(standin.xp.asnumpy(result), a @ a.T)
+
+
+def test_operand_on_another_device_follows_the_transfer_policy(standin):
+    with standin.xp.cuda.Device(0):
+        on0 = standin.xp.asarray(np.eye(3))
+    with gpudot.use_backend(standin.devices[1]):
+        with (
+            gpudot.use_transfer_policy("error"),
+            pytest.raises(gpudot.TransferError, match="cuda:0"),
+        ):
+            gpudot.matmul(on0, np.eye(3))
+        with gpudot.use_transfer_policy("warn"), pytest.warns(gpudot.TransferWarning):
+            result = gpudot.matmul(on0, np.eye(3))
+    assert result.device.id == 1
+
+
+def test_a_bad_device_index_names_the_device_count(standin):
+    from gpudot.backends._cupy import CupyBackend
+
+    with pytest.raises(ValueError, match=r"CUDA device 5 does not exist: 2 device\(s\) visible"):
+        CupyBackend(5, module=standin.xp).unavailable_reason()
+
+
+def test_each_thread_keeps_its_device(standin):
+    seen = {}
+
+    def work(index):
+        with gpudot.use_backend(standin.devices[index]):
+            for _ in range(20):
+                seen.setdefault(index, set()).add(gpudot.matmul(np.eye(2), np.eye(2)).device.id)
+            seen[f"current{index}"] = standin.xp.cuda.runtime.getDevice()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {0: {0}, 1: {1}, "current0": 0, "current1": 0}
+
+
+def test_asarray_under_cuda_n_puts_the_array_on_device_n(standin):
+    with standin.xp.cuda.Device(0), gpudot.use_backend(standin.devices[1]):
+        x = gpudot.asarray(np.ones(3))
+        assert standin.xp.cuda.runtime.getDevice() == 0
+    assert x.device.id == 1

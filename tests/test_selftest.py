@@ -1,0 +1,63 @@
+"""python -m gpudot selftest: its logic over the CuPy stand-in, and the no-GPU exit code."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from gpudot import _selftest
+from gpudot.__main__ import main
+
+
+def test_without_a_gpu_it_says_why_and_exits_3(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["selftest"]) == _selftest.EXIT_NO_GPU == 3
+    assert "no usable CUDA device: " in capsys.readouterr().out
+    assert not (tmp_path / "gpudot-selftest.json").exists()
+
+
+def test_over_the_stand_in_every_check_passes_and_figures_are_labelled(standin, tmp_path):
+    out = io.StringIO()
+    report = tmp_path / "report.json"
+    assert _selftest.selftest(standin.devices, out, report, _selftest.QUICK) == 0
+    text = out.getvalue()
+    assert text.count("NOT GPU figures") == 2 and "FAIL" not in text
+    assert "all checks passed" in text and "float32 tf32 TFLOP/s" in text
+    data = json.loads(report.read_text())
+    assert [d["device"] for d in data["devices"]] == ["cuda:0", "cuda:1"]
+    first = data["devices"][0]
+    assert first["standin"] is True and first["name"] == standin.xp.MACHINE.device_name
+    assert first["float32 compute type under 'highest'"] == "DEFAULT"
+    assert len(first["checks"]) == 14 and all(c["passed"] for c in first["checks"])
+    assert set(first["figures"]) >= {"H2D GB/s", "D2H GB/s", "float16 TFLOP/s", "int8 TFLOP/s"}
+
+
+@pytest.mark.parametrize("fault", ["wrong-integers", "tf32-always", "raises"])
+def test_a_wrong_device_result_fails_its_check_and_exits_1(standin, monkeypatch, fault):
+    real = standin.xp.matmul
+
+    def faulty(a, b, out=None):
+        if fault == "raises" and a.dtype == np.bool_:
+            raise RuntimeError("kernel compile failed")
+        if fault == "tf32-always":
+            standin.xp._core.set_compute_type(
+                np.float32, standin.xp._core._routines_linalg.COMPUTE_TYPE_TF32
+            )
+        result = real(a, b, out)
+        if fault == "wrong-integers" and a.dtype == np.int32:
+            result[(0,) * result.ndim] = 0
+        return result
+
+    monkeypatch.setattr(standin.xp, "matmul", faulty)
+    out = io.StringIO()
+    assert _selftest.selftest(standin.devices[:1], out, None, _selftest.QUICK) == 1
+    failed = [line for line in out.getvalue().splitlines() if "FAIL " in line]
+    expected = {
+        "wrong-integers": "int32 batched overflow",
+        "tf32-always": "no TF32",
+        "raises": "bool 2-D and batched: raised RuntimeError",
+    }[fault]
+    assert any(expected in line for line in failed), failed
