@@ -10,6 +10,7 @@ array([[19, 22],
 from gpudot._errors import (
     BackendUnavailableError,
     GpudotFallbackWarning,
+    PluginWarning,
     TransferError,
     TransferWarning,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "Backend",
     "BackendUnavailableError",
     "GpudotFallbackWarning",
+    "PluginWarning",
     "TransferError",
     "TransferWarning",
     "asarray",

@@ -105,9 +105,10 @@ def matmul_dtype(dtype1: np.dtype, dtype2: np.dtype, dtype: object = None) -> np
     return loop
 
 
-def check_matmul_out(shape: Shape, dtype: np.dtype, out: object) -> None:
+def check_matmul_out(shape: Shape, dtype: np.dtype, out: object, out_dtype: object = None) -> None:
     """Check ``out=`` for ``matmul`` under NumPy's ufunc rules (exact shape, same-kind cast)."""
-    out_shape, out_dtype = tuple(out.shape), out.dtype  # type: ignore[attr-defined]
+    out_shape = tuple(out.shape)  # type: ignore[attr-defined]
+    out_dtype = out.dtype if out_dtype is None else out_dtype  # type: ignore[attr-defined]
     if out_shape != shape:
         raise ValueError(f"matmul: out has shape {out_shape} but the result has shape {shape}")
     if not np.can_cast(dtype, out_dtype, casting="same_kind"):
@@ -117,9 +118,10 @@ def check_matmul_out(shape: Shape, dtype: np.dtype, out: object) -> None:
         )
 
 
-def check_dot_out(shape: Shape, dtype: np.dtype, out: object) -> None:
+def check_dot_out(shape: Shape, dtype: np.dtype, out: object, out_dtype: object = None) -> None:
     """Check ``out=`` for ``dot`` under NumPy's stricter rules: exact dtype, C-contiguous."""
-    out_shape, out_dtype = tuple(out.shape), out.dtype  # type: ignore[attr-defined]
+    out_shape = tuple(out.shape)  # type: ignore[attr-defined]
+    out_dtype = out.dtype if out_dtype is None else out_dtype  # type: ignore[attr-defined]
     flags = getattr(out, "flags", None)
     c_contiguous = flags is None or flags.c_contiguous
     if out_dtype != dtype or len(out_shape) != len(shape) or not c_contiguous:

@@ -7,6 +7,7 @@ already catches ``RuntimeError`` or ``TypeError`` around a product keeps working
 __all__ = [
     "BackendUnavailableError",
     "GpudotFallbackWarning",
+    "PluginWarning",
     "TransferError",
     "TransferWarning",
 ]
@@ -29,3 +30,7 @@ class TransferError(TypeError):
 
 class TransferWarning(UserWarning):
     """An operand was copied between backends or devices under the ``"warn"`` transfer policy."""
+
+
+class PluginWarning(UserWarning):
+    """A backend plugin (``gpudot.backends`` entry point) failed to load; the message names it."""

@@ -18,6 +18,8 @@ import numpy as np
 
 from gpudot.backends._base import Backend
 
+_DLPACK_CPU = 1  # kDLCPU, the DLPack device type of host memory
+
 __all__ = ["CUDA_INSTALL_HINT", "CupyBackend"]
 
 CUDA_INSTALL_HINT = 'pip install "gpudot[cuda12]" (CUDA 12) or "gpudot[cuda13]" (CUDA 13)'
@@ -127,6 +129,12 @@ class CupyBackend(Backend):
         if isinstance(x, self.xp.ndarray):
             return x.copy()  # CuPy copies onto the current device, peer to peer
         return super().from_foreign(x, source)
+
+    def from_dlpack(self, x: Any) -> Any:
+        """A host producer is host data (copied in); a device producer goes to `cupy.from_dlpack`."""
+        if x.__dlpack_device__()[0] == _DLPACK_CPU:
+            return super().from_dlpack(x)
+        return self.xp.from_dlpack(x)
 
     def to_numpy(self, x: Any) -> np.ndarray:
         host: np.ndarray = self.xp.asnumpy(x)
