@@ -64,7 +64,9 @@ class ArrayAPIBackend(Backend):
         self._xp, self._compat = _standard(namespace)
         info = self._xp.__array_namespace_info__()
         self._device = info.default_device() if device is None else device
-        self._dtypes = [(np.dtype(n), getattr(self._xp, n)) for n in _DTYPE_NAMES if hasattr(self._xp, n)]
+        self._dtypes = [
+            (np.dtype(n), getattr(self._xp, n)) for n in _DTYPE_NAMES if hasattr(self._xp, n)
+        ]
         self.supported_dtypes = frozenset(dt for dt, _ in self._dtypes if dt.kind != "b")
 
     @property
@@ -82,7 +84,9 @@ class ArrayAPIBackend(Backend):
         if self._compat:
             import array_api_compat
 
-            return array_api_compat.array_namespace(x) if array_api_compat.is_array_api_obj(x) else None
+            if not array_api_compat.is_array_api_obj(x):
+                return None
+            return array_api_compat.array_namespace(x)
         get_namespace = getattr(x, "__array_namespace__", None)
         return get_namespace() if get_namespace is not None else None
 
@@ -92,6 +96,11 @@ class ArrayAPIBackend(Backend):
         return str(x.device)  # type: ignore[attr-defined]
 
     def from_host(self, x: np.ndarray) -> Any:
+        if x.dtype not in dict(self._dtypes):
+            raise TypeError(
+                f"{x.dtype} arrays cannot be moved to the {self.name!r} backend: "
+                f"{self._xp.__name__} has no {x.dtype}. Use the 'numpy' backend for it."
+            )
         return self._xp.asarray(x, device=self._device)
 
     def from_foreign(self, x: Any, source: Backend) -> Any:

@@ -92,7 +92,9 @@ class Backend(abc.ABC):
 
         source = owner_of(x)
         if source is None:
-            return self.from_dlpack(x) if hasattr(x, "__dlpack__") else self.from_host(np.asarray(x))
+            if hasattr(x, "__dlpack__"):
+                return self.from_dlpack(x)
+            return self.from_host(np.asarray(x))
         check_transfer(argname, source.locate(x) or source.device, self.device)
         return self.from_foreign(x, source)
 
@@ -119,7 +121,7 @@ class Backend(abc.ABC):
         return out
 
     def numpy_dtype(self, x: Any) -> np.dtype:
-        """The NumPy dtype of ``x``, an array of this backend (Array API libraries have their own)."""
+        """The NumPy dtype of ``x``, an array of this backend (Array API dtypes are not NumPy's)."""
         dtype: np.dtype = x.dtype
         return dtype
 

@@ -131,7 +131,7 @@ class CupyBackend(Backend):
         return super().from_foreign(x, source)
 
     def from_dlpack(self, x: Any) -> Any:
-        """A host producer is host data (copied in); a device producer goes to `cupy.from_dlpack`."""
+        """Host producers are host data (copied in); device ones go to `cupy.from_dlpack`."""
         if x.__dlpack_device__()[0] == _DLPACK_CPU:
             return super().from_dlpack(x)
         return self.xp.from_dlpack(x)

@@ -88,7 +88,8 @@ def _plugin_backend(name: str) -> Backend:
         factory = entry_point.load()
         backend = factory()
         if not isinstance(backend, Backend):
-            raise TypeError(f"its factory returned a {type(backend).__name__}, not a gpudot Backend")
+            kind = type(backend).__name__
+            raise TypeError(f"its factory returned a {kind}, not a gpudot Backend")
     except Exception as error:  # a broken plugin must never break gpudot's own backends
         message = (
             f"gpudot backend plugin {name!r} ({entry_point.value}) failed to load: "
