@@ -2,14 +2,20 @@
 
 Registers ``"cupy-standin"``: gpudot's real `CupyBackend` with ``tests/fakecupy`` injected as
 its ``cupy`` module, so the shipped conformance suite (and every test taking ``backend``) runs
-the CUDA backend's code in CI, labelled ``[cupy-standin]`` in each test ID. The stand-in is on
-``sys.path`` only inside this test session (pytest's ``pythonpath`` setting).
+the CUDA backend's code in CI, labelled ``[cupy-standin]`` in each test ID. The stand-in is put
+on ``sys.path`` here, for this test session only, so it works from any working directory
+(e.g. ``--pyargs gpudot.testing`` run elsewhere against an editable install).
 """
 
-import fakecupy
+import sys
+from pathlib import Path
 
-from gpudot import register_backend
-from gpudot.backends._cupy import CupyBackend
+sys.path.insert(0, str(Path(__file__).parent / "tests"))
+
+import fakecupy  # noqa: E402
+
+from gpudot import register_backend  # noqa: E402
+from gpudot.backends._cupy import CupyBackend  # noqa: E402
 
 register_backend(
     "cupy-standin",

@@ -67,7 +67,8 @@ def test_transfer_policy_applies_to_host_arrays(cuda, policy):
     on_device = cuda.asarray(a)
     with gpudot.use_transfer_policy(policy):
         if policy == "warn":
-            with pytest.warns(gpudot.TransferWarning, match="x1 is on cpu but the product runs on cuda:0"):
+            expected = "x1 is on cpu but the product runs on cuda:0"
+            with pytest.warns(gpudot.TransferWarning, match=expected):
                 gpudot.matmul(a, on_device)
         else:
             with pytest.raises(gpudot.TransferError, match="x2 is on cpu"):
@@ -80,13 +81,17 @@ def test_lists_and_scalars_are_not_transfers(cuda):
 
 
 def test_device_arrays_given_to_the_numpy_backend_come_to_the_host(cuda):
-    a = cuda.asarray(np.arange(4.0).reshape(2, 2))
+    host = np.arange(4.0).reshape(2, 2)
+    a = cuda.asarray(host)
     with gpudot.use_backend("numpy"):
         result = gpudot.matmul(a, a)
-        with gpudot.use_transfer_policy("error"), pytest.raises(gpudot.TransferError, match="cuda:0"):
+        with (
+            gpudot.use_transfer_policy("error"),
+            pytest.raises(gpudot.TransferError, match="cuda:0"),
+        ):
             gpudot.matmul(a, a)
     assert type(result) is np.ndarray
-    np.testing.assert_array_equal(result, np.arange(4.0).reshape(2, 2) @ np.arange(4.0).reshape(2, 2))
+    np.testing.assert_array_equal(result, host @ host)
 
 
 def test_cuda_n_runs_on_device_n_and_restores_the_current_device(cuda1):

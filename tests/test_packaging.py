@@ -58,21 +58,46 @@ def _ci_install() -> tuple[bool, str, frozenset[str]]:
     return _install(args)
 
 
-def _dockerfile_installs(image: str) -> list[tuple[bool, str, frozenset[str]]]:
-    text = DOCKERFILES[image].read_text().replace("${CUDA_MAJOR}", "12")
-    installs = [_install(args) for args in PIP_INSTALL.findall(text)]
+def _dockerfile_installs(text: str) -> list[tuple[bool, str, frozenset[str]]]:
+    installs = [_install(args) for args in PIP_INSTALL.findall(text.replace("${CUDA_MAJOR}", "12"))]
     assert len(installs) == 3, f"expected the deps, build and test installs, found {installs}"
     return installs
 
 
-@pytest.mark.parametrize("image", DOCKERFILES)
-def test_dockerfiles_install_what_ci_tests(image):
+def _assert_installs_what_ci_tests(image: str, text: str) -> None:
+    """``text``, the Dockerfile of ``image``, runs CI's install command up to the documented
+    differences."""
     ci_editable, ci_path, ci_extras = _ci_install()
     assert ci_editable and ci_path == "."
     expected_runtime = ci_extras - {"test"} if image == "cuda" else frozenset()
-    deps, build, test = _dockerfile_installs(image)
+    deps, build, test = _dockerfile_installs(text)
     assert deps == build == (False, ".", expected_runtime)
     assert test == (False, ".", expected_runtime | {"test"})
+
+
+@pytest.mark.parametrize("image", DOCKERFILES)
+def test_dockerfiles_install_what_ci_tests(image):
+    _assert_installs_what_ci_tests(image, DOCKERFILES[image].read_text())
+
+
+BUILD = "COPY gpudot ./gpudot\nRUN --mount=type=cache,target=/root/.cache/pip python -m pip install "
+
+
+@pytest.mark.parametrize(
+    ("image", "old", "new"),
+    [
+        ("cpu", BUILD + '"./"', BUILD + '"./[test]"'),  # test extras in the runtime image
+        ("cpu", 'pip install "./[test]"', 'pip install "./"'),  # a test image without pytest
+        ("cuda", 'install "./[test,cuda${CUDA_MAJOR}]"', 'install -e "./[test,cuda${CUDA_MAJOR}]"'),
+        ("cuda", '&& python -m pip install "./[cuda${CUDA_MAJOR}]"', '&& python -m pip install "./[cuda13]"'),
+        ("cuda", BUILD + '"./[cuda${CUDA_MAJOR}]"', BUILD + '"./"'),  # a runtime image without CuPy
+    ],
+)
+def test_the_install_check_catches_drift(image, old, new):
+    text = DOCKERFILES[image].read_text()
+    assert old in text
+    with pytest.raises(AssertionError):
+        _assert_installs_what_ci_tests(image, text.replace(old, new, 1))
 
 
 def test_cuda_images_match_the_cupy_wheels_they_install():
@@ -83,6 +108,18 @@ def test_cuda_images_match_the_cupy_wheels_they_install():
     for major in stages:
         (wheel,) = extras[f"cuda{major}"]
         assert wheel.startswith(f"cupy-cuda{major}x")
+
+
+def test_docker_build_context_holds_what_the_build_reads():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    needed = {"pyproject.toml", project["readme"], *project["license-files"]}
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    assert "*" in lines  # everything else is left out of the context
+    assert needed <= {line[1:] for line in lines if line.startswith("!")}
+    for image, path in DOCKERFILES.items():
+        before_first_install = path.read_text().split("pip install", 1)[0]
+        copied = re.findall(r"^COPY (.+) \./$", before_first_install, re.MULTILINE)
+        assert copied and needed <= set(copied[-1].split()), f"{image}: the deps stage copies {copied}"
 
 
 def test_release_metadata_is_complete():
@@ -105,30 +142,62 @@ def dists(tmp_path_factory):
     return sdist, wheel
 
 
-@pytest.mark.packaging
-def test_wheel_ships_the_package_and_the_conformance_suite_only(dists):
-    names = zipfile.ZipFile(dists[1]).namelist()
-    assert "gpudot/py.typed" in names and "gpudot/testing/test_dot_matmul.py" in names
-    assert not [n for n in names if n.startswith(("tests/", "fakecupy/", "benchmarks/"))]
-
-
-@pytest.mark.packaging
-def test_sdist_holds_what_the_tests_need(dists):
-    names = {n.split("/", 1)[1] for n in tarfile.open(dists[0]).getnames() if "/" in n}
-    assert {"pyproject.toml", "README.md", "LICENSE", "conftest.py", "tests/fakecupy/__init__.py"} <= names
-
-
-@pytest.mark.packaging
-def test_wheel_passes_the_conformance_suite_in_a_fresh_environment(dists, tmp_path):
-    venv.create(tmp_path / "env", with_pip=True)
-    python = tmp_path / "env" / "bin" / "python"
+@pytest.fixture(scope="module")
+def fresh_python(dists, tmp_path_factory) -> Path:
+    """The python of a new venv holding the wheel, pytest and hypothesis only."""
+    env = tmp_path_factory.mktemp("env")
+    venv.create(env, with_pip=True)
+    python = env / "bin" / "python"
     subprocess.run(
         [python, "-m", "pip", "install", "-q", str(dists[1]), "pytest", "hypothesis"],
         check=True, capture_output=True,
     )
+    return python
+
+
+@pytest.mark.packaging
+def test_wheel_ships_the_package_and_the_conformance_suite_only(dists):
+    wheel = zipfile.ZipFile(dists[1])
+    names = wheel.namelist()
+    assert "gpudot/py.typed" in names and "gpudot/testing/test_dot_matmul.py" in names
+    assert not [n for n in names if n.startswith(("tests/", "fakecupy/", "benchmarks/"))]
+    (license_file,) = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+    assert wheel.read(license_file) == (ROOT / "LICENSE").read_bytes()
+
+
+@pytest.mark.packaging
+def test_sdist_holds_every_tracked_file(dists):
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    if tracked.returncode != 0:
+        pytest.skip(f"not a git checkout, no list of tracked files to compare: {tracked.stderr}")
+    names = {n.split("/", 1)[1] for n in tarfile.open(dists[0]).getnames() if "/" in n}
+    missing = set(tracked.stdout.split()) - names - {".gitignore"}
+    assert not missing, f"the sdist lacks {sorted(missing)}: add them to MANIFEST.in"
+
+
+@pytest.mark.packaging
+def test_wheel_passes_the_conformance_suite_in_a_fresh_environment(fresh_python, tmp_path):
+    where = subprocess.run([fresh_python, "-c", "import gpudot; print(gpudot.__file__)"],
+                           cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert Path(where.stdout.strip()).is_relative_to(fresh_python.parent.parent)
     run = subprocess.run(
-        [python, "-m", "pytest", "--pyargs", "gpudot.testing", "-q", "-p", "no:cacheprovider"],
+        [fresh_python, "-m", "pytest", "--pyargs", "gpudot.testing", "-q", "-p", "no:cacheprovider"],
         cwd=tmp_path, capture_output=True, text=True,
+    )
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert " passed" in run.stdout.splitlines()[-1]
+
+
+@pytest.mark.packaging
+def test_repository_tests_run_from_the_sdist(dists, fresh_python, tmp_path):
+    with tarfile.open(dists[0]) as sdist:
+        sdist.extractall(tmp_path, filter="data")
+    (source,) = tmp_path.iterdir()
+    run = subprocess.run(
+        [fresh_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+         "-m", "not packaging", "tests/test_readme.py", "tests/test_packaging.py",
+         "tests/test_backend_state.py"],
+        cwd=source, capture_output=True, text=True,
     )
     assert run.returncode == 0, run.stdout[-3000:]
     assert " passed" in run.stdout.splitlines()[-1]

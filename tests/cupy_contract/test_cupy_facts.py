@@ -86,7 +86,8 @@ def test_copy_lands_on_the_current_device(two_devices):
 
 def test_mixing_devices_without_peer_access_raises_value_error(two_devices):
     cp = two_devices
-    if hasattr(cp.cuda.runtime, "deviceCanAccessPeer") and cp.cuda.runtime.deviceCanAccessPeer(0, 1):
+    runtime = cp.cuda.runtime
+    if hasattr(runtime, "deviceCanAccessPeer") and runtime.deviceCanAccessPeer(0, 1):
         pytest.skip("peer access is available here: CuPy reads across devices instead of raising")
     with cp.cuda.Device(1):
         a = cp.asarray(np.eye(2))
@@ -142,7 +143,8 @@ def test_device_properties_and_memory_info(cp):
 
 
 def test_out_receives_the_product(cp):
-    a = cp.asarray(np.arange(4.0).reshape(2, 2))
+    host = np.arange(4.0).reshape(2, 2)
+    a = cp.asarray(host)
     out = cp.zeros((2, 2))
     assert cp.matmul(a, a, out=out) is out
-    np.testing.assert_array_equal(cp.asnumpy(out), np.arange(4.0).reshape(2, 2) @ np.arange(4.0).reshape(2, 2))
+    np.testing.assert_array_equal(cp.asnumpy(out), host @ host)

@@ -92,5 +92,6 @@ def test_is_available_is_false_and_never_raises(nodriver_cp):
     ids=["zeros", "empty-0", "asarray", "getDeviceCount", "Device.use"],
 )
 def test_first_runtime_call_raises_insufficient_driver(nodriver_cp, call):
-    with pytest.raises(nodriver_cp.cuda.runtime.CUDARuntimeError, match="cudaErrorInsufficientDriver"):
+    error = nodriver_cp.cuda.runtime.CUDARuntimeError
+    with pytest.raises(error, match="cudaErrorInsufficientDriver"):
         call(nodriver_cp)

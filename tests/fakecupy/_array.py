@@ -123,7 +123,9 @@ class ndarray:  # noqa: N801 - CuPy's name
         return f"{np.array_repr(self._data)[:-1]}, device={self.device.id})"
 
 
-def asarray(a: Any, dtype: Any = None, order: str | None = None, *, blocking: bool = False) -> ndarray:
+def asarray(
+    a: Any, dtype: Any = None, order: str | None = None, *, blocking: bool = False
+) -> ndarray:
     """Copy host data onto the current device (counted); device arrays pass through."""
     if isinstance(a, ndarray):
         return a if dtype is None or a.dtype == dtype else a.astype(dtype)

@@ -6,7 +6,15 @@ from fakecupy.cuda import compiler, memory, runtime
 from fakecupy.cuda.device import Device
 from fakecupy.cuda.stream import Stream, get_current_stream
 
-__all__ = ["Device", "Stream", "compiler", "get_current_stream", "is_available", "memory", "runtime"]
+__all__ = [
+    "Device",
+    "Stream",
+    "compiler",
+    "get_current_stream",
+    "is_available",
+    "memory",
+    "runtime",
+]
 
 
 def is_available() -> bool:
