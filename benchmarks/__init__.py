@@ -1,0 +1,1 @@
+"""gpudot's benchmark suite; run it with ``python benchmarks/run.py`` (see README.md)."""

@@ -1,0 +1,58 @@
+"""The goals issue #5 sets, checked against one run's numbers (reported, never asserted).
+
+Both compare gpudot with NumPy or CuPy called directly, so only rows against those count.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import Any
+
+from benchmarks.measure import Row
+
+__all__ = ["check_goals", "goals_text"]
+
+DISPATCH_SIZE = 4
+DISPATCH_LIMIT = 1.3
+LARGE_SIZE = 1024
+THROUGHPUT_FLOOR = 0.98
+RAW_LIBRARIES = ("numpy.", "cupy.")
+
+
+def check_goals(dispatch: list[Row], results: list[Row]) -> list[dict[str, Any]]:
+    """One entry per goal and backend mode: what was measured and whether the goal holds."""
+    checked = []
+    dispatch = [r for r in dispatch if r.raw.startswith(RAW_LIBRARIES)]
+    results = [r for r in results if r.raw.startswith(RAW_LIBRARIES)]
+    for row in dispatch:
+        if row.n == DISPATCH_SIZE and row.ratio is not None:
+            checked.append({
+                "goal": f"gpudot/{row.raw} time, {row.n}x{row.n} float64 <= {DISPATCH_LIMIT}",
+                "backend": row.backend, "mode": row.mode, "value": row.ratio,
+                "met": row.ratio <= DISPATCH_LIMIT,
+            })
+    large = [
+        r for r in results
+        if r.case == "square" and r.dtype in ("float32", "float64") and r.n >= LARGE_SIZE
+        and r.ratio is not None
+    ]
+    large.sort(key=lambda r: (r.backend, r.mode))
+    for (backend, mode), group in groupby(large, key=lambda r: (r.backend, r.mode)):
+        worst = min(1 / r.ratio for r in group if r.ratio is not None)
+        checked.append({
+            "goal": f"float32/float64 square n >= {LARGE_SIZE}: gpudot/raw throughput "
+                    f">= {THROUGHPUT_FLOOR} (worst row)",
+            "backend": backend, "mode": mode, "value": worst, "met": worst >= THROUGHPUT_FLOOR,
+        })
+    return checked
+
+
+def goals_text(checked: list[dict[str, Any]]) -> str:
+    """One line per goal, e.g. ``- numpy (host): ... = 1.21: met``."""
+    if not checked:
+        return "Goals: nothing measured that they apply to."
+    return "\n".join(
+        f"- {g['backend']} ({g['mode']}): {g['goal']}: {g['value']:.3f}, "
+        f"{'met' if g['met'] else 'NOT met'}"
+        for g in checked
+    )

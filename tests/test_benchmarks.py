@@ -1,0 +1,322 @@
+"""The benchmark suite (benchmarks/run.py): it runs, writes complete JSON, and says what it skipped.
+
+No timing is asserted: only that the numbers exist where they should and nowhere else.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import fakecupy  # the repository's CuPy stand-in (tests/fakecupy)
+import numpy as np
+import pytest
+
+from gpudot.backends import lookup
+from gpudot.backends._cupy import CupyBackend
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the benchmarks package lives beside gpudot, not inside it
+
+from benchmarks import cases, goals, machine, measure, plot, progress, run, timing  # noqa: E402
+
+SMALL_RUN = [
+    "--quick", "--sizes", "2", "8", "--repeats", "2", "--dtypes", "float64", "int8", "complex64",
+]
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """One small benchmark run in a subprocess, exactly as a user starts it."""
+    out = tmp_path_factory.mktemp("bench")
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), *SMALL_RUN, "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    document = json.loads((out / "results.json").read_text())
+    return SimpleNamespace(out=out, stdout=completed.stdout, document=document)
+
+
+def test_json_has_settings_machine_dispatch_and_results(small_run):
+    document = small_run.document
+    keys = {"schema_version", "command", "settings", "machine", "goals", "dispatch", "results"}
+    assert keys | {"plot"} <= set(document)
+    assert document["settings"]["sizes"] == [2, 8]
+    assert document["settings"]["dtypes"] == ["float64", "int8", "complex64"]
+    expected_rows = sum(
+        len(measure.modes(lookup(name))) for name in document["settings"]["backends"]
+    ) * len(cases.CASES) * 3 * 2
+    assert len(document["results"]) == expected_rows
+
+
+def test_numpy_rows_carry_timings_rates_and_identical_bits(small_run):
+    rows = [r for r in small_run.document["results"] if r["backend"] == "numpy"]
+    assert rows and all(r["status"] == "measured" for r in rows)
+    for row in rows:
+        assert row["raw"] == f"numpy.{row['func']}"
+        assert row["identical"] is True
+        assert row["gpudot_s"]["min"] <= row["gpudot_s"]["median"] <= row["gpudot_s"]["max"]
+        assert row["raw_s"]["q25"] <= row["raw_s"]["median"] <= row["raw_s"]["q75"]
+        assert row["ratio"] == pytest.approx(row["gpudot_s"]["median"] / row["raw_s"]["median"])
+        seconds = row["gpudot_s"]["median"]
+        assert row["gpudot_rate"] == pytest.approx(row["operations"] / seconds / 1e9)
+        assert row["unit"] == ("GOP/s" if row["dtype"] == "int8" else "GFLOP/s")
+
+
+def test_operation_counts_follow_the_shapes(small_run):
+    by_key = {(r["case"], r["dtype"], r["n"]): r for r in small_run.document["results"]}
+    assert by_key["square", "float64", 8]["operations"] == 2 * 8**3
+    assert by_key["square", "complex64", 8]["operations"] == 8 * 8**3
+    assert by_key["matrix-vector", "int8", 8]["operations"] == 2 * 8 * 8
+    assert by_key["vector-vector", "float64", 8]["operations"] == 2 * 64
+    assert by_key["batched", "float64", 2]["operations"] == 2 * 2 * 16**3
+    expected = np.dot(np.ones((4, 2, 32)), np.ones((2, 32, 32)))  # every element sums 32 products
+    assert by_key["dot-nd", "float64", 2]["operations"] == 2 * expected.size * 32
+
+
+def test_cuda_rows_say_not_measured_and_carry_no_number(small_run):
+    reason = lookup("cupy").unavailable_reason()
+    if reason is None:
+        pytest.skip("a GPU is usable here: the CUDA rows are measured")
+    document = small_run.document
+    rows = [r for r in document["results"] + document["dispatch"] if r["backend"] == "cupy"]
+    assert {r["mode"] for r in rows} == {"device", "with copies"}
+    for row in rows:
+        assert row["status"] == f"not measured: {reason}"
+        numbers = ("gpudot_s", "raw_s", "gpudot_rate", "raw_rate", "ratio", "calls_per_sample")
+        assert all(row[key] is None for key in numbers)
+    for mode in ("device", "with copies"):
+        dashes = " | ".join("–" * 6)
+        assert f"| cupy | {mode} | {dashes} | not measured: {reason} |" in small_run.stdout
+
+
+def test_dispatch_rows_report_nanoseconds_added(small_run):
+    rows = [r for r in small_run.document["dispatch"] if r["backend"] == "numpy"]
+    assert [r["n"] for r in rows] == list(run.DISPATCH_SIZES)
+    for row in rows:
+        assert row["dtype"] == "float64" and row["case"] == "square"
+        added = (row["gpudot_s"]["median"] - row["raw_s"]["median"]) * 1e9
+        assert row["added_ns"] == pytest.approx(added)
+    assert "| added ns/call |" in small_run.stdout
+
+
+def test_machine_block_names_blas_settings_and_versions(small_run):
+    described = small_run.document["machine"]
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS"):
+        assert described["environment"][name] == os.environ.get(name)
+    assert described["versions"]["NumPy"] == np.__version__
+    assert described["logical_cores"] == os.cpu_count()
+    assert described["blas_kernel"]
+    assert "cupy" in described["cuda"]
+
+
+def test_outputs_table_and_plot_files(small_run):
+    assert (small_run.out / "table.md").read_text().strip() in small_run.stdout
+    if small_run.document["plot"].startswith("plot skipped"):
+        assert not (small_run.out / "throughput.png").exists()
+    else:
+        assert (small_run.out / "throughput.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_machine_reports_openblas_variables_as_set(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.delenv("OPENBLAS_L2_SIZE", raising=False)
+    described = machine.describe([lookup("numpy")])
+    assert described["environment"]["OPENBLAS_CORETYPE"] == "Haswell"
+    assert described["environment"]["OPENBLAS_L2_SIZE"] is None
+
+
+def test_machine_without_threadpoolctl_says_so(monkeypatch):
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)
+    described = machine.describe([lookup("numpy")])
+    assert "threadpoolctl not installed" in described["thread_pools"]
+    assert described["blas_kernel"].startswith("unknown: threadpoolctl not installed")
+
+
+def test_plot_without_matplotlib_says_skipped(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    row = measure.measure(cases.CASES[0], 4, np.dtype("float64"), lookup("numpy"), "host", 1, 0.0)
+    said = plot.plot([row], tmp_path / "p.png")
+    assert said == "plot skipped: matplotlib not installed (pip install 'gpudot[bench]')"
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_time_pair_alternates_gpudot_and_raw():
+    calls: list[tuple[str, int]] = []
+
+    def sampler(name, seconds):
+        def sample(number):
+            calls.append((name, number))
+            return seconds
+        return sample
+
+    pair = timing.time_pair(sampler("gpudot", 2e-3), sampler("raw", 1e-3), 4, min_sample_s=0.01)
+    assert calls[:2] == [("gpudot", 1), ("raw", 1)]  # one call each: how long a call takes
+    assert [name for name, _ in calls[2:]] == ["gpudot", "raw", "raw", "gpudot"] * 2
+    assert {number for _, number in calls[2:]} == {5}  # 5 calls of 2 ms make a 10 ms sample
+    assert pair.ratio == pytest.approx(2.0)
+
+
+def test_cuda_sampler_reads_event_times_for_device_and_host_times_for_copies():
+    result = SimpleNamespace(gpu_times=np.array([[1.0, 3.0]]), cpu_times=np.array([5.0, 7.0]))
+    seen = {}
+
+    def benchmark(func, n_repeat, n_warmup):
+        seen.update(func=func, n_repeat=n_repeat, n_warmup=n_warmup)
+        return result
+
+    assert timing.cuda_sampler(print, "gpu", benchmark)(2) == 2.0
+    assert seen == {"func": print, "n_repeat": 2, "n_warmup": 0}
+    assert timing.cuda_sampler(print, "cpu", benchmark)(2) == 6.0
+
+
+def test_series_stops_at_the_budget_and_says_why():
+    settings = run.Settings(repeats=1, min_sample_s=0.0, case_budget_s=0.0,
+                            dispatch_repeats=1, dispatch_min_sample_s=0.0)
+    rows = list(run._series(cases.CASES[0], np.dtype("float64"), lookup("numpy"), "host",
+                            [2, 4, 8, 16], settings, progress.Progress(4, io.StringIO())))
+    assert [r.status for r in rows[:2]] == ["measured", "measured"]  # two sizes fix the trend
+    assert rows[2].status.startswith("skipped: estimated") and "--case-budget" in rows[2].status
+    assert rows[3].status == rows[2].status and rows[3].gpudot_s is None
+
+
+def test_time_per_call_extrapolates_the_last_two_sizes():
+    assert run._seconds_per_call([(10, 1.0), (100, 1.0)], 10_000) == 1.0  # fixed cost stays fixed
+    assert run._seconds_per_call([(1, 0.5), (10, 1.0), (20, 2.0)], 40) == pytest.approx(4.0)
+
+
+def test_progress_writes_lines_when_not_a_terminal():
+    stream = io.StringIO()
+    bar = progress.Progress(20, stream, delay_s=0.0)
+    for _ in range(20):
+        bar.advance("square float64")
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert 1 <= len(lines) <= 11 and lines[-1].startswith("[" + "#" * 30 + "] 20/20")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--dtypes", "float33"], "unknown dtype 'float33'"),
+     (["--backends", "cdua"], "unknown backend 'cdua'"),
+     (["--repeats", "0"], "--repeats must be at least 1")],
+)
+def test_bad_arguments_exit_with_a_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run.parse_args(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.fixture
+def stand_in_cuda(monkeypatch):
+    """A CUDA backend over the CuPy stand-in, and a stand-in ``cupyx.profiler.benchmark`` that
+    records which clock the benchmark reads (CUDA-event times are 1 s, host times 2 s per call)."""
+    clocks: list[str] = []
+
+    def benchmark(func, n_repeat, n_warmup):
+        for _ in range(n_repeat):
+            func()
+        times = SimpleNamespace(gpu_times=np.ones((1, n_repeat)), cpu_times=np.full(n_repeat, 2.0))
+        return _RecordingTimes(times, clocks)
+
+    monkeypatch.setitem(sys.modules, "cupyx.profiler", SimpleNamespace(benchmark=benchmark))
+    return CupyBackend(module=fakecupy, name="stand-in-cuda"), clocks
+
+
+class _RecordingTimes:
+    def __init__(self, times, clocks):
+        self._times, self._clocks = times, clocks
+
+    def __getattr__(self, name):
+        self._clocks.append(name)
+        return getattr(self._times, name)
+
+
+@pytest.mark.parametrize(
+    ("mode", "clock", "seconds"), [("device", "gpu_times", 1.0), ("with copies", "cpu_times", 2.0)]
+)
+@pytest.mark.parametrize("case", cases.CASES, ids=lambda c: c.name)
+def test_cuda_modes_time_with_cupyx_benchmark(stand_in_cuda, case, mode, clock, seconds):
+    backend, clocks = stand_in_cuda
+    assert measure.modes(backend) == ("device", "with copies")
+    row = measure.measure(case, 4, np.dtype("float32"), backend, mode, 2, 0.0)
+    assert row.status == "measured", row.status
+    assert row.raw == f"cupy.{case.func}"
+    if case.func == "matmul":  # gpudot's N-D dot is a tensordot: same values, other summation order
+        assert row.identical is True
+    assert set(clocks) == {clock}
+    assert row.gpudot_s["median"] == row.raw_s["median"] == seconds
+
+
+def test_cuda_backend_skips_dtypes_it_does_not_support(stand_in_cuda):
+    backend, _ = stand_in_cuda
+    reason = measure.unmeasured_reason(backend, np.dtype("longdouble"))
+    assert reason == "not measured: backend 'stand-in-cuda' does not support float128"
+
+
+def test_goals_are_checked_from_the_rows(small_run):
+    document = small_run.document
+    dispatch = next(r for r in document["dispatch"] if (r["backend"], r["n"]) == ("numpy", 4))
+    goal = next(g for g in document["goals"] if g["backend"] == "numpy")
+    assert goal["value"] == dispatch["ratio"] and goal["met"] == (dispatch["ratio"] <= 1.3)
+    assert "4x4 float64 <= 1.3" in goal["goal"] and goal["goal"] in small_run.stdout
+
+
+def test_throughput_goal_takes_the_worst_large_float_row():
+    def row(n, dtype, ratio):
+        numpy = lookup("numpy")
+        made = measure.empty_row(cases.CASES[0], n, np.dtype(dtype), numpy, "host", "measured")
+        made.ratio = ratio
+        return made
+
+    rows = [row(512, "float64", 2.0), row(1024, "float64", 1.01), row(2048, "float32", 1 / 0.99),
+            row(1024, "int8", 3.0)]
+    (checked,) = goals.check_goals([], rows)
+    assert checked["value"] == pytest.approx(0.99) and checked["met"] is True
+    rows.append(row(4096, "float32", 1.05))
+    (checked,) = goals.check_goals([], rows)
+    assert checked["value"] == pytest.approx(1 / 1.05) and checked["met"] is False
+
+
+def test_blas_threads_limit_shows_in_the_machine_block():
+    pytest.importorskip("threadpoolctl")
+    with run.blas_threads(1):
+        described = machine.describe([lookup("numpy")])
+    assert all(pool["num_threads"] == 1 for pool in described["thread_pools"]
+               if pool["internal_api"] == "openblas")
+    assert "1 threads" in described["blas_kernel"]
+
+
+def test_blas_threads_without_threadpoolctl_is_refused(monkeypatch, capsys):
+    monkeypatch.setattr(run.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(SystemExit):
+        run.parse_args(["--blas-threads", "1"])
+    assert "--blas-threads needs threadpoolctl" in capsys.readouterr().err
+
+
+def test_committed_results_come_from_the_documented_command():
+    arguments = ["benchmarks/run.py", "--blas-threads", "1", "--out", "benchmarks/results/cpu"]
+    documented = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python " + " ".join(arguments)
+    assert documented in (ROOT / "benchmarks" / "README.md").read_text()
+    document = json.loads((ROOT / "benchmarks" / "results" / "cpu" / "results.json").read_text())
+    assert document["command"][1:] == arguments
+    environment = document["machine"]["environment"]
+    assert environment["OPENBLAS_CORETYPE"] is None and environment["OPENBLAS_L2_SIZE"] is None
+    assert document["plot"] == "throughput.png"
+    assert (ROOT / "benchmarks" / "results" / "cpu" / "throughput.png").exists()
+
+
+def test_dask_rows_are_timed_with_the_result_computed(small_run):
+    pytest.importorskip("dask.array")
+    rows = [r for r in small_run.document["results"] if r["backend"] == "dask"]
+    assert rows and {r["mode"] for r in rows} == {"with copies"}
+    assert {r["raw"] for r in rows} == {"dask.array.matmul", "dask.array.dot"}
+    assert all(r["status"] == "measured" for r in rows)  # a fixed cost does not exhaust the budget
+    assert all(g["backend"] != "dask" for g in small_run.document["goals"])
