@@ -12,6 +12,7 @@ from gpudot._errors import (
     BackendUnavailableError,
     DeviceMemoryError,
     GpudotFallbackWarning,
+    PluginWarning,
     TransferError,
     TransferWarning,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "BackendUnavailableError",
     "DeviceMemoryError",
     "GpudotFallbackWarning",
+    "PluginWarning",
     "TransferError",
     "TransferWarning",
     "asarray",

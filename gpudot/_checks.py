@@ -105,10 +105,20 @@ def matmul_dtype(dtype1: np.dtype, dtype2: np.dtype, dtype: object = None) -> np
     return loop
 
 
-def check_matmul_out(shape: Shape, dtype: np.dtype, out: object, func: str = "matmul") -> None:
-    """Check ``out=`` for ``matmul`` (or the ufunc ``func``) under NumPy's ufunc rules (exact
-    shape, same-kind cast)."""
-    out_shape, out_dtype = tuple(out.shape), out.dtype  # type: ignore[attr-defined]
+def check_matmul_out(
+    shape: Shape,
+    dtype: np.dtype,
+    out: object,
+    func: str = "matmul",
+    *,
+    out_dtype: np.dtype | None = None,
+) -> None:
+    """Check ``out=`` for ``matmul`` (or the ufunc ``func``) under NumPy's ufunc rules: exact
+    shape, same-kind cast. ``out_dtype`` is out's dtype in NumPy's terms where its library's
+    dtypes are not NumPy's (Array API backends)."""
+    out_shape = tuple(out.shape)  # type: ignore[attr-defined]
+    if out_dtype is None:
+        out_dtype = out.dtype  # type: ignore[attr-defined]
     if out_shape != shape:
         raise ValueError(f"{func}: out has shape {out_shape} but the result has shape {shape}")
     if not np.can_cast(dtype, out_dtype, casting="same_kind"):
@@ -118,9 +128,13 @@ def check_matmul_out(shape: Shape, dtype: np.dtype, out: object, func: str = "ma
         )
 
 
-def check_dot_out(shape: Shape, dtype: np.dtype, out: object) -> None:
+def check_dot_out(
+    shape: Shape, dtype: np.dtype, out: object, *, out_dtype: np.dtype | None = None
+) -> None:
     """Check ``out=`` for ``dot`` under NumPy's stricter rules: exact dtype, C-contiguous."""
-    out_shape, out_dtype = tuple(out.shape), out.dtype  # type: ignore[attr-defined]
+    out_shape = tuple(out.shape)  # type: ignore[attr-defined]
+    if out_dtype is None:  # out's own dtype, unless its library's dtypes are not NumPy's
+        out_dtype = out.dtype  # type: ignore[attr-defined]
     flags = getattr(out, "flags", None)
     c_contiguous = flags is None or flags.c_contiguous
     if out_dtype != dtype or len(out_shape) != len(shape) or not c_contiguous:

@@ -8,6 +8,7 @@ __all__ = [
     "BackendUnavailableError",
     "DeviceMemoryError",
     "GpudotFallbackWarning",
+    "PluginWarning",
     "TransferError",
     "TransferWarning",
 ]
@@ -40,3 +41,7 @@ class DeviceMemoryError(MemoryError):
     out-of-memory policy (`gpudot.set_oom_policy`) can tile the product or compute it on the host
     instead.
     """
+
+
+class PluginWarning(UserWarning):
+    """A backend plugin (``gpudot.backends`` entry point) failed to load; the message names it."""

@@ -76,6 +76,11 @@ class Backend(abc.ABC):
         """Copy ``x``, an array of backend ``source``, onto this backend's device."""
         return self.from_host(source.to_numpy(x))
 
+    def from_dlpack(self, x: Any) -> Any:
+        """Import ``x``, another library's array with ``__dlpack__``: zero-copy from the host,
+        then `from_host`. Backends on a device override this to import from that device."""
+        return self.from_host(np.from_dlpack(x))
+
     def owns(self, x: object) -> bool:
         """Whether ``x`` is already an array of this backend, on its device."""
         return self.locate(x) == self.device
@@ -88,6 +93,8 @@ class Backend(abc.ABC):
 
         source = owner_of(x)
         if source is None:
+            if hasattr(x, "__dlpack__"):
+                return self.from_dlpack(x)
             return self.from_host(np.asarray(x))
         check_transfer(argname, source.locate(x) or source.device, self.device)
         return self.from_foreign(x, source)
@@ -121,35 +128,48 @@ class Backend(abc.ABC):
         """
         return product(self.xp, a, b, dtype)
 
-    def _check_dtypes(self, func: str, a: Any, b: Any) -> None:
+    def numpy_dtype(self, x: Any) -> np.dtype:
+        """The NumPy dtype of ``x``, an array of this backend (Array API dtypes are not NumPy's)."""
+        dtype: np.dtype = x.dtype
+        return dtype
+
+    def native_dtype(self, dtype: np.dtype) -> Any:
+        """``dtype`` as this backend's library spells it, for the shared algorithms."""
+        return dtype
+
+    def _check_dtypes(self, func: str, a: np.dtype, b: np.dtype) -> None:
         if self.supported_dtypes is not None:
-            _checks.check_dtypes(func, (a.dtype, b.dtype), self.supported_dtypes, self.name)
+            _checks.check_dtypes(func, (a, b), self.supported_dtypes, self.name)
 
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
         """``numpy.matmul`` on this backend; see `gpudot.matmul`."""
         with self.context():
             a, b = self.asarray(x1, "x1"), self.asarray(x2, "x2")
-            self._check_dtypes("matmul", a, b)
+            dtype1, dtype2 = self.numpy_dtype(a), self.numpy_dtype(b)
+            self._check_dtypes("matmul", dtype1, dtype2)
             shape = _checks.matmul_shape(tuple(a.shape), tuple(b.shape))
-            loop = _checks.matmul_dtype(a.dtype, b.dtype, dtype)
+            loop = _checks.matmul_dtype(dtype1, dtype2, dtype)
             out_owner = None
             if out is not None:
                 out_owner = self.check_out(out)
-                _checks.check_matmul_out(shape, loop, out)
-            return self.deliver(self.compute(_algorithms.matmul, a, b, loop), out, out_owner)
+                _checks.check_matmul_out(shape, loop, out, out_dtype=out_owner.numpy_dtype(out))
+            result = self.compute(_algorithms.matmul, a, b, self.native_dtype(loop))
+            return self.deliver(result, out, out_owner)
 
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
         """``numpy.dot`` on this backend; see `gpudot.dot`."""
         with self.context():
             a, b = self.asarray(a, "a"), self.asarray(b, "b")
-            self._check_dtypes("dot", a, b)
+            dtype1, dtype2 = self.numpy_dtype(a), self.numpy_dtype(b)
+            self._check_dtypes("dot", dtype1, dtype2)
             shape = _checks.dot_shape(tuple(a.shape), tuple(b.shape))
-            dtype = np.result_type(a.dtype, b.dtype)
+            dtype = np.result_type(dtype1, dtype2)
             out_owner = None
             if out is not None:
                 out_owner = self.check_out(out)
-                _checks.check_dot_out(shape, dtype, out)
-            return self.deliver(self.compute(_algorithms.dot, a, b, dtype), out, out_owner)
+                _checks.check_dot_out(shape, dtype, out, out_dtype=out_owner.numpy_dtype(out))
+            result = self.compute(_algorithms.dot, a, b, self.native_dtype(dtype))
+            return self.deliver(result, out, out_owner)
 
     def __repr__(self) -> str:
         return f"<gpudot backend {self.name!r}>"

@@ -22,6 +22,8 @@ from gpudot._memory import run_with_memory_policy
 from gpudot._precision import current_precision
 from gpudot.backends._base import Backend
 
+_DLPACK_CPU = 1  # kDLCPU, the DLPack device type of host memory
+
 __all__ = ["CUDA_INSTALL_HINT", "CupyBackend"]
 
 CUDA_INSTALL_HINT = 'pip install "gpudot[cuda12]" (CUDA 12) or "gpudot[cuda13]" (CUDA 13)'
@@ -220,6 +222,12 @@ class CupyBackend(Backend):
             with self.context():
                 return x.copy()  # CuPy copies onto the current device, peer to peer
         return super().from_foreign(x, source)
+
+    def from_dlpack(self, x: Any) -> Any:
+        """Host producers are host data (copied in); device ones go to `cupy.from_dlpack`."""
+        if x.__dlpack_device__()[0] == _DLPACK_CPU:
+            return super().from_dlpack(x)
+        return self.xp.from_dlpack(x)
 
     def to_numpy(self, x: Any) -> np.ndarray:
         host: np.ndarray = self.xp.asnumpy(x)

@@ -61,12 +61,15 @@ class NumpyBackend(Backend):
         return np.asarray(x)
 
     def _operand(self, x: object, argname: str) -> Any:
-        """``x`` as NumPy takes it: other backends' arrays are copied here, the rest passes."""
+        """``x`` as NumPy takes it: other backends' arrays are copied here, other libraries'
+        arrays are imported through DLPack (zero-copy on the host), the rest passes."""
         if isinstance(x, _ndarray):
             return x
         from gpudot.backends._registry import owner_of
 
-        return x if owner_of(x) is None else self.asarray(x, argname)
+        if owner_of(x) is not None:
+            return self.asarray(x, argname)
+        return np.from_dlpack(x) if hasattr(x, "__dlpack__") else x
 
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
         if type(x1) is not _ndarray or type(x2) is not _ndarray:

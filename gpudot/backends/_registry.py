@@ -1,17 +1,23 @@
 """The backend registry: names to backends, built once on first use.
 
-Built-in backends are registered here by name; `register_backend` adds more at run time. An entry
+Built-in backends are registered here by name; `register_backend` adds more at run time, and
+installed packages add theirs through the ``gpudot.backends`` entry-point group (``name =
+"pkg.module:factory"``), imported only when that name is first looked up. An entry
 may name the library module it wraps, so that an array of that library is recognised (and its
 backend built) as soon as the library has been imported, without gpudot importing it itself.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
 
+from gpudot._errors import PluginWarning
 from gpudot.backends._base import Backend
 
 __all__ = ["backend_names", "lookup", "owner_of", "register_backend"]
@@ -29,6 +35,7 @@ _ENTRIES: dict[str, _Entry] = {}
 _ALIASES: dict[str, str] = {}
 _INSTANCES: dict[str, Backend] = {}
 _DEVICE_NAME = re.compile(r"(?:cuda|cupy):(\d+)")
+PLUGIN_GROUP = "gpudot.backends"
 
 
 def register_backend(
@@ -64,14 +71,44 @@ def register_backend(
         _ALIASES[alias] = name
 
 
+@functools.cache
+def _plugins() -> dict[str, metadata.EntryPoint]:
+    """The ``gpudot.backends`` entry points of the installed packages, scanned once, not loaded."""
+    return {ep.name: ep for ep in metadata.entry_points(group=PLUGIN_GROUP)}
+
+
+def _plugin_backend(name: str) -> Backend:
+    """Load, build and register the plugin backend ``name``.
+
+    A plugin that fails to import or to build gets a `PluginWarning` naming it and the error,
+    then `ValueError` (as for an unknown name); gpudot's own backends are never affected.
+    """
+    entry_point = _plugins()[name]
+    try:
+        factory = entry_point.load()
+        backend = factory()
+        if not isinstance(backend, Backend):
+            kind = type(backend).__name__
+            raise TypeError(f"its factory returned a {kind}, not a gpudot Backend")
+    except Exception as error:  # a broken plugin must never break gpudot's own backends
+        message = (
+            f"gpudot backend plugin {name!r} ({entry_point.value}) failed to load: "
+            f"{type(error).__name__}: {error}"
+        )
+        warnings.warn(message, PluginWarning, stacklevel=3)
+        raise ValueError(message) from error
+    register_backend(name, factory)
+    return backend
+
+
 def backend_names() -> tuple[str, ...]:
-    """Canonical names of the registered backends, in registration order."""
-    return tuple(_ENTRIES)
+    """Canonical names of the registered backends, in registration order, then the plugins'."""
+    return (*_ENTRIES, *(name for name in _plugins() if name not in _ENTRIES))
 
 
 def _valid_names() -> str:
     described = []
-    for name in _ENTRIES:
+    for name in backend_names():
         aliases = [a for a, target in _ALIASES.items() if target == name]
         if name == "cupy":
             aliases.append("cuda:N")
@@ -95,6 +132,8 @@ def lookup(name: str) -> Backend:
         backend = _INSTANCES.get(canonical) or CupyBackend(int(device.group(1)))
     elif canonical in _ENTRIES:
         backend = _ENTRIES[canonical].factory()
+    elif canonical in _plugins():
+        backend = _plugin_backend(canonical)
     else:
         raise ValueError(f"unknown backend {name!r}; choose one of {_valid_names()}")
     _INSTANCES[canonical] = backend
