@@ -15,6 +15,7 @@ from gpudot._errors import (
     PluginWarning,
     TransferError,
     TransferWarning,
+    UnsupportedDtypeError,
 )
 from gpudot._family import inner, matvec, outer, tensordot, vdot, vecdot, vecmat
 from gpudot._linalg import asarray, dot, matmul, to_numpy
@@ -35,6 +36,7 @@ __all__ = [
     "PluginWarning",
     "TransferError",
     "TransferWarning",
+    "UnsupportedDtypeError",
     "asarray",
     "backend_names",
     "dot",

@@ -16,7 +16,7 @@ import numpy as np
 
 from gpudot import _exact
 
-__all__ = ["dot", "matmul"]
+__all__ = ["dot", "matmul", "permute"]
 
 
 def _cast(xp: ModuleType, x: Any, dtype: np.dtype) -> Any:
@@ -34,6 +34,12 @@ def _product(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any:
         if routed is not None:
             return routed
     return xp.matmul(a, b)
+
+
+def permute(xp: ModuleType, x: Any, axes: Any) -> Any:
+    """``x`` with its axes reordered: ``permute_dims`` (Array API) or ``transpose`` (CuPy, Dask)."""
+    permute_dims = getattr(xp, "permute_dims", None)
+    return permute_dims(x, tuple(axes)) if permute_dims is not None else xp.transpose(x, tuple(axes))
 
 
 def matmul(xp: ModuleType, x1: Any, x2: Any, dtype: np.dtype) -> Any:

@@ -11,6 +11,8 @@ from collections.abc import Collection
 
 import numpy as np
 
+from gpudot._errors import UnsupportedDtypeError
+
 __all__ = [
     "check_dtypes",
     "check_dot_out",
@@ -77,11 +79,11 @@ def dot_shape(shape1: Shape, shape2: Shape) -> Shape:
 def check_dtypes(
     func: str, dtypes: tuple[np.dtype, np.dtype], supported: Collection[np.dtype], backend: str
 ) -> None:
-    """Raise `TypeError` naming the operand whose dtype ``backend`` cannot multiply."""
+    """Raise `UnsupportedDtypeError` naming the operand whose dtype ``backend`` cannot multiply."""
     for name, dtype in zip(("x1", "x2") if func == "matmul" else ("a", "b"), dtypes):
         if dtype not in supported:
             names = ", ".join(sorted(str(d) for d in supported))
-            raise TypeError(
+            raise UnsupportedDtypeError(
                 f"{func}: {name} has dtype {dtype}, which the {backend!r} backend does not "
                 f"support; supported dtypes: {names}. Use the 'numpy' backend for it."
             )

@@ -10,6 +10,7 @@ __all__ = [
     "GpudotFallbackWarning",
     "PluginWarning",
     "TransferError",
+    "UnsupportedDtypeError",
     "TransferWarning",
 ]
 
@@ -26,6 +27,14 @@ class TransferError(TypeError):
     """An operand lives on another backend or device and the transfer policy is ``"error"``.
 
     A ``TypeError``, like CuPy's own refusal of NumPy operands.
+    """
+
+
+class UnsupportedDtypeError(TypeError):
+    """The backend in effect does not multiply this dtype (it declared so in ``supported_dtypes``).
+
+    A ``TypeError``, as NumPy raises for dtypes it cannot multiply. The conformance suite skips a
+    case that raises it, with its message as the reason, instead of failing it.
     """
 
 

@@ -1,9 +1,11 @@
 """The product family reduced to a backend's own ``dot``, ``matmul`` and ``multiply``.
 
 Each function takes a backend and operands already converted to its arrays, validates them with
-`gpudot._contractions` (NumPy's exception types), rearranges axes with array methods that NumPy,
-CuPy and Dask share (``transpose``, ``reshape``, ``conj``, indexing), and multiplies with the
-backend's ``dot`` or ``matmul``, so every backend's fast paths and precision settings apply.
+`gpudot._contractions` (NumPy's exception types), rearranges axes with namespace functions that
+NumPy, CuPy, Dask and the Array API share (``reshape``, ``conj``, ``permute_dims`` or
+``transpose``, indexing), and multiplies with the backend's ``dot`` or ``matmul``, so every
+backend's fast paths and precision settings apply. Dtypes are read through
+`Backend.numpy_dtype`, since Array API libraries have dtypes of their own.
 ``tensordot`` and ``inner`` are exactly how NumPy computes them (transpose, reshape, ``dot``);
 the vector gufuncs add unit axes and multiply with ``matmul``, which gives NumPy's bits for
 integers and bools (exact in any order) and stays within the float bound otherwise.
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from gpudot import _checks
+from gpudot._algorithms import permute
 from gpudot._contractions import (
     gufunc_batch,
     inner_shape,
@@ -29,14 +32,17 @@ from gpudot.backends._base import Backend
 __all__ = ["inner", "matvec", "outer", "tensordot", "vdot", "vecdot", "vecmat"]
 
 
-def _conj(x: Any) -> Any:
+def _conj(backend: Backend, x: Any) -> Any:
     """Complex conjugate of ``x``; real arrays pass unchanged (no copy)."""
-    return x.conj() if x.dtype.kind == "c" else x
+    return backend.xp.conj(x) if backend.numpy_dtype(x).kind == "c" else x
 
 
-def _check_dtypes(backend: Backend, func: str, a: Any, b: Any) -> None:
-    if backend.supported_dtypes is not None:
-        _checks.check_dtypes(func, (a.dtype, b.dtype), backend.supported_dtypes, backend.name)
+def _dtypes(backend: Backend, a: Any, b: Any) -> tuple[np.dtype, np.dtype]:
+    return backend.numpy_dtype(a), backend.numpy_dtype(b)
+
+
+def _reshape(backend: Backend, x: Any, shape: tuple[int, ...]) -> Any:
+    return backend.xp.reshape(x, shape)
 
 
 def _checked_out(backend: Backend, func: str, shape: tuple[int, ...], dtype: np.dtype, out: Any) -> Backend | None:
@@ -44,14 +50,14 @@ def _checked_out(backend: Backend, func: str, shape: tuple[int, ...], dtype: np.
     if out is None:
         return None
     owner = backend.check_out(out)
-    _checks.check_matmul_out(shape, dtype, out, func)
+    _checks.check_matmul_out(shape, dtype, out, func, out_dtype=owner.numpy_dtype(out))
     return owner
 
 
 def vdot(backend: Backend, a: Any, b: Any) -> Any:
     """``numpy.vdot``: both operands flattened, the first conjugated."""
     vdot_size(tuple(a.shape), tuple(b.shape))
-    return backend.dot(_conj(a).reshape(-1), b.reshape(-1))
+    return backend.dot(_reshape(backend, _conj(backend, a), (-1,)), _reshape(backend, b, (-1,)))
 
 
 def inner(backend: Backend, a: Any, b: Any) -> Any:
@@ -59,16 +65,17 @@ def inner(backend: Backend, a: Any, b: Any) -> Any:
     inner_shape(tuple(a.shape), tuple(b.shape))
     if a.ndim and b.ndim >= 2:
         axes = (*range(b.ndim - 2), b.ndim - 1, b.ndim - 2)
-        b = b.transpose(axes)
+        b = permute(backend.xp, b, axes)
     return backend.dot(a, b)
 
 
 def outer(backend: Backend, a: Any, b: Any, out: Any = None) -> Any:
     """``numpy.outer``: the flattened operands multiplied as a column times a row."""
-    _check_dtypes(backend, "outer", a, b)
+    dtypes = _dtypes(backend, a, b)
+    backend.check_dtypes("outer", *dtypes)
     shape = (math.prod(a.shape), math.prod(b.shape))
-    owner = _checked_out(backend, "outer", shape, np.result_type(a.dtype, b.dtype), out)
-    result = backend.xp.multiply(a.reshape(-1, 1), b.reshape(1, -1))
+    owner = _checked_out(backend, "outer", shape, np.result_type(*dtypes), out)
+    result = backend.xp.multiply(_reshape(backend, a, (-1, 1)), _reshape(backend, b, (1, -1)))
     return backend.deliver(result, out, owner)
 
 
@@ -80,38 +87,40 @@ def tensordot(backend: Backend, a: Any, b: Any, axes: Any = 2) -> Any:
     free_a = [k for k in range(len(shape_a)) if k not in axes_a]
     free_b = [k for k in range(len(shape_b)) if k not in axes_b]
     length = math.prod(shape_a[k] for k in axes_a)
-    a2 = a.transpose(free_a + axes_a).reshape(math.prod(shape_a[k] for k in free_a), length)
-    b2 = b.transpose(axes_b + free_b).reshape(length, math.prod(shape_b[k] for k in free_b))
-    exact = np.result_type(a.dtype, b.dtype).kind in "biu"  # any order exact: matmul's fast routes
+    xp = backend.xp
+    a2 = _reshape(backend, permute(xp, a, free_a + axes_a), (math.prod(shape_a[k] for k in free_a), length))
+    b2 = _reshape(backend, permute(xp, b, axes_b + free_b), (length, math.prod(shape_b[k] for k in free_b)))
+    exact = np.result_type(*_dtypes(backend, a, b)).kind in "biu"  # any order exact: fast routes
     result = (backend.matmul if exact else backend.dot)(a2, b2)
-    return result.reshape(tuple(shape_a[k] for k in free_a) + tuple(shape_b[k] for k in free_b))
+    shape = tuple(shape_a[k] for k in free_a) + tuple(shape_b[k] for k in free_b)
+    return _reshape(backend, result, shape)
 
 
-def _axis_last(x: Any, axis: Any, argname: str) -> Any:
+def _axis_last(backend: Backend, x: Any, axis: Any, argname: str) -> Any:
     """``x`` with ``vecdot``'s ``axis`` moved last (0-d operands are left for the checks)."""
     if not x.ndim:
         return x
     k = vector_axis("vecdot", axis, argname, x.ndim)
     if k == x.ndim - 1:
         return x
-    return x.transpose((*range(k), *range(k + 1, x.ndim), k))
+    return permute(backend.xp, x, (*range(k), *range(k + 1, x.ndim), k))
 
 
 def vecdot(
     backend: Backend, x1: Any, x2: Any, out: Any = None, axis: Any = -1, dtype: Any = None
 ) -> Any:
     """``numpy.vecdot``: conjugated ``x1`` times ``x2`` summed along ``axis``, broadcast."""
-    x1, x2 = _axis_last(x1, axis, "x1"), _axis_last(x2, axis, "x2")
+    x1, x2 = _axis_last(backend, x1, axis, "x1"), _axis_last(backend, x2, axis, "x2")
     shape = gufunc_batch("vecdot", tuple(x1.shape), tuple(x2.shape))
-    owner = _checked_out(backend, "vecdot", shape, _checks.matmul_dtype(x1.dtype, x2.dtype, dtype), out)
-    result = backend.matmul(_conj(x1)[..., None, :], x2[..., :, None], dtype=dtype)[..., 0, 0]
+    owner = _checked_out(backend, "vecdot", shape, _checks.matmul_dtype(*_dtypes(backend, x1, x2), dtype), out)
+    result = backend.matmul(_conj(backend, x1)[..., None, :], x2[..., :, None], dtype=dtype)[..., 0, 0]
     return backend.deliver(result, out, owner)
 
 
 def matvec(backend: Backend, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
     """``numpy.matvec``: matrices ``x1`` times vectors ``x2``, broadcast; nothing conjugated."""
     shape = gufunc_batch("matvec", tuple(x1.shape), tuple(x2.shape))
-    owner = _checked_out(backend, "matvec", shape, _checks.matmul_dtype(x1.dtype, x2.dtype, dtype), out)
+    owner = _checked_out(backend, "matvec", shape, _checks.matmul_dtype(*_dtypes(backend, x1, x2), dtype), out)
     result = backend.matmul(x1, x2[..., :, None], dtype=dtype)[..., 0]
     return backend.deliver(result, out, owner)
 
@@ -119,6 +128,6 @@ def matvec(backend: Backend, x1: Any, x2: Any, out: Any = None, dtype: Any = Non
 def vecmat(backend: Backend, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
     """``numpy.vecmat``: conjugated vectors ``x1`` times matrices ``x2``, broadcast."""
     shape = gufunc_batch("vecmat", tuple(x1.shape), tuple(x2.shape))
-    owner = _checked_out(backend, "vecmat", shape, _checks.matmul_dtype(x1.dtype, x2.dtype, dtype), out)
-    result = backend.matmul(_conj(x1)[..., None, :], x2, dtype=dtype)[..., 0, :]
+    owner = _checked_out(backend, "vecmat", shape, _checks.matmul_dtype(*_dtypes(backend, x1, x2), dtype), out)
+    result = backend.matmul(_conj(backend, x1)[..., None, :], x2, dtype=dtype)[..., 0, :]
     return backend.deliver(result, out, owner)

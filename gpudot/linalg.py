@@ -109,7 +109,7 @@ def multi_dot(arrays: Sequence[Any], *, out: Any = None) -> Any:
                     f"multi_dot: arrays[{i}] has shape {tuple(chain[i].shape)} and arrays[{i + 1}] "
                     f"has shape {tuple(chain[i + 1].shape)}; they do not chain"
                 )
-        product = _product(backend, np.result_type(*(x.dtype for x in chain)))
+        product = _product(backend, np.result_type(*(backend.numpy_dtype(x) for x in chain)))
 
         def evaluate(order: Order, target: Any = None) -> Any:
             if isinstance(order, int):
@@ -121,5 +121,5 @@ def multi_dot(arrays: Sequence[Any], *, out: Any = None) -> Any:
         if first == 1 and last == 1:
             return result[0, 0]
         if first == 1 or last == 1:
-            return result.reshape(-1)
+            return backend.xp.reshape(result, (-1,))
         return result

@@ -116,10 +116,10 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None) -> np.ndarray | No
     result = route(np, left, right, loop)
     if result is None:
         return None
-    result = result.reshape(shape)
+    product: np.ndarray = result.reshape(shape)
     if out is None:
-        return result
-    np.copyto(out, result)
+        return product
+    np.copyto(out, product)
     return out
 
 

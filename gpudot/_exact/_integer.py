@@ -105,7 +105,7 @@ def limb_gemm(xp: ModuleType, a: Any, b: Any, width: int, dtype: np.dtype) -> An
     """
     plan = limb_plan(width, a.shape[-1])
     rest_a, b64 = a.astype(np.int64), b.astype(np.int64)
-    total = None
+    total: Any = None
     for offset, a_bits, b_bits in plan:
         digit_a = _digit(rest_a, a_bits)
         rest_a = (rest_a - digit_a) >> a_bits

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._errors import UnsupportedDtypeError
 from gpudot.backends._base import Backend
 
 __all__ = ["ARRAY_API_INSTALL_HINT", "ArrayAPIBackend"]
@@ -97,7 +98,7 @@ class ArrayAPIBackend(Backend):
 
     def from_host(self, x: np.ndarray) -> Any:
         if x.dtype not in dict(self._dtypes):
-            raise TypeError(
+            raise UnsupportedDtypeError(
                 f"{x.dtype} arrays cannot be moved to the {self.name!r} backend: "
                 f"{self._xp.__name__} has no {x.dtype}. Use the 'numpy' backend for it."
             )
@@ -118,7 +119,13 @@ class ArrayAPIBackend(Backend):
         raise TypeError(f"the {self.name!r} backend has no NumPy equivalent of dtype {x.dtype}")
 
     def native_dtype(self, dtype: np.dtype) -> Any:
-        return dict(self._dtypes)[np.dtype(dtype)]
+        native = dict(self._dtypes).get(np.dtype(dtype))
+        if native is None:
+            raise UnsupportedDtypeError(
+                f"the {self.name!r} backend cannot compute in {dtype}: "
+                f"{self._xp.__name__} has no such dtype. Use the 'numpy' backend for it."
+            )
+        return native
 
     def deliver(self, result: Any, out: Any, out_owner: Backend | None) -> Any:
         if out is not None and out_owner is self and out.dtype != result.dtype:

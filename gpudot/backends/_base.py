@@ -137,7 +137,8 @@ class Backend(abc.ABC):
         """``dtype`` as this backend's library spells it, for the shared algorithms."""
         return dtype
 
-    def _check_dtypes(self, func: str, a: np.dtype, b: np.dtype) -> None:
+    def check_dtypes(self, func: str, a: np.dtype, b: np.dtype) -> None:
+        """Raise `UnsupportedDtypeError` if this backend does not multiply dtype ``a`` or ``b``."""
         if self.supported_dtypes is not None:
             _checks.check_dtypes(func, (a, b), self.supported_dtypes, self.name)
 
@@ -146,7 +147,7 @@ class Backend(abc.ABC):
         with self.context():
             a, b = self.asarray(x1, "x1"), self.asarray(x2, "x2")
             dtype1, dtype2 = self.numpy_dtype(a), self.numpy_dtype(b)
-            self._check_dtypes("matmul", dtype1, dtype2)
+            self.check_dtypes("matmul", dtype1, dtype2)
             shape = _checks.matmul_shape(tuple(a.shape), tuple(b.shape))
             loop = _checks.matmul_dtype(dtype1, dtype2, dtype)
             out_owner = None
@@ -161,7 +162,7 @@ class Backend(abc.ABC):
         with self.context():
             a, b = self.asarray(a, "a"), self.asarray(b, "b")
             dtype1, dtype2 = self.numpy_dtype(a), self.numpy_dtype(b)
-            self._check_dtypes("dot", dtype1, dtype2)
+            self.check_dtypes("dot", dtype1, dtype2)
             shape = _checks.dot_shape(tuple(a.shape), tuple(b.shape))
             dtype = np.result_type(dtype1, dtype2)
             out_owner = None

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from gpudot._errors import UnsupportedDtypeError
 from gpudot._state import use_backend
 from gpudot.backends import Backend, backend_names, lookup
 
@@ -45,6 +46,15 @@ def gpu_skip_reason() -> str | None:
         if cupy.is_available():
             return None
     return lookup("cupy").unavailable_reason() or "cupy.is_available() is False"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A case whose dtype the backend declared unsupported is skipped with the backend's reason."""
+    try:
+        return (yield)
+    except UnsupportedDtypeError as error:
+        pytest.skip(f"unsupported by this backend: {error}")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -156,3 +156,16 @@ def test_transpose_and_conj_are_device_array_methods(cp):
     for result, expected in ((x.transpose(2, 0, 1), host.transpose(2, 0, 1)), (x.conj(), host.conj())):
         assert isinstance(result, cp.ndarray)
         np.testing.assert_array_equal(cp.asnumpy(result), expected)
+
+
+def test_reshape_transpose_and_conj_are_module_functions(cp):
+    host = (np.arange(24) + 1j).reshape(2, 3, 4)
+    x = cp.asarray(host)
+    cases = (
+        (cp.reshape(x, (4, 6)), host.reshape(4, 6)),
+        (cp.transpose(x, (2, 0, 1)), host.transpose(2, 0, 1)),
+        (cp.conj(x), host.conj()),
+    )
+    for result, expected in cases:
+        assert isinstance(result, cp.ndarray)
+        np.testing.assert_array_equal(cp.asnumpy(result), expected)

@@ -11,7 +11,7 @@ Tests configure the simulated machine with `simulate` and read the copy counters
 """
 
 from fakecupy import _core, cuda  # noqa: F401 (cupy._core is an attribute of cupy)
-from fakecupy._array import asarray, asnumpy, empty, ndarray, zeros
+from fakecupy._array import asarray, asnumpy, conj, empty, ndarray, reshape, transpose, zeros
 from fakecupy._linalg import dot, matmul, multiply, tensordot
 from fakecupy._machine import MACHINE, simulate, transfers
 from fakecupy.cuda.memory import get_default_memory_pool
@@ -22,6 +22,7 @@ __all__ = [
     "MACHINE",
     "asarray",
     "asnumpy",
+    "conj",
     "cuda",
     "dot",
     "empty",
@@ -31,7 +32,9 @@ __all__ = [
     "multiply",
     "ndarray",
     "simulate",
+    "reshape",
     "tensordot",
+    "transpose",
     "transfers",
     "zeros",
 ]

@@ -175,3 +175,18 @@ def zeros(shape: Any, dtype: Any = float, order: str = "C") -> ndarray:
 def empty(shape: Any, dtype: Any = float, order: str = "C") -> ndarray:
     runtime.check_driver()
     return ndarray._allocate(np.empty(shape, dtype, order))
+
+
+def reshape(a: ndarray, newshape: Any) -> ndarray:
+    """``cupy.reshape``: the array method as a function."""
+    return a.reshape(newshape)
+
+
+def transpose(a: ndarray, axes: Any = None) -> ndarray:
+    """``cupy.transpose``: the array method as a function."""
+    return a.transpose(axes)
+
+
+def conj(x: ndarray) -> ndarray:
+    """``cupy.conj``: a new conjugated array (a real array's copy, like CuPy's ufunc)."""
+    return x.conj()
