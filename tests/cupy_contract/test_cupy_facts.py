@@ -169,3 +169,10 @@ def test_reshape_transpose_and_conj_are_module_functions(cp):
     for result, expected in cases:
         assert isinstance(result, cp.ndarray)
         np.testing.assert_array_equal(cp.asnumpy(result), expected)
+
+
+def test_views_of_views_of_0d_arrays(cp):
+    scalar = cp.asarray(np.array(5.0))
+    view = scalar[...].reshape(1)[...]
+    assert view.shape == (1,)
+    np.testing.assert_array_equal(cp.asnumpy(view), [5.0])

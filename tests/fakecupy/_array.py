@@ -63,7 +63,7 @@ class ndarray:  # noqa: N801 - CuPy's name
     T = property(lambda self: self._view(self._data.T))
 
     def _view(self, data: np.ndarray) -> ndarray:
-        return ndarray(data, self.device.id, base=self._base or self)
+        return ndarray(data, self.device.id, base=self._base if self._base is not None else self)
 
     def _check_device(self) -> None:
         current = runtime.getDevice()
