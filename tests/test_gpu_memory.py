@@ -156,16 +156,19 @@ def test_cpu_policy_computes_numpys_bits_on_the_host_with_one_warning(standin, f
     np.testing.assert_array_equal(result, getattr(np, func)(a, b))
 
 
-def test_cpu_policy_fills_a_device_out_in_place(standin):
-    a = np.arange(12.0).reshape(3, 4)
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+def test_cpu_policy_fills_a_device_out_in_place(standin, layout):
+    a = np.arange(1200, dtype=np.float32).reshape(3, 400)  # cast to float64 on device: 9.6 kB
     with gpudot.use_backend(standin.backend):
-        out = standin.xp.zeros((3, 3), np.float64)
-        device_a = standin.xp.asarray(a)
-    standin.pool.set_limit(size=standin.pool.used_bytes())
+        buffer = standin.xp.zeros((3, 3) if layout == "contiguous" else (3, 6), np.float64)
+        out = buffer if layout == "contiguous" else buffer[:, ::2]
+        device_a, device_at = standin.xp.asarray(a), standin.xp.asarray(a.T.astype(np.float64))
+    room = 0 if layout == "contiguous" else 512  # a strided out takes one device copy of the result
+    standin.pool.set_limit(size=standin.pool.used_bytes() + room)
     with gpudot.use_backend(standin.backend), gpudot.use_oom_policy("cpu"):
         with pytest.warns(gpudot.GpudotFallbackWarning):
-            assert gpudot.matmul(device_a, a.T, out=out) is out
-    np.testing.assert_array_equal(standin.xp.asnumpy(out), a @ a.T)
+            assert gpudot.matmul(device_a, device_at, out=out) is out
+    np.testing.assert_array_equal(standin.xp.asnumpy(out), a @ a.T.astype(np.float64))
 
 
 def test_no_policy_runs_when_the_product_fits(standin):
