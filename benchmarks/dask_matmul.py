@@ -71,18 +71,26 @@ def _check(a: np.ndarray, b: np.ndarray, chunk: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[4096, 8192, 16384])
-    parser.add_argument("--chunks", nargs="+", default=["1024", "2048", "4096", "budget"],
-                        help="chunk sides, or 'budget' for gpudot's own choice")
+    parser.add_argument(
+        "--chunks",
+        nargs="+",
+        default=["1024", "2048", "4096", "budget"],
+        help="chunk sides, or 'budget' for gpudot's own choice",
+    )
     parser.add_argument("--dtype", default="float64")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--scheduler", default="threads", choices=["threads", "sync", "processes"])
     args = parser.parse_args()
 
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"load {os.getloadavg()[0]:.2f}, BLAS threads {_blas_threads()}")
-    print(f"# numpy {np.__version__}, dask {dask.__version__}, dtype {args.dtype}, "
-          f"scheduler {args.scheduler}, {args.repeats} repeats (median), "
-          f"budget {DaskBackend().budget // 2**20} MiB")
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"load {os.getloadavg()[0]:.2f}, BLAS threads {_blas_threads()}"
+    )
+    print(
+        f"# numpy {np.__version__}, dask {dask.__version__}, dtype {args.dtype}, "
+        f"scheduler {args.scheduler}, {args.repeats} repeats (median), "
+        f"budget {DaskBackend().budget // 2**20} MiB"
+    )
     print(f"{'n':>6} {'variant':>12} {'median s':>9} {'GFLOP/s':>8} {'vs numpy':>9}")
     rng = np.random.default_rng(0)
     with dask.config.set(scheduler=args.scheduler):
@@ -101,8 +109,11 @@ def main() -> None:
             base = statistics.median(times["numpy"])
             for name, measured in times.items():
                 median = statistics.median(measured)
-                print(f"{n:>6} {name:>12} {median:>9.3f} {2 * n**3 / median / 1e9:>8.1f} "
-                      f"{base / median:>8.2f}x", flush=True)
+                print(
+                    f"{n:>6} {name:>12} {median:>9.3f} {2 * n**3 / median / 1e9:>8.1f} "
+                    f"{base / median:>8.2f}x",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

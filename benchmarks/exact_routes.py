@@ -24,7 +24,9 @@ import gpudot
 from gpudot._exact import _numba_kernels
 
 
-def operands(dtype: Any, shape_a: tuple[int, ...], shape_b: tuple[int, ...], family: str, seed: int = 0):
+def operands(
+    dtype: Any, shape_a: tuple[int, ...], shape_b: tuple[int, ...], family: str, seed: int = 0
+):
     rng = np.random.default_rng(seed)
     dtype = np.dtype(dtype)
 
@@ -33,7 +35,11 @@ def operands(dtype: Any, shape_a: tuple[int, ...], shape_b: tuple[int, ...], fam
             return rng.random(shape) < float(family)
         if dtype.kind in "iu":
             info = np.iinfo(dtype)
-            low, high = (info.min, info.max) if family == "full" else (max(info.min, 1 - 2**10), min(info.max, 2**10 - 1))
+            low, high = (
+                (info.min, info.max)
+                if family == "full"
+                else (max(info.min, 1 - 2**10), min(info.max, 2**10 - 1))
+            )
             return rng.integers(low, high, size=shape, dtype=dtype, endpoint=True)
         return rng.standard_normal(shape).astype(dtype)
 
@@ -46,14 +52,19 @@ def timed(call: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
-def bench(func: str, a: np.ndarray, b: np.ndarray, repeats: int, slow: float, numba: bool) -> tuple[float, float, bool]:
+def bench(
+    func: str, a: np.ndarray, b: np.ndarray, repeats: int, slow: float, numba: bool
+) -> tuple[float, float, bool]:
     """Median seconds of NumPy and of gpudot (numba on or off), and whether the bits agree."""
     _numba_kernels.ENABLED = numba
     numpy_call = getattr(np, func)
     gpudot_call = getattr(gpudot, func)
     first, expected = timed(lambda: numpy_call(a, b))
     _, result = timed(lambda: gpudot_call(a, b))  # warm-up (numba compile or cache load)
-    same = np.asarray(result).tobytes() == np.asarray(expected).tobytes() and result.dtype == expected.dtype
+    same = (
+        np.asarray(result).tobytes() == np.asarray(expected).tobytes()
+        and result.dtype == expected.dtype
+    )
     numpy_times, gpudot_times = [first], []
     for round_ in range(1 if first > slow else repeats):
         if round_:
@@ -63,7 +74,11 @@ def bench(func: str, a: np.ndarray, b: np.ndarray, repeats: int, slow: float, nu
 
 
 def cases(sizes: list[int]):
-    stacks = [((10000, 8, 8), (10000, 8, 8)), ((1000, 32, 32), (1000, 32, 32)), ((100, 128, 128), (100, 128, 128))]
+    stacks = [
+        ((10000, 8, 8), (10000, 8, 8)),
+        ((1000, 32, 32), (1000, 32, 32)),
+        ((100, 128, 128), (100, 128, 128)),
+    ]
     shapes = [((n, n), (n, n)) for n in sizes] + stacks
     for dtype in ("int8", "int16", "int32", "int64", "uint8", "uint64"):
         for family in ("full", "small"):
@@ -84,15 +99,24 @@ def cases(sizes: list[int]):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 256, 512, 1024])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--slow", type=float, default=0.5, help="NumPy calls slower than this run once")
+    parser.add_argument(
+        "--slow", type=float, default=0.5, help="NumPy calls slower than this run once"
+    )
     parser.add_argument("--dtypes", nargs="*", help="only these dtype names")
     args = parser.parse_args()
-    print(f"# {platform.processor() or platform.machine()}, numpy {np.__version__}, "
-          f"numba {'available' if _numba_kernels.kernels() is not None else 'absent'}")
-    print("| func | dtype | values | shape | numpy ms | gpudot ms | speed-up | gpudot no-numba ms | speed-up | same bits |")
+    print(
+        f"# {platform.processor() or platform.machine()}, numpy {np.__version__}, "
+        f"numba {'available' if _numba_kernels.kernels() is not None else 'absent'}"
+    )
+    print(
+        "| func | dtype | values | shape | numpy ms | gpudot ms | speed-up "
+        "| gpudot no-numba ms | speed-up | same bits |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for func, dtype, family, sa, sb in cases(args.sizes):
         name = np.dtype(dtype).name
@@ -100,7 +124,15 @@ def main() -> None:
             continue
         a, b = operands(dtype, sa, sb, family)
         t_np, t_gd, same = bench(func, a, b, args.repeats, args.slow, numba=True)
-        row = [func, name, family, "x".join(map(str, sa)), f"{t_np * 1e3:.2f}", f"{t_gd * 1e3:.2f}", f"{t_np / t_gd:.1f}x"]
+        row = [
+            func,
+            name,
+            family,
+            "x".join(map(str, sa)),
+            f"{t_np * 1e3:.2f}",
+            f"{t_gd * 1e3:.2f}",
+            f"{t_np / t_gd:.1f}x",
+        ]
         if name in ("float16", "bfloat16") and func == "dot" or name == "float16":
             t_np2, t_gd2, same2 = bench(func, a, b, args.repeats, args.slow, numba=False)
             row += [f"{t_gd2 * 1e3:.2f}", f"{t_np2 / t_gd2:.1f}x"]

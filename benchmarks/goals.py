@@ -26,24 +26,36 @@ def check_goals(dispatch: list[Row], results: list[Row]) -> list[dict[str, Any]]
     results = [r for r in results if r.raw.startswith(RAW_LIBRARIES)]
     for row in dispatch:
         if row.n == DISPATCH_SIZE and row.ratio is not None:
-            checked.append({
-                "goal": f"gpudot/{row.raw} time, {row.n}x{row.n} float64 <= {DISPATCH_LIMIT}",
-                "backend": row.backend, "mode": row.mode, "value": row.ratio,
-                "met": row.ratio <= DISPATCH_LIMIT,
-            })
+            checked.append(
+                {
+                    "goal": f"gpudot/{row.raw} time, {row.n}x{row.n} float64 <= {DISPATCH_LIMIT}",
+                    "backend": row.backend,
+                    "mode": row.mode,
+                    "value": row.ratio,
+                    "met": row.ratio <= DISPATCH_LIMIT,
+                }
+            )
     large = [
-        r for r in results
-        if r.case == "square" and r.dtype in ("float32", "float64") and r.n >= LARGE_SIZE
+        r
+        for r in results
+        if r.case == "square"
+        and r.dtype in ("float32", "float64")
+        and r.n >= LARGE_SIZE
         and r.ratio is not None
     ]
     large.sort(key=lambda r: (r.backend, r.mode))
     for (backend, mode), group in groupby(large, key=lambda r: (r.backend, r.mode)):
         worst = min(1 / r.ratio for r in group if r.ratio is not None)
-        checked.append({
-            "goal": f"float32/float64 square n >= {LARGE_SIZE}: gpudot/raw throughput "
-                    f">= {THROUGHPUT_FLOOR} (worst row)",
-            "backend": backend, "mode": mode, "value": worst, "met": worst >= THROUGHPUT_FLOOR,
-        })
+        checked.append(
+            {
+                "goal": f"float32/float64 square n >= {LARGE_SIZE}: gpudot/raw throughput "
+                f">= {THROUGHPUT_FLOOR} (worst row)",
+                "backend": backend,
+                "mode": mode,
+                "value": worst,
+                "met": worst >= THROUGHPUT_FLOOR,
+            }
+        )
     return checked
 
 

@@ -17,8 +17,14 @@ __all__ = ["ENVIRONMENT_VARIABLES", "blas_kernel", "describe"]
 
 #: Variables that change which BLAS kernel runs, its threads, or GPU float32 precision.
 ENVIRONMENT_VARIABLES = (
-    "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS", "CUPY_TF32", "NVIDIA_TF32_OVERRIDE", "GPUDOT_BACKEND",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "CUPY_TF32",
+    "NVIDIA_TF32_OVERRIDE",
+    "GPUDOT_BACKEND",
 )
 
 

@@ -76,10 +76,18 @@ def empty_row(case: Case, n: int, dtype: np.dtype, backend: Backend, mode: str, 
     """A row with its description filled in and no numbers."""
     shape_a, shape_b = case.shapes(n)
     return Row(
-        case=case.name, func=case.func, layout=case.layout, n=n, shape_a=list(shape_a),
-        shape_b=list(shape_b), dtype=str(dtype), backend=backend.name, mode=mode,
+        case=case.name,
+        func=case.func,
+        layout=case.layout,
+        n=n,
+        shape_a=list(shape_a),
+        shape_b=list(shape_b),
+        dtype=str(dtype),
+        backend=backend.name,
+        mode=mode,
         raw=f"{_raw_library(backend)}.{case.func}",
-        status=status, operations=case.operations(n, dtype),
+        status=status,
+        operations=case.operations(n, dtype),
         unit="GFLOP/s" if dtype.kind in "fcV" else "GOP/s",
     )
 
@@ -101,8 +109,10 @@ def _calls(
     ours, raw = getattr(gpudot, func), getattr(backend.xp, func)
     if mode == "with copies":
         to_device, to_host = backend.from_host, backend.to_numpy
-        return (lambda: gpudot.to_numpy(ours(a, b)),
-                lambda: to_host(raw(to_device(a), to_device(b))))
+        return (
+            lambda: gpudot.to_numpy(ours(a, b)),
+            lambda: to_host(raw(to_device(a), to_device(b))),
+        )
     if mode == "device":
         a, b = backend.from_host(a), backend.from_host(b)
     return (lambda: ours(a, b)), (lambda: raw(a, b))
@@ -123,7 +133,12 @@ def _identical(backend: Backend, ours: Any, theirs: Any) -> bool:
 
 
 def measure(
-    case: Case, n: int, dtype: np.dtype, backend: Backend, mode: str, repeats: int,
+    case: Case,
+    n: int,
+    dtype: np.dtype,
+    backend: Backend,
+    mode: str,
+    repeats: int,
     min_sample_s: float,
 ) -> Row:
     """Time gpudot and the raw library on one product, interleaved; never raises."""

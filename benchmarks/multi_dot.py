@@ -68,14 +68,28 @@ def main() -> None:
     args = parser.parse_args()
     gpudot.set_backend("numpy")
     print(f"numpy {np.__version__}, float64, median of {args.repeats} interleaved repeats")
-    columns = ["gpudot s", "numpy s", "l-to-r s", "r-to-l s", "worse/gpudot", "madds gpudot", "madds l-to-r", "madds r-to-l"]
+    columns = [
+        "gpudot s",
+        "numpy s",
+        "l-to-r s",
+        "r-to-l s",
+        "worse/gpudot",
+        "madds gpudot",
+        "madds l-to-r",
+        "madds r-to-l",
+    ]
     print(f"{'chain':30}" + "".join(f"{c:>14}" for c in columns))
     for label, dims in CHAINS.items():
         median = bench(dims, args.repeats)
         worse = max(median["left-to-right"], median["right-to-left"])
-        row = [f"{median[name]:.5f}" for name in ("gpudot", "numpy", "left-to-right", "right-to-left")]
+        row = [
+            f"{median[name]:.5f}" for name in ("gpudot", "numpy", "left-to-right", "right-to-left")
+        ]
         row.append(f"{worse / median['gpudot']:.1f}")
-        row += [f"{cost:,d}" for cost in (chain_order(dims)[0], left_to_right_cost(dims), right_to_left_cost(dims))]
+        row += [
+            f"{cost:,d}"
+            for cost in (chain_order(dims)[0], left_to_right_cost(dims), right_to_left_cost(dims))
+        ]
         print(f"{label:30}" + "".join(f"{c:>14}" for c in row))
 
 

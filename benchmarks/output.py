@@ -101,6 +101,7 @@ def dispatch_table(rows: list[Row]) -> str:
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
     """Write the full result set; rows become plain dicts."""
+
     def encode(value: Any) -> Any:
         if isinstance(value, Row):
             return value.as_json()

@@ -35,7 +35,10 @@ def plot(rows: list[Row], path: Path) -> str:
     columns = min(4, len(panels))
     rows_of_panels = math.ceil(len(panels) / columns)
     figure, axes = plt.subplots(
-        rows_of_panels, columns, figsize=(4.2 * columns, 3.4 * rows_of_panels), squeeze=False,
+        rows_of_panels,
+        columns,
+        figsize=(4.2 * columns, 3.4 * rows_of_panels),
+        squeeze=False,
         layout="constrained",
     )
     layouts = {r.case: r.layout for r in measured}
@@ -56,11 +59,13 @@ def plot(rows: list[Row], path: Path) -> str:
         ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
         ax.grid(True, which="major", alpha=0.3)
     handles = [Line2D([], [], color=colours[d], marker="o", ms=3, label=d) for d in dtypes]
-    spare = list(axes.flat)[len(panels):]
+    spare = list(axes.flat)[len(panels) :]
     for ax in spare:
         ax.set_visible(False)
     legend: dict[str, Any] = {
-        "title": "solid: gpudot, dotted: raw", "fontsize": 8, "title_fontsize": 8,
+        "title": "solid: gpudot, dotted: raw",
+        "fontsize": 8,
+        "title_fontsize": 8,
     }
     if spare:
         spare[0].set_visible(True)

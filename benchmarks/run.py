@@ -57,38 +57,79 @@ class Settings:
     dispatch_min_sample_s: float
 
 
-FULL = Settings(repeats=5, min_sample_s=0.005, case_budget_s=60.0,
-                dispatch_repeats=21, dispatch_min_sample_s=0.02)
-QUICK = Settings(repeats=3, min_sample_s=0.001, case_budget_s=2.0,
-                 dispatch_repeats=7, dispatch_min_sample_s=0.005)
+FULL = Settings(
+    repeats=5,
+    min_sample_s=0.005,
+    case_budget_s=60.0,
+    dispatch_repeats=21,
+    dispatch_min_sample_s=0.02,
+)
+QUICK = Settings(
+    repeats=3,
+    min_sample_s=0.001,
+    case_budget_s=2.0,
+    dispatch_repeats=7,
+    dispatch_min_sample_s=0.005,
+)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Benchmark gpudot against the library each backend wraps "
-                    "(see benchmarks/README.md)."
+        "(see benchmarks/README.md)."
     )
     quick_sizes = " ".join(map(str, QUICK_SIZES))
-    parser.add_argument("--quick", action="store_true",
-                        help=f"sizes {quick_sizes}, fewer repeats: under a minute")
-    parser.add_argument("--sizes", type=int, nargs="+", metavar="N",
-                        help="sizes n (default: 2 to 4096)")
-    parser.add_argument("--dtypes", nargs="+", metavar="DTYPE", default=list(DEFAULT_DTYPES),
-                        help=f"NumPy (or ml_dtypes) names (default: {' '.join(DEFAULT_DTYPES)})")
-    parser.add_argument("--backends", nargs="+", metavar="NAME",
-                        help="registered backend names (default: all registered)")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"sizes {quick_sizes}, fewer repeats: under a minute"
+    )
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", metavar="N", help="sizes n (default: 2 to 4096)"
+    )
+    parser.add_argument(
+        "--dtypes",
+        nargs="+",
+        metavar="DTYPE",
+        default=list(DEFAULT_DTYPES),
+        help=f"NumPy (or ml_dtypes) names (default: {' '.join(DEFAULT_DTYPES)})",
+    )
+    parser.add_argument(
+        "--backends",
+        nargs="+",
+        metavar="NAME",
+        help="registered backend names (default: all registered)",
+    )
     names = [c.name for c in CASES]
-    parser.add_argument("--cases", nargs="+", choices=names, default=names, metavar="CASE",
-                        help=f"any of {', '.join(names)} (default: all)")
-    parser.add_argument("--repeats", type=int, metavar="N",
-                        help="interleaved samples per row (default 5, quick 3)")
-    parser.add_argument("--case-budget", type=float, metavar="SECONDS",
-                        help="stop a size series when its next size is estimated to take longer "
-                             "(default 60, quick 2)")
-    parser.add_argument("--blas-threads", type=int, metavar="N",
-                        help="limit the BLAS to N threads with threadpoolctl (default: its own)")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "latest", metavar="DIR",
-                        help="directory for results.json, table.md, throughput.png")
+    parser.add_argument(
+        "--cases",
+        nargs="+",
+        choices=names,
+        default=names,
+        metavar="CASE",
+        help=f"any of {', '.join(names)} (default: all)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, metavar="N", help="interleaved samples per row (default 5, quick 3)"
+    )
+    parser.add_argument(
+        "--case-budget",
+        type=float,
+        metavar="SECONDS",
+        help="stop a size series when its next size is estimated to take longer "
+        "(default 60, quick 2)",
+    )
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        metavar="N",
+        help="limit the BLAS to N threads with threadpoolctl (default: its own)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=HERE / "results" / "latest",
+        metavar="DIR",
+        help="directory for results.json, table.md, throughput.png",
+    )
     args = parser.parse_args(argv)
     try:
         args.dtypes = [parse_dtype(name) for name in args.dtypes]
@@ -136,16 +177,28 @@ def _dispatch(backends: list[Backend], settings: Settings, progress: Progress) -
         for n in DISPATCH_SIZES:
             reason = unmeasured_reason(backend, float64)
             if reason is None:
-                yield measure(square, n, float64, backend, mode, settings.dispatch_repeats,
-                              settings.dispatch_min_sample_s)
+                yield measure(
+                    square,
+                    n,
+                    float64,
+                    backend,
+                    mode,
+                    settings.dispatch_repeats,
+                    settings.dispatch_min_sample_s,
+                )
             else:
                 yield empty_row(square, n, float64, backend, mode, reason)
             progress.advance(f"dispatch {n}x{n} {backend.name}")
 
 
 def _series(
-    case: Case, dtype: np.dtype, backend: Backend, mode: str, sizes: list[int],
-    settings: Settings, progress: Progress,
+    case: Case,
+    dtype: np.dtype,
+    backend: Backend,
+    mode: str,
+    sizes: list[int],
+    settings: Settings,
+    progress: Progress,
 ) -> Iterator[Row]:
     """One case over increasing sizes; stops where the next size would exceed the budget."""
     stop = unmeasured_reason(backend, dtype)
@@ -156,8 +209,10 @@ def _series(
             per_call = _seconds_per_call(timed, case.operations(n, dtype))
             estimate = per_call * 2 * (settings.repeats + 2)
             if estimate > settings.case_budget_s:
-                stop = (f"skipped: estimated {estimate:.1f} s from n={n} on, over the time budget "
-                        f"per size ({settings.case_budget_s:g} s, --case-budget)")
+                stop = (
+                    f"skipped: estimated {estimate:.1f} s from n={n} on, over the time budget "
+                    f"per size ({settings.case_budget_s:g} s, --case-budget)"
+                )
         if stop is None:
             row = measure(case, n, dtype, backend, mode, settings.repeats, settings.min_sample_s)
             if row.gpudot_s is not None and row.raw_s is not None:
@@ -200,28 +255,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     goals = check_goals(dispatch, results)
-    tables = (f"{goals_text(goals)}\n\n{dispatch_table(dispatch)}\n\n"
-              f"{results_table(results)}\n")
+    tables = f"{goals_text(goals)}\n\n{dispatch_table(dispatch)}\n\n{results_table(results)}\n"
     (args.out / "table.md").write_text(tables)
     plotted = plot(results, args.out / "throughput.png")
-    write_json(args.out / "results.json", {
-        "schema_version": 1,
-        "command": [Path(sys.executable).name, *sys.argv],
-        "started_utc": started.isoformat(timespec="seconds"),
-        "elapsed_s": round(time.monotonic() - clock, 1),
-        "load_average_at_end": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "settings": {
-            "quick": args.quick, "sizes": sizes, "dtypes": [str(d) for d in args.dtypes],
-            "backends": [b.name for b in args.backends], "cases": [c.name for c in cases],
-            "blas_threads": args.blas_threads,
-            **vars(settings),
+    write_json(
+        args.out / "results.json",
+        {
+            "schema_version": 1,
+            "command": [Path(sys.executable).name, *sys.argv],
+            "started_utc": started.isoformat(timespec="seconds"),
+            "elapsed_s": round(time.monotonic() - clock, 1),
+            "load_average_at_end": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+            "settings": {
+                "quick": args.quick,
+                "sizes": sizes,
+                "dtypes": [str(d) for d in args.dtypes],
+                "backends": [b.name for b in args.backends],
+                "cases": [c.name for c in cases],
+                "blas_threads": args.blas_threads,
+                **vars(settings),
+            },
+            "machine": machine,
+            "goals": goals,
+            "dispatch": [_with_added_ns(row) for row in dispatch],
+            "results": results,
+            "plot": plotted,
         },
-        "machine": machine,
-        "goals": goals,
-        "dispatch": [_with_added_ns(row) for row in dispatch],
-        "results": results,
-        "plot": plotted,
-    })
+    )
     print(tables)
     print(plotted if plotted.startswith("plot skipped") else f"plot: {args.out / plotted}")
     print(f"results: {args.out / 'results.json'}")

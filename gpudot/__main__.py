@@ -22,8 +22,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     calibrate = commands.add_parser("calibrate", help="measure this machine for backend 'auto'")
     calibrate.add_argument("--output", type=Path, help="profile file (default: the user cache dir)")
     selftest = commands.add_parser("selftest", help="exactness and speed on each CUDA device")
-    selftest.add_argument("--json", type=Path, default=Path("gpudot-selftest.json"),
-                          help="where to write the JSON report (default: %(default)s)")
+    selftest.add_argument(
+        "--json",
+        type=Path,
+        default=Path("gpudot-selftest.json"),
+        help="where to write the JSON report (default: %(default)s)",
+    )
     selftest.add_argument("--quick", action="store_true", help="small measurement sizes")
     args = parser.parse_args(argv)
 

@@ -39,7 +39,9 @@ def _product(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any:
 def permute(xp: ModuleType, x: Any, axes: Any) -> Any:
     """``x`` with its axes reordered: ``permute_dims`` (Array API) or ``transpose`` (CuPy, Dask)."""
     permute_dims = getattr(xp, "permute_dims", None)
-    return permute_dims(x, tuple(axes)) if permute_dims is not None else xp.transpose(x, tuple(axes))
+    return (
+        permute_dims(x, tuple(axes)) if permute_dims is not None else xp.transpose(x, tuple(axes))
+    )
 
 
 def matmul(xp: ModuleType, x1: Any, x2: Any, dtype: np.dtype) -> Any:

@@ -80,7 +80,7 @@ def check_dtypes(
     func: str, dtypes: tuple[np.dtype, np.dtype], supported: Collection[np.dtype], backend: str
 ) -> None:
     """Raise `UnsupportedDtypeError` naming the operand whose dtype ``backend`` cannot multiply."""
-    for name, dtype in zip(("x1", "x2") if func == "matmul" else ("a", "b"), dtypes):
+    for name, dtype in zip(("x1", "x2") if func == "matmul" else ("a", "b"), dtypes, strict=True):
         if dtype not in supported:
             names = ", ".join(sorted(str(d) for d in supported))
             raise UnsupportedDtypeError(

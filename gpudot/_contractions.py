@@ -67,7 +67,7 @@ def tensordot_axes(axes: Any, shape_a: Shape, shape_b: Shape) -> tuple[list[int]
     for name, given in (("a", axes_a), ("b", axes_b)):
         if len(set(given)) != len(given):
             raise ValueError(f"tensordot: duplicate axes are not allowed: axes of {name} {given}")
-    for i, j in zip(axes_a, axes_b):
+    for i, j in zip(axes_a, axes_b, strict=True):
         if shape_a[i] != shape_b[j]:
             raise ValueError(
                 f"tensordot: shape-mismatch for sum: a has shape {shape_a} and b has shape "

@@ -24,9 +24,13 @@ def parse_operand(text: str, name: str) -> np.ndarray:
     try:
         value = np.asarray(ast.literal_eval(text))
     except (ValueError, SyntaxError) as error:
-        raise ValueError(f"{name} must be a nested list of numbers such as [[1, 2], [3, 4]]: {error}") from None
+        raise ValueError(
+            f"{name} must be a nested list of numbers such as [[1, 2], [3, 4]]: {error}"
+        ) from None
     if value.ndim not in (1, 2) or value.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be a 1-D or 2-D list of real numbers, got {value.ndim}-D {value.dtype}")
+        raise ValueError(
+            f"{name} must be a 1-D or 2-D list of real numbers, got {value.ndim}-D {value.dtype}"
+        )
     if max(value.shape) > MAX_SIDE:
         raise ValueError(
             f"{name} has shape {value.shape}: too large to explain by hand "
@@ -41,7 +45,7 @@ def _fmt(x: object) -> str:
 
 def _element(row: np.ndarray, column: np.ndarray) -> str:
     products = row * column
-    pairs = " + ".join(f"{_fmt(x)}×{_fmt(y)}" for x, y in zip(row, column))
+    pairs = " + ".join(f"{_fmt(x)}×{_fmt(y)}" for x, y in zip(row, column, strict=True))
     terms = " + ".join(_fmt(p) for p in products)
     return f"[{', '.join(map(_fmt, row))}] · [{', '.join(map(_fmt, column))}] = {pairs} = {terms}"
 
@@ -51,7 +55,9 @@ def explain(a: np.ndarray, b: np.ndarray) -> Iterator[str]:
     result = gpudot.to_numpy(gpudot.dot(a, b))  # raises NumPy's ValueError if they do not align
     rows = a if a.ndim == 2 else a[np.newaxis]
     columns = b.T if b.ndim == 2 else b[np.newaxis]
-    yield f"dot(A, B) with A of shape {a.shape} and B of shape {b.shape} gives shape {result.shape}."
+    yield (
+        f"dot(A, B) with A of shape {a.shape} and B of shape {b.shape} gives shape {result.shape}."
+    )
     yield "Element (i, j) is row i of A times column j of B: multiply the pairs, then add them up."
     yield ""
     flat = result.reshape(rows.shape[0], columns.shape[0])

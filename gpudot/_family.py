@@ -28,7 +28,9 @@ def _operands(backend: Backend, x1: Any, x2: Any, names: tuple[str, str]) -> tup
     return backend.asarray(x1, names[0]), backend.asarray(x2, names[1])
 
 
-def _numpy_own(backend: Backend, func: str, a: Any, b: Any, out: Any = None) -> Callable[..., Any] | None:
+def _numpy_own(
+    backend: Backend, func: str, a: Any, b: Any, out: Any = None
+) -> Callable[..., Any] | None:
     """NumPy's own ``func`` where only it gives NumPy's bits: on the NumPy backend, for results
     that are not integers or bools, when NumPy has it and ``out`` (if any) is a NumPy array."""
     if not isinstance(backend, NumpyBackend) or np.result_type(a.dtype, b.dtype).kind in "biu":

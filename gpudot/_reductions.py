@@ -45,7 +45,9 @@ def _reshape(backend: Backend, x: Any, shape: tuple[int, ...]) -> Any:
     return backend.xp.reshape(x, shape)
 
 
-def _checked_out(backend: Backend, func: str, shape: tuple[int, ...], dtype: np.dtype, out: Any) -> Backend | None:
+def _checked_out(
+    backend: Backend, func: str, shape: tuple[int, ...], dtype: np.dtype, out: Any
+) -> Backend | None:
     """The backend owning ``out`` after NumPy's ufunc checks (exact shape, same-kind cast)."""
     if out is None:
         return None
@@ -88,8 +90,12 @@ def tensordot(backend: Backend, a: Any, b: Any, axes: Any = 2) -> Any:
     free_b = [k for k in range(len(shape_b)) if k not in axes_b]
     length = math.prod(shape_a[k] for k in axes_a)
     xp = backend.xp
-    a2 = _reshape(backend, permute(xp, a, free_a + axes_a), (math.prod(shape_a[k] for k in free_a), length))
-    b2 = _reshape(backend, permute(xp, b, axes_b + free_b), (length, math.prod(shape_b[k] for k in free_b)))
+    a2 = _reshape(
+        backend, permute(xp, a, free_a + axes_a), (math.prod(shape_a[k] for k in free_a), length)
+    )
+    b2 = _reshape(
+        backend, permute(xp, b, axes_b + free_b), (length, math.prod(shape_b[k] for k in free_b))
+    )
     exact = np.result_type(*_dtypes(backend, a, b)).kind in "biu"  # any order exact: fast routes
     result = (backend.matmul if exact else backend.dot)(a2, b2)
     shape = tuple(shape_a[k] for k in free_a) + tuple(shape_b[k] for k in free_b)
@@ -112,15 +118,21 @@ def vecdot(
     """``numpy.vecdot``: conjugated ``x1`` times ``x2`` summed along ``axis``, broadcast."""
     x1, x2 = _axis_last(backend, x1, axis, "x1"), _axis_last(backend, x2, axis, "x2")
     shape = gufunc_batch("vecdot", tuple(x1.shape), tuple(x2.shape))
-    owner = _checked_out(backend, "vecdot", shape, _checks.matmul_dtype(*_dtypes(backend, x1, x2), dtype), out)
-    result = backend.matmul(_conj(backend, x1)[..., None, :], x2[..., :, None], dtype=dtype)[..., 0, 0]
+    owner = _checked_out(
+        backend, "vecdot", shape, _checks.matmul_dtype(*_dtypes(backend, x1, x2), dtype), out
+    )
+    result = backend.matmul(_conj(backend, x1)[..., None, :], x2[..., :, None], dtype=dtype)[
+        ..., 0, 0
+    ]
     return backend.deliver(result, out, owner)
 
 
 def matvec(backend: Backend, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
     """``numpy.matvec``: matrices ``x1`` times vectors ``x2``, broadcast; nothing conjugated."""
     shape = gufunc_batch("matvec", tuple(x1.shape), tuple(x2.shape))
-    owner = _checked_out(backend, "matvec", shape, _checks.matmul_dtype(*_dtypes(backend, x1, x2), dtype), out)
+    owner = _checked_out(
+        backend, "matvec", shape, _checks.matmul_dtype(*_dtypes(backend, x1, x2), dtype), out
+    )
     result = backend.matmul(x1, x2[..., :, None], dtype=dtype)[..., 0]
     return backend.deliver(result, out, owner)
 
@@ -128,6 +140,8 @@ def matvec(backend: Backend, x1: Any, x2: Any, out: Any = None, dtype: Any = Non
 def vecmat(backend: Backend, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
     """``numpy.vecmat``: conjugated vectors ``x1`` times matrices ``x2``, broadcast."""
     shape = gufunc_batch("vecmat", tuple(x1.shape), tuple(x2.shape))
-    owner = _checked_out(backend, "vecmat", shape, _checks.matmul_dtype(*_dtypes(backend, x1, x2), dtype), out)
+    owner = _checked_out(
+        backend, "vecmat", shape, _checks.matmul_dtype(*_dtypes(backend, x1, x2), dtype), out
+    )
     result = backend.matmul(_conj(backend, x1)[..., None, :], x2, dtype=dtype)[..., 0, :]
     return backend.deliver(result, out, owner)

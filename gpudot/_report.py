@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 from collections.abc import Callable, Iterator
@@ -48,18 +49,32 @@ def _checks() -> Iterator[Check]:
     """(description, NumPy function, gpudot function, a, b) for the self-check."""
     rng = np.random.default_rng(0)
     yield "dot([1, 3, 5], [2, 4, 6]) == 44", np.dot, gpudot.dot, [1, 3, 5], [2, 4, 6]
-    yield "dot([[1, 2], [3, 4]], [[5, 6], [7, 8]])", np.dot, gpudot.dot, [[1, 2], [3, 4]], [[5, 6], [7, 8]]
     yield (
-        "int64 matmul 64x48 @ 48x32", np.matmul, gpudot.matmul,
-        rng.integers(-1000, 1000, (64, 48)), rng.integers(-1000, 1000, (48, 32)),
+        "dot([[1, 2], [3, 4]], [[5, 6], [7, 8]])",
+        np.dot,
+        gpudot.dot,
+        [[1, 2], [3, 4]],
+        [[5, 6], [7, 8]],
     )
     yield (
-        "float64 batched matmul 8x64x48 @ 48x32", np.matmul, gpudot.matmul,
-        rng.standard_normal((8, 64, 48)), rng.standard_normal((48, 32)),
+        "int64 matmul 64x48 @ 48x32",
+        np.matmul,
+        gpudot.matmul,
+        rng.integers(-1000, 1000, (64, 48)),
+        rng.integers(-1000, 1000, (48, 32)),
+    )
+    yield (
+        "float64 batched matmul 8x64x48 @ 48x32",
+        np.matmul,
+        gpudot.matmul,
+        rng.standard_normal((8, 64, 48)),
+        rng.standard_normal((48, 32)),
     )
 
 
-def _compare(result: np.ndarray, expected: np.ndarray, bound: Callable[[], np.ndarray]) -> str | None:
+def _compare(
+    result: np.ndarray, expected: np.ndarray, bound: Callable[[], np.ndarray]
+) -> str | None:
     if result.dtype != expected.dtype or result.shape != expected.shape:
         return f"gave {result.dtype} {result.shape}, NumPy gives {expected.dtype} {expected.shape}"
     if expected.dtype.kind in "fc":
@@ -80,13 +95,13 @@ def check_backend(backend: Backend) -> list[tuple[str, str | None]]:
             except Exception as error:  # a self-check reports every failure instead of stopping
                 outcomes.append((description, f"raised {type(error).__name__}: {error}"))
                 continue
-            bound = lambda: error_bound(numpy_func, a, b, expected.dtype)  # noqa: E731
+            bound = functools.partial(error_bound, numpy_func, a, b, expected.dtype)
             outcomes.append((description, _compare(result, expected, bound)))
     return outcomes
 
 
 def _settings() -> Iterator[tuple[str, str]]:
-    """The GPU-relevant settings in effect: precision (and what it means), OOM policy, auto profile."""
+    """GPU-relevant settings in effect: precision (and its meaning), OOM policy, auto profile."""
     from gpudot._calibration import profile_path
 
     precision = gpudot.get_precision()
@@ -114,7 +129,10 @@ def report(stream: TextIO) -> int:
     for name in backend_names():
         backend = lookup(name)
         reason = backend.unavailable_reason()
-        print(f"  {name:<14} {'available' if reason is None else 'unavailable: ' + reason}", file=stream)
+        print(
+            f"  {name:<14} {'available' if reason is None else 'unavailable: ' + reason}",
+            file=stream,
+        )
         if reason is None:
             usable.append(backend)
             if isinstance(backend, CupyBackend):
@@ -125,7 +143,12 @@ def report(stream: TextIO) -> int:
         print(f"\nCheck on {backend.name}:", file=stream)
         for description, problem in check_backend(backend):
             failures += problem is not None
-            print(f"  {'PASS' if problem is None else 'FAIL'}  {description}"
-                  + ("" if problem is None else f": {problem}"), file=stream)
-    print(f"\n{'all checks passed' if not failures else f'{failures} check(s) FAILED'}", file=stream)
+            print(
+                f"  {'PASS' if problem is None else 'FAIL'}  {description}"
+                + ("" if problem is None else f": {problem}"),
+                file=stream,
+            )
+    print(
+        f"\n{'all checks passed' if not failures else f'{failures} check(s) FAILED'}", file=stream
+    )
     return 1 if failures else 0

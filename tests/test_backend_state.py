@@ -166,7 +166,7 @@ def test_auto_is_numpy_without_a_warning_when_cuda_cannot_run(cuda_reason):
 def test_cupy_not_installed_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", None)  # makes `import cupy` raise ImportError
     reason = CupyBackend().unavailable_reason()
-    assert "CuPy is not installed" in reason and 'gpudot[cuda12]' in reason
+    assert "CuPy is not installed" in reason and "gpudot[cuda12]" in reason
 
 
 def test_warning_and_error_classes():

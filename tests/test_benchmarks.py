@@ -26,7 +26,16 @@ sys.path.insert(0, str(ROOT))  # the benchmarks package lives beside gpudot, not
 from benchmarks import cases, goals, machine, measure, plot, progress, run, timing  # noqa: E402
 
 SMALL_RUN = [
-    "--quick", "--sizes", "2", "8", "--repeats", "2", "--dtypes", "float64", "int8", "complex64",
+    "--quick",
+    "--sizes",
+    "2",
+    "8",
+    "--repeats",
+    "2",
+    "--dtypes",
+    "float64",
+    "int8",
+    "complex64",
 ]
 
 
@@ -36,7 +45,9 @@ def small_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
     completed = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), *SMALL_RUN, "--out", str(out)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert completed.returncode == 0, completed.stderr
     document = json.loads((out / "results.json").read_text())
@@ -49,9 +60,12 @@ def test_json_has_settings_machine_dispatch_and_results(small_run):
     assert keys | {"plot"} <= set(document)
     assert document["settings"]["sizes"] == [2, 8]
     assert document["settings"]["dtypes"] == ["float64", "int8", "complex64"]
-    expected_rows = sum(
-        len(measure.modes(lookup(name))) for name in document["settings"]["backends"]
-    ) * len(cases.CASES) * 3 * 2
+    expected_rows = (
+        sum(len(measure.modes(lookup(name))) for name in document["settings"]["backends"])
+        * len(cases.CASES)
+        * 3
+        * 2
+    )
     assert len(document["results"]) == expected_rows
 
 
@@ -154,6 +168,7 @@ def test_time_pair_alternates_gpudot_and_raw():
         def sample(number):
             calls.append((name, number))
             return seconds
+
         return sample
 
     pair = timing.time_pair(sampler("gpudot", 2e-3), sampler("raw", 1e-3), 4, min_sample_s=0.01)
@@ -177,10 +192,24 @@ def test_cuda_sampler_reads_event_times_for_device_and_host_times_for_copies():
 
 
 def test_series_stops_at_the_budget_and_says_why():
-    settings = run.Settings(repeats=1, min_sample_s=0.0, case_budget_s=0.0,
-                            dispatch_repeats=1, dispatch_min_sample_s=0.0)
-    rows = list(run._series(cases.CASES[0], np.dtype("float64"), lookup("numpy"), "host",
-                            [2, 4, 8, 16], settings, progress.Progress(4, io.StringIO())))
+    settings = run.Settings(
+        repeats=1,
+        min_sample_s=0.0,
+        case_budget_s=0.0,
+        dispatch_repeats=1,
+        dispatch_min_sample_s=0.0,
+    )
+    rows = list(
+        run._series(
+            cases.CASES[0],
+            np.dtype("float64"),
+            lookup("numpy"),
+            "host",
+            [2, 4, 8, 16],
+            settings,
+            progress.Progress(4, io.StringIO()),
+        )
+    )
     assert [r.status for r in rows[:2]] == ["measured", "measured"]  # two sizes fix the trend
     assert rows[2].status.startswith("skipped: estimated") and "--case-budget" in rows[2].status
     assert rows[3].status == rows[2].status and rows[3].gpudot_s is None
@@ -203,9 +232,11 @@ def test_progress_writes_lines_when_not_a_terminal():
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["--dtypes", "float33"], "unknown dtype 'float33'"),
-     (["--backends", "cdua"], "unknown backend 'cdua'"),
-     (["--repeats", "0"], "--repeats must be at least 1")],
+    [
+        (["--dtypes", "float33"], "unknown dtype 'float33'"),
+        (["--backends", "cdua"], "unknown backend 'cdua'"),
+        (["--repeats", "0"], "--repeats must be at least 1"),
+    ],
 )
 def test_bad_arguments_exit_with_a_message(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -276,8 +307,12 @@ def test_throughput_goal_takes_the_worst_large_float_row():
         made.ratio = ratio
         return made
 
-    rows = [row(512, "float64", 2.0), row(1024, "float64", 1.01), row(2048, "float32", 1 / 0.99),
-            row(1024, "int8", 3.0)]
+    rows = [
+        row(512, "float64", 2.0),
+        row(1024, "float64", 1.01),
+        row(2048, "float32", 1 / 0.99),
+        row(1024, "int8", 3.0),
+    ]
     (checked,) = goals.check_goals([], rows)
     assert checked["value"] == pytest.approx(0.99) and checked["met"] is True
     rows.append(row(4096, "float32", 1.05))
@@ -289,8 +324,11 @@ def test_blas_threads_limit_shows_in_the_machine_block():
     pytest.importorskip("threadpoolctl")
     with run.blas_threads(1):
         described = machine.describe([lookup("numpy")])
-    assert all(pool["num_threads"] == 1 for pool in described["thread_pools"]
-               if pool["internal_api"] == "openblas")
+    assert all(
+        pool["num_threads"] == 1
+        for pool in described["thread_pools"]
+        if pool["internal_api"] == "openblas"
+    )
     assert "1 threads" in described["blas_kernel"]
 
 
@@ -303,8 +341,14 @@ def test_blas_threads_without_threadpoolctl_is_refused(monkeypatch, capsys):
 
 def test_committed_results_come_from_the_documented_command():
     arguments = [
-        "benchmarks/run.py", "--backends", "numpy", "cupy", "--blas-threads", "1",
-        "--out", "benchmarks/results/cpu",
+        "benchmarks/run.py",
+        "--backends",
+        "numpy",
+        "cupy",
+        "--blas-threads",
+        "1",
+        "--out",
+        "benchmarks/results/cpu",
     ]
     documented = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python " + " ".join(arguments)
     assert documented in (ROOT / "benchmarks" / "README.md").read_text()

@@ -57,7 +57,9 @@ def test_explain_refuses_clearly(capsys, a, b, message):
 
 
 def test_module_entry_point_runs():
-    run = subprocess.run([sys.executable, "-m", "gpudot", "explain", "[1]", "[2]"], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "gpudot", "explain", "[1]", "[2]"], capture_output=True, text=True
+    )
     assert run.returncode == 0 and "1×2 = 2 = 2" in run.stdout
 
 

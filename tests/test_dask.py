@@ -203,9 +203,9 @@ def _task_peaks(result) -> list[int]:
 
 
 BUDGET_CASES = [
-    ("matmul", (300, 200), (200, 100), "float64", 40_000),    # contracted axis split
-    ("matmul", (600, 40), (40, 500), "float64", 200_000),     # whole contraction, tiles
-    ("matmul", (6, 50, 60), (60, 40), "int32", 80_000),       # several batch entries per block
+    ("matmul", (300, 200), (200, 100), "float64", 40_000),  # contracted axis split
+    ("matmul", (600, 40), (40, 500), "float64", 200_000),  # whole contraction, tiles
+    ("matmul", (6, 50, 60), (60, 40), "int32", 80_000),  # several batch entries per block
     ("matmul", (2, 1, 64, 300), (3, 300, 32), "float16", 30_000),
     ("dot", (4, 30, 200), (5, 200, 20), "int8", 10_000),
     ("dot", (50, 400), (400,), "complex128", 50_000),

@@ -14,8 +14,12 @@ from gpudot.backends._dask_plan import MIN_TILE, Footprint, fill, layout_of, pla
 
 def test_import_gpudot_does_not_import_dask():
     code = "import gpudot, sys; print(any(m.split('.')[0] == 'dask' for m in sys.modules))"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True).stdout.strip() == "False"
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        == "False"
+    )
 
 
 def test_without_dask_the_backend_says_how_to_install_it(monkeypatch):
@@ -30,8 +34,16 @@ FOOTPRINTS = [Footprint(8, 8, 8), Footprint(1, 1, 1), Footprint(4, 4, 4), Footpr
 
 @pytest.mark.parametrize("footprint", FOOTPRINTS, ids=repr)
 @pytest.mark.parametrize("budget", [10_000, 1_000_000, 2**27])
-@pytest.mark.parametrize("sizes", [(1, 4096, 4096, 4096), (7, 100, 20, 300), (1, 50_000, 8, 50_000),
-                                   (1, 8, 100_000, 8), (1000, 16, 16, 16)])
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        (1, 4096, 4096, 4096),
+        (7, 100, 20, 300),
+        (1, 50_000, 8, 50_000),
+        (1, 8, 100_000, 8),
+        (1000, 16, 16, 16),
+    ],
+)
 def test_plan_fits_the_budget_and_keeps_k_whole_when_tiles_stay_wide(sizes, budget, footprint):
     batch, rows, inner, cols = sizes
     plan = plan_blocks(batch, rows, inner, cols, footprint, budget)

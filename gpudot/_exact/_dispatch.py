@@ -23,7 +23,10 @@ __all__ = ["device_matmul", "dot", "matmul"]
 Route = Callable[[ModuleType, Any, Any, np.dtype], "Any | None"]
 
 _ROUTES: dict[str, Route] = {
-    "i": integer_matmul, "u": integer_matmul, "b": bool_matmul, "f": half_matmul,
+    "i": integer_matmul,
+    "u": integer_matmul,
+    "b": bool_matmul,
+    "f": half_matmul,
 }
 
 
@@ -53,7 +56,12 @@ def _cast(x: np.ndarray, loop: np.dtype) -> np.ndarray | None:
 
 
 def _matmul_shape(a: np.ndarray, b: np.ndarray) -> tuple[int, ...] | None:
-    if a.ndim == 0 or b.ndim == 0 or a.ndim + b.ndim < 3 or a.shape[-1] != b.shape[b.ndim - 2 if b.ndim > 1 else 0]:
+    if (
+        a.ndim == 0
+        or b.ndim == 0
+        or a.ndim + b.ndim < 3
+        or a.shape[-1] != b.shape[b.ndim - 2 if b.ndim > 1 else 0]
+    ):
         return None
     try:
         batch = _routing.broadcast_batch(a.shape[:-2], b.shape[:-2])
@@ -104,9 +112,7 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None) -> np.ndarray | No
     if route is None or a.shape[-1] != k:
         return None
     shape = a.shape[:-1] + (b.shape[:-2] + b.shape[-1:] if b.ndim > 1 else ())
-    if out is not None and (
-        out.shape != shape or out.dtype != loop or not out.flags.c_contiguous
-    ):
+    if out is not None and (out.shape != shape or out.dtype != loop or not out.flags.c_contiguous):
         return None
     left, right = _cast(a, loop), _cast(b, loop)
     assert left is not None and right is not None

@@ -65,7 +65,7 @@ def float_gemm(xp: ModuleType, a: Any, b: Any, ftype: np.dtype, dtype: np.dtype)
 
 
 def _digit(x: Any, bits: int) -> Any:
-    """The balanced residue of int64 ``x`` modulo 2^bits: ``d = x (mod 2^bits)``, |d| <= 2^(bits-1)."""
+    """The balanced residue ``d`` of int64 ``x`` modulo 2^bits: ``d ≡ x``, ``|d| <= 2^(bits-1)``."""
     half = 1 << (bits - 1)
     return ((x + half) & ((1 << bits) - 1)) - half
 
@@ -82,7 +82,7 @@ def limb_plan(width: int, k: int) -> tuple[tuple[int, int, int], ...]:
     """
     budget = 55 - max(k - 1, 1).bit_length()
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def best(offset: int) -> tuple[int, tuple[tuple[int, int, int], ...]]:
         if offset == width:
             return 0, ()

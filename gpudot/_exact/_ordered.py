@@ -25,7 +25,14 @@ import numpy as np
 
 from gpudot._exact import _numba_kernels
 
-__all__ = ["FAST_BOUND_ABS", "all_finite", "blas_rounded", "fast_bound", "ordered_compiled", "ordered_rank1"]
+__all__ = [
+    "FAST_BOUND_ABS",
+    "all_finite",
+    "blas_rounded",
+    "fast_bound",
+    "ordered_compiled",
+    "ordered_rank1",
+]
 
 #: Elements of an accumulator block in `ordered_rank1` (64K float32 = 256 KiB: stays in L2).
 BLOCK_ELEMENTS = 65_536

@@ -61,7 +61,9 @@ def broadcast_batch(left: tuple[int, ...], right: tuple[int, ...]) -> tuple[int,
 
 def limb_gemms(width: int, k: int) -> int:
     """Number of float64 gemms `gpudot._exact._integer.limb_gemm` runs."""
-    return sum(len(range(offset, width, b_bits)) for offset, _, b_bits in _integer.limb_plan(width, k))
+    return sum(
+        len(range(offset, width, b_bits)) for offset, _, b_bits in _integer.limb_plan(width, k)
+    )
 
 
 def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
@@ -86,9 +88,16 @@ def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | Non
         )
     elif width > 1:
         gemms = limb_gemms(8 * width, k)
-        costs["limbs"] = ROUTE_FIXED_NS + gemms * (
-            batch * GEMM_MATRIX_NS + work * GEMM_NS[np.dtype(np.float64)] + 2 * PASS_NS * batch * m * n
-        ) + 6 * PASS_NS * elements
+        costs["limbs"] = (
+            ROUTE_FIXED_NS
+            + gemms
+            * (
+                batch * GEMM_MATRIX_NS
+                + work * GEMM_NS[np.dtype(np.float64)]
+                + 2 * PASS_NS * batch * m * n
+            )
+            + 6 * PASS_NS * elements
+        )
     route = min(costs, key=costs.__getitem__)
     if route == "numpy":
         return None

@@ -6,5 +6,10 @@ from gpudot.backends._dask import DaskBackend
 from gpudot.backends._registry import backend_names, lookup, register_backend
 
 __all__ = [
-    "ArrayAPIBackend", "Backend", "DaskBackend", "backend_names", "lookup", "register_backend",
+    "ArrayAPIBackend",
+    "Backend",
+    "DaskBackend",
+    "backend_names",
+    "lookup",
+    "register_backend",
 ]

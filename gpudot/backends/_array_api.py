@@ -25,8 +25,20 @@ __all__ = ["ARRAY_API_INSTALL_HINT", "ArrayAPIBackend"]
 ARRAY_API_INSTALL_HINT = 'pip install "gpudot[array-api]"'
 
 _DTYPE_NAMES = (
-    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "float16", "float32", "float64", "complex64", "complex128",
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
 )
 
 

@@ -31,13 +31,27 @@ CUDA_INSTALL_HINT = 'pip install "gpudot[cuda12]" (CUDA 12) or "gpudot[cuda13]" 
 _CUDA_DTYPES = frozenset(
     np.dtype(name)
     for name in (
-        "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-        "float16", "float32", "float64", "complex64", "complex128",
+        "bool",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float16",
+        "float32",
+        "float64",
+        "complex64",
+        "complex128",
     )
 )
 
 _DRIVER_ERRORS = {
-    "cudaErrorInsufficientDriver": "no NVIDIA driver was found, or it is older than CuPy's CUDA runtime",
+    "cudaErrorInsufficientDriver": (
+        "no NVIDIA driver was found, or it is older than CuPy's CUDA runtime"
+    ),
     "cudaErrorNoDevice": "the NVIDIA driver found no CUDA device (check CUDA_VISIBLE_DEVICES)",
 }
 
@@ -117,7 +131,8 @@ class CupyBackend(Backend):
             with self.context():
                 cp.zeros(1)
         except Exception as error:  # any failure here means the device is not usable
-            return f"CUDA device {self.device} cannot allocate memory ({type(error).__name__}: {error})"
+            failure = f"{type(error).__name__}: {error}"
+            return f"CUDA device {self.device} cannot allocate memory ({failure})"
         return None
 
     @property

@@ -248,9 +248,7 @@ def _moved(x: Any, source: Backend, target: Backend) -> Any:
     if not isinstance(x, da.Array):
         return target.from_foreign(x, source)
     meta = target.from_host(np.empty((0,) * x.ndim, dtype=x.dtype))
-    return x.map_blocks(
-        _move_block, _kind(source), _kind(target), dtype=x.dtype, meta=meta
-    )
+    return x.map_blocks(_move_block, _kind(source), _kind(target), dtype=x.dtype, meta=meta)
 
 
 def _kind(backend: Backend) -> str:
@@ -295,29 +293,61 @@ def _blocked_product(
     ndim = len(layout.out)
     if not split:
         return da.blockwise(
-            _block_product, layout.out, a, layout.left, b, layout.right,
-            op=func, backend=kind, cast=dtype, precision=precision, partial=None,
-            meta=meta_from_array(a, ndim=ndim, dtype=loop), concatenate=True,
+            _block_product,
+            layout.out,
+            a,
+            layout.left,
+            b,
+            layout.right,
+            op=func,
+            backend=kind,
+            cast=dtype,
+            precision=precision,
+            partial=None,
+            meta=meta_from_array(a, ndim=ndim, dtype=loop),
+            concatenate=True,
             token=f"gpudot-{func}",
         )
     partials = da.blockwise(
-        _block_product, (*layout.inner, *layout.out), a, layout.left, b, layout.right,
-        op=func, backend=kind, cast=None if dtype is None else loop,
-        precision=precision, partial=partial,
+        _block_product,
+        (*layout.inner, *layout.out),
+        a,
+        layout.left,
+        b,
+        layout.right,
+        op=func,
+        backend=kind,
+        cast=None if dtype is None else loop,
+        precision=precision,
+        partial=partial,
         adjust_chunks=dict.fromkeys(layout.inner, 1),
         meta=meta_from_array(a, ndim=ndim + 1, dtype=partial),
         concatenate=True,
         token=f"gpudot-{func}-partial",
     )
     return da.reduction(
-        partials, _keep, functools.partial(_total, result=loop), combine=_total,
-        axis=0, keepdims=False, dtype=loop, split_every=2, concatenate=False,
-        meta=meta_from_array(a, ndim=ndim, dtype=loop), name=f"gpudot-{func}-sum",
+        partials,
+        _keep,
+        functools.partial(_total, result=loop),
+        combine=_total,
+        axis=0,
+        keepdims=False,
+        dtype=loop,
+        split_every=2,
+        concatenate=False,
+        meta=meta_from_array(a, ndim=ndim, dtype=loop),
+        name=f"gpudot-{func}-sum",
     )
 
 
 def _block_product(
-    x: Any, y: Any, *, op: str, backend: str, cast: Any, precision: str,
+    x: Any,
+    y: Any,
+    *,
+    op: str,
+    backend: str,
+    cast: Any,
+    precision: str,
     partial: np.dtype | None,
 ) -> Any:
     """One block product on the chunk type's backend, computed in ``cast`` if given (matmul's
@@ -340,9 +370,7 @@ def _keep(x: Any, axis: object, keepdims: bool) -> Any:
     return x
 
 
-def _total(
-    blocks: list[Any], axis: object, keepdims: bool, result: np.dtype | None = None
-) -> Any:
+def _total(blocks: list[Any], axis: object, keepdims: bool, result: np.dtype | None = None) -> Any:
     """Sum partial products: wraps for integers, OR for bools; the last step casts once."""
     total = functools.reduce(operator.add, blocks)
     if keepdims:

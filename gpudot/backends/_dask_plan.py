@@ -26,7 +26,15 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
-    "MIN_TILE", "Footprint", "Index", "Layout", "Plan", "even", "fill", "layout_of", "plan_blocks",
+    "MIN_TILE",
+    "Footprint",
+    "Index",
+    "Layout",
+    "Plan",
+    "even",
+    "fill",
+    "layout_of",
+    "plan_blocks",
 ]
 
 #: Blockwise index names of an array's axes.

@@ -27,7 +27,7 @@ _float32 = np.dtype(np.float32)
 
 
 def _explain(check: Callable[[], object], error: Exception) -> None:
-    """Re-raise ``error`` with gpudot's clearer message when ``check`` finds the same kind of fault."""
+    """Re-raise ``error`` with gpudot's clearer message if ``check`` finds that kind of fault."""
     try:
         check()
     except (ValueError, TypeError) as better:

@@ -112,7 +112,9 @@ def _valid_names() -> str:
         aliases = [a for a, target in _ALIASES.items() if target == name]
         if name == "cupy":
             aliases.append("cuda:N")
-        described.append(repr(name) + (f" (alias {', '.join(map(repr, aliases))})" if aliases else ""))
+        described.append(
+            repr(name) + (f" (alias {', '.join(map(repr, aliases))})" if aliases else "")
+        )
     return ", ".join(["'auto'", *described])
 
 

@@ -34,15 +34,21 @@ def assert_matches_numpy(
     for integers and bools everywhere; within ``bound`` for floats on other backends.
     """
     if backend.name == "numpy":
-        assert type(result) is type(expected), f"got {type(result).__name__}, NumPy gives {type(expected).__name__}"
+        assert type(result) is type(expected), (
+            f"got {type(result).__name__}, NumPy gives {type(expected).__name__}"
+        )
     else:
-        assert backend.owns(result), f"result {type(result).__name__} is not an array of {backend.name}"
+        assert backend.owns(result), (
+            f"result {type(result).__name__} is not an array of {backend.name}"
+        )
     host = backend.to_numpy(result)
     expected = np.asarray(expected)
     assert host.dtype == expected.dtype, f"dtype {host.dtype}, NumPy gives {expected.dtype}"
     assert host.shape == expected.shape, f"shape {host.shape}, NumPy gives {expected.shape}"
     if backend.name == "numpy" or expected.dtype.kind not in "fc" or bound is None:
-        assert _same_bits(host, expected), f"values differ from NumPy:\n{host}\nexpected\n{expected}"
+        assert _same_bits(host, expected), (
+            f"values differ from NumPy:\n{host}\nexpected\n{expected}"
+        )
         return
     both_nan = np.isnan(host) & np.isnan(expected)
     with np.errstate(invalid="ignore"):

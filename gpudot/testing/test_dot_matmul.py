@@ -45,7 +45,9 @@ DOT_SHAPES = [
     ((2, 3, 0), (5, 0, 2)),
 ]
 
-CASES = [("matmul", s1, s2) for s1, s2 in MATMUL_SHAPES] + [("dot", s1, s2) for s1, s2 in DOT_SHAPES]
+CASES = [("matmul", s1, s2) for s1, s2 in MATMUL_SHAPES] + [
+    ("dot", s1, s2) for s1, s2 in DOT_SHAPES
+]
 
 
 def shape_id(case: tuple[str, tuple[int, ...], tuple[int, ...]]) -> str:
@@ -172,7 +174,9 @@ def test_matmul_out_casts_same_kind(backend, out_dtype):
     result = gpudot.matmul(a, b, out=out)
     assert result is out
     expected = np.matmul(a, b, out=np.zeros((3, 2), dtype=out_dtype))
-    assert_matches_numpy(out, expected, backend, bound=error_bound(np.matmul, a, b, np.dtype(out_dtype)))
+    assert_matches_numpy(
+        out, expected, backend, bound=error_bound(np.matmul, a, b, np.dtype(out_dtype))
+    )
 
 
 def test_matmul_out_non_contiguous(backend):

@@ -219,7 +219,7 @@ def test_limb_plan_keeps_every_sum_exact(width, k):
     """Each planned gemm of balanced limbs stays below 2^53; the limbs cover every bit."""
     plan = _integer.limb_plan(width, k)
     assert sum(a_bits for _, a_bits, _ in plan) == width
-    for offset, a_bits, b_bits in plan:
+    for _, a_bits, b_bits in plan:
         assert k * 2 ** (a_bits - 1) * 2 ** (b_bits - 1) <= 2**53
     if k <= 512:
         assert _routing.limb_gemms(width, k) <= {8: 1, 16: 1, 32: 2, 64: 6}[width]
@@ -228,15 +228,28 @@ def test_limb_plan_keeps_every_sum_exact(width, k):
 @pytest.mark.parametrize("k", [4096, 4097])  # the int32 plan changes from 2 to 3 gemms here
 def test_limb_plan_change(backend, eager, k):
     assert _routing.limb_gemms(32, 4096) == 2 and _routing.limb_gemms(32, 4097) == 3
-    both(backend, "matmul", values((3, k), "int32", "random", 1), values((k, 3), "int32", "random", 2))
-    both(backend, "matmul", values((3, k), "uint64", "random", 1), values((k, 2), "uint64", "random", 2))
+    both(
+        backend,
+        "matmul",
+        values((3, k), "int32", "random", 1),
+        values((k, 3), "int32", "random", 2),
+    )
+    both(
+        backend,
+        "matmul",
+        values((3, k), "uint64", "random", 1),
+        values((k, 2), "uint64", "random", 2),
+    )
 
 
 @pytest.mark.parametrize("rows", [31, 32])  # 32 * 32 outputs = ORDERED_MIN_OUTPUTS
 def test_ordered_outputs_threshold(backend, monkeypatch, rows):
     monkeypatch.setattr(_numba_kernels, "ENABLED", False)
     assert _routing.ORDERED_MIN_OUTPUTS == 32 * 32
-    a, b = values((rows, 64), "float16", "cancel", 1), values((64, 32 + (rows == 31)), "float16", "cancel", 2)
+    a, b = (
+        values((rows, 64), "float16", "cancel", 1),
+        values((64, 32 + (rows == 31)), "float16", "cancel", 2),
+    )
     both(backend, "matmul", a, b)
 
 
@@ -304,7 +317,9 @@ def test_bad_out_is_never_written(backend, func):
 def test_dot_out_must_be_c_contiguous(backend):
     a, b = values((48, 48), "int16", "random", 1), values((48, 48), "int16", "random", 2)
     out = np.zeros((48, 48), np.int16, order="F")
-    assert_raises_like_numpy(lambda: np.dot(a, b, out=out.copy(order="F")), lambda: gpudot.dot(a, b, out=out))
+    assert_raises_like_numpy(
+        lambda: np.dot(a, b, out=out.copy(order="F")), lambda: gpudot.dot(a, b, out=out)
+    )
     assert not out.any()
 
 

@@ -16,7 +16,9 @@ def brute_force_cost(dims: tuple[int, ...], i: int, j: int) -> int:
     if i == j:
         return 0
     return min(
-        brute_force_cost(dims, i, k) + brute_force_cost(dims, k + 1, j) + dims[i] * dims[k + 1] * dims[j + 1]
+        brute_force_cost(dims, i, k)
+        + brute_force_cost(dims, k + 1, j)
+        + dims[i] * dims[k + 1] * dims[j + 1]
         for k in range(i, j)
     )
 
@@ -106,7 +108,9 @@ def test_matches_numpy(backend, chain, dtype):
 
 
 def test_mixed_dtypes_promote_like_numpy(backend):
-    check(backend, [make((3, 4), "int8", 1), make((4, 5), "float32", 2), make((5, 2), "complex64", 3)])
+    check(
+        backend, [make((3, 4), "int8", 1), make((4, 5), "float32", 2), make((5, 2), "complex64", 3)]
+    )
 
 
 def test_non_contiguous_inputs(backend):
@@ -163,7 +167,7 @@ def test_bad_out_raises_like_numpy_and_is_untouched(backend):
     arrays = [np.ones((4, 5)), np.ones((5, 3)), np.ones((3, 6))]
     out = np.full((4, 5), 7.0)
     assert_raises_like_numpy(
-        lambda: np.linalg.multi_dot(arrays, out=out), lambda: gpudot.linalg.multi_dot(arrays, out=out)
+        lambda: np.linalg.multi_dot(arrays, out=out),
+        lambda: gpudot.linalg.multi_dot(arrays, out=out),
     )
     assert (out == 7.0).all()
-

@@ -1,4 +1,4 @@
-"""Conformance of vdot, inner, outer, tensordot, vecdot, matvec and vecmat with NumPy, on every backend."""
+"""Conformance of vdot, inner, outer, tensordot, vecdot, matvec, vecmat with NumPy, per backend."""
 
 from __future__ import annotations
 
@@ -40,12 +40,14 @@ def family_bound(func, a, b, dtype, **kwargs):
     """Allowed |difference| between two summation orders: ``(2K + 1) eps |a||b|``, ``K`` >= any
     contracted length (complex doubles it)."""
     k = max(np.size(a), 1) * (2 if dtype.kind == "c" else 1)
-    magnitude = np.abs(func(np.abs(np.asarray(a, np.complex128)), np.abs(np.asarray(b, np.complex128)), **kwargs))
+    magnitude = np.abs(
+        func(np.abs(np.asarray(a, np.complex128)), np.abs(np.asarray(b, np.complex128)), **kwargs)
+    )
     return (2 * k + 1) * np.finfo(dtype).eps * magnitude + np.finfo(dtype).tiny
 
 
 def check(backend, name, a, b, **kwargs):
-    """Run ``name`` through gpudot and NumPy on host operands; compare, and check inputs untouched."""
+    """Run ``name`` through gpudot and NumPy on host operands; compare; check inputs untouched."""
     expected = NUMPY[name](a, b, **kwargs)
     a_copy, b_copy = np.copy(a), np.copy(b)
     result = getattr(gpudot, name)(a, b, **kwargs)
@@ -167,7 +169,10 @@ def test_matvec_and_vecmat_documentation_examples(backend):
 
 @pytest.mark.parametrize("name", ["vecdot", "vecmat", "vdot"])
 def test_first_operand_is_conjugated(backend, name):
-    x1, x2 = np.array([1j, 2.0]), np.array([1j, 1.0]) if name != "vecmat" else np.array([[1j], [1.0]])
+    x1, x2 = (
+        np.array([1j, 2.0]),
+        np.array([1j, 1.0]) if name != "vecmat" else np.array([[1j], [1.0]]),
+    )
     result = gpudot.to_numpy(check(backend, name, x1, x2))
     assert np.ravel(result)[0] == 3.0  # conj(1j) * 1j + 2 * 1 = 1 + 2
 
@@ -206,7 +211,9 @@ def test_out_receives_the_result(backend, case):
     out = backend.from_host(np.zeros(shape))
     result = getattr(gpudot, name)(a, b, out=out)
     assert result is out
-    assert_matches_numpy(out, expected, backend, bound=family_bound(NUMPY[name], a, b, np.dtype("float64")))
+    assert_matches_numpy(
+        out, expected, backend, bound=family_bound(NUMPY[name], a, b, np.dtype("float64"))
+    )
 
 
 @pytest.mark.parametrize("case", OUT_CASES, ids=lambda c: c[0])
@@ -217,7 +224,10 @@ def test_bad_out_raises_like_numpy_and_stays_untouched(backend, case):
     a, b = make(s1, "float64", 9), make(s2, "float64", 10)
     for bad in (np.full(shape + (3,), 7.0), np.full(shape, 7, dtype=np.int64)):
         out = backend.from_host(bad)
-        assert_raises_like_numpy(lambda: NUMPY[name](a, b, out=bad.copy()), lambda: getattr(gpudot, name)(a, b, out=out))
+        assert_raises_like_numpy(
+            lambda bad=bad: NUMPY[name](a, b, out=bad.copy()),
+            lambda out=out: getattr(gpudot, name)(a, b, out=out),
+        )
         assert (backend.to_numpy(out) == 7).all()
 
 

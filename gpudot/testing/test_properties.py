@@ -32,7 +32,7 @@ def _layout(data: st.DataObject, x: np.ndarray) -> np.ndarray:
 
 def _broadcastable(draw: st.DrawFn, batch: tuple[int, ...]) -> tuple[int, ...]:
     """A batch shape that broadcasts to ``batch``: leading axes dropped, some axes set to 1."""
-    kept = batch[draw(st.integers(0, len(batch))):]
+    kept = batch[draw(st.integers(0, len(batch))) :]
     return tuple(1 if draw(st.booleans()) else side for side in kept)
 
 

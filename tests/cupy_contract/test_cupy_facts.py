@@ -12,8 +12,20 @@ import numpy as np
 import pytest
 
 CUDA_DTYPES = [
-    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "float16", "float32", "float64", "complex64", "complex128",
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
 ]
 
 
@@ -153,7 +165,10 @@ def test_out_receives_the_product(cp):
 def test_transpose_and_conj_are_device_array_methods(cp):
     host = (np.arange(6.0) + 1j * np.arange(6.0)).reshape(1, 2, 3)
     x = cp.asarray(host)
-    for result, expected in ((x.transpose(2, 0, 1), host.transpose(2, 0, 1)), (x.conj(), host.conj())):
+    for result, expected in (
+        (x.transpose(2, 0, 1), host.transpose(2, 0, 1)),
+        (x.conj(), host.conj()),
+    ):
         assert isinstance(result, cp.ndarray)
         np.testing.assert_array_equal(cp.asnumpy(result), expected)
 

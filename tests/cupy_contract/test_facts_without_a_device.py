@@ -24,7 +24,7 @@ def _defaults(func: object) -> dict[str, object]:
     except ValueError:  # Cython: "_ndarray_base.get(self, stream=None, ...)" opens the docstring
         line = func.__doc__.strip().splitlines()[0]  # type: ignore[union-attr]
         namespace: dict[str, object] = {}
-        exec(f"def f{line[line.index('('):]}: pass", namespace)
+        exec(f"def f{line[line.index('(') :]}: pass", namespace)
         parameters = inspect.signature(namespace["f"]).parameters  # type: ignore[arg-type]
     return {name: p.default for name, p in parameters.items()}
 

@@ -82,7 +82,10 @@ class ndarray:  # noqa: N801 - CuPy's name
         return ndarray._allocate(self._data.copy())
 
     def get(
-        self, stream: object = None, order: str = "C", out: np.ndarray | None = None,
+        self,
+        stream: object = None,
+        order: str = "C",
+        out: np.ndarray | None = None,
         blocking: bool = True,
     ) -> np.ndarray:
         transfers.device_to_host += 1
@@ -158,8 +161,12 @@ def asarray(
 
 
 def asnumpy(
-    a: Any, stream: object = None, order: str = "C", out: np.ndarray | None = None,
-    *, blocking: bool = True,
+    a: Any,
+    stream: object = None,
+    order: str = "C",
+    out: np.ndarray | None = None,
+    *,
+    blocking: bool = True,
 ) -> np.ndarray:
     """A host copy of a device array; anything else goes through `numpy.asarray`."""
     if isinstance(a, ndarray):
