@@ -17,7 +17,7 @@ import numpy as np
 from gpudot._exact import _bool, _integer, _ordered
 from gpudot._precision import current_precision
 
-__all__ = ["MIN_WORK", "bool_matmul", "half_matmul", "integer_matmul"]
+__all__ = ["BOOL_MIN_WORK", "MIN_WORK", "bool_matmul", "half_matmul", "integer_matmul"]
 
 #: Products with fewer multiply-adds than this stay in NumPy's loop (no route is considered).
 MIN_WORK = 32_768
@@ -38,6 +38,10 @@ GEMM_NS = {np.dtype(np.float32): 0.011, np.dtype(np.float64): 0.022}
 NUMPY_MATRIX_NS = 300.0
 EINSUM_MATRIX_NS = 600.0
 GEMM_MATRIX_NS = 80.0
+#: Bool products below this many multiply-adds stay with NumPy without looking at the data:
+#: counting the operands' densities costs several microseconds, more than NumPy's early-exit loop
+#: takes on small dense inputs (64 x 64: about 5 us), so deciding would make those slower.
+BOOL_MIN_WORK = 1 << 22
 #: ns per step of NumPy's bool loop (it stops at the first k where both factors are True).
 NUMPY_BOOL_STEP_NS = 0.3
 #: The pure-array float16 route pays per k step; it needs at least this many outputs per step.
@@ -119,7 +123,7 @@ def bool_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
     """
     batch, m, n, k = _sizes(a, b)
     work = batch * m * n * k
-    if work < MIN_WORK or a.ndim + b.ndim < 3 or (batch > 1 and m * n * k < MATRIX_MIN_WORK):
+    if work < BOOL_MIN_WORK or a.ndim + b.ndim < 3 or (batch > 1 and m * n * k < MATRIX_MIN_WORK):
         return None
     both = _bool.density(xp, a) * _bool.density(xp, b)
     steps = k if both * k <= 1 else 1 / both

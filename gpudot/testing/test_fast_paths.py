@@ -195,6 +195,17 @@ def test_min_work_thresholds(backend, dtype, below):
     both(backend, "dot", stack, b)
 
 
+def test_bool_route_is_considered_above_bool_min_work_only():
+    """Sparse bool products route to a gemm from BOOL_MIN_WORK on; below it NumPy keeps them."""
+    n = round(_routing.BOOL_MIN_WORK ** (1 / 3))
+    rng = np.random.default_rng(0)
+    large, small = rng.random((2, n + 1, n + 1)) < 0.01, rng.random((2, n - 1, n - 1)) < 0.01
+    assert (n + 1) ** 3 >= _routing.BOOL_MIN_WORK > (n - 1) ** 3
+    assert _routing.bool_matmul(np, large[0], large[1], np.dtype(bool)) is not None
+    assert _routing.bool_matmul(np, small[0], small[1], np.dtype(bool)) is None
+    np.testing.assert_array_equal(gpudot.matmul(large[0], large[1]), large[0] @ large[1])
+
+
 def test_routes_act_above_min_work_only():
     a, b = values((64, 64), "int32", "small", 1), values((64, 64), "int32", "small", 2)
     assert _routing.integer_matmul(np, a, b, a.dtype) is not None
@@ -264,7 +275,7 @@ def test_parallel_threshold(backend, k):
 @pytest.mark.parametrize("density", [0.0, 0.01, 0.5, 1.0])
 def test_bool_density_rule(backend, density):
     rng = np.random.default_rng(0)
-    a, b = rng.random((96, 96)) < density, rng.random((96, 96)) < density
+    a, b = rng.random((192, 192)) < density, rng.random((192, 192)) < density
     both(backend, "matmul", a, b)
     routed = _routing.bool_matmul(np, a, b, a.dtype)
     assert (routed is None) == (density >= 0.5)
