@@ -115,19 +115,31 @@ def check_matmul_out(
     *,
     out_dtype: np.dtype | None = None,
 ) -> None:
-    """Check ``out=`` for ``matmul`` (or the ufunc ``func``) under NumPy's ufunc rules: exact
-    shape, same-kind cast. ``out_dtype`` is out's dtype in NumPy's terms where its library's
-    dtypes are not NumPy's (Array API backends)."""
+    """Check ``out=`` for ``matmul`` (or the ufunc ``func``) under NumPy's ufunc rules: the result
+    broadcasts to out's shape (usually equal; extra leading loop axes are allowed), same-kind
+    cast. ``out_dtype`` is out's dtype in NumPy's terms where its library's dtypes are not
+    NumPy's (Array API backends)."""
     out_shape = tuple(out.shape)  # type: ignore[attr-defined]
     if out_dtype is None:
         out_dtype = out.dtype  # type: ignore[attr-defined]
-    if out_shape != shape:
-        raise ValueError(f"{func}: out has shape {out_shape} but the result has shape {shape}")
+    if out_shape != shape and not _broadcasts_to(shape, out_shape):
+        raise ValueError(
+            f"{func}: out has shape {out_shape} but the result has shape {shape}, "
+            "which does not broadcast to it"
+        )
     if not np.can_cast(dtype, out_dtype, casting="same_kind"):
         raise TypeError(
             f"{func}: cannot cast the result from {dtype} to out's dtype {out_dtype} "
             "under the 'same_kind' rule"
         )
+
+
+def _broadcasts_to(shape: Shape, target: Shape) -> bool:
+    """Whether a result of ``shape`` broadcasts to ``target``, as a ufunc's ``out`` may demand."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 def check_dot_out(

@@ -227,6 +227,16 @@ def test_bad_out_raises_and_leaves_out_untouched(backend, bad):
     np.testing.assert_array_equal(backend.to_numpy(out), new_out())
 
 
+def test_matmul_out_may_have_extra_broadcast_axes_like_numpy(backend):
+    a, b = make((3, 4), "float64"), make((4, 2), "float64")
+    if not backend.memory_layout:
+        pytest.skip(f"{backend.name} arrays are not written in place")
+    out = backend.asarray(np.zeros((5, 3, 2)))
+    assert gpudot.matmul(a, b, out=out) is out
+    expected = np.matmul(a, b, out=np.zeros((5, 3, 2)))
+    assert_matches_numpy(out, expected, backend, bound=error_bound(np.matmul, a, b, a.dtype))
+
+
 @pytest.mark.parametrize("func", FUNCS)
 def test_out_that_is_not_an_array_raises_type_error(backend, func):
     numpy_func, gpudot_func = FUNCS[func]

@@ -216,6 +216,21 @@ def test_out_receives_the_result(backend, case):
     )
 
 
+@pytest.mark.parametrize("dtype", ["int64", "float64"])
+@pytest.mark.parametrize("case", OUT_CASES, ids=lambda c: c[0])
+def test_out_may_have_extra_broadcast_axes_like_numpy(backend, case, dtype):
+    if not backend.memory_layout:
+        pytest.skip(f"{backend.name} arrays are not written in place")
+    name, s1, s2, shape = case
+    a, b = make(s1, dtype, 9), make(s2, dtype, 10)
+    expected = NUMPY[name](a, b, out=np.zeros((2, *shape), dtype))
+    out = backend.from_host(np.zeros((2, *shape), dtype))
+    assert getattr(gpudot, name)(a, b, out=out) is out
+    exact = dtype == "int64"
+    bound = None if exact else family_bound(NUMPY[name], a, b, np.dtype(dtype))
+    assert_matches_numpy(out, expected, backend, bound=bound)
+
+
 @pytest.mark.parametrize("case", OUT_CASES, ids=lambda c: c[0])
 def test_bad_out_raises_like_numpy_and_stays_untouched(backend, case):
     if not backend.memory_layout:
