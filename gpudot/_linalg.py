@@ -1,16 +1,53 @@
-"""The public products: `dot` and `matmul` on the backend in effect, plus conversions."""
+"""The public products: `dot` and `matmul` on the backend in effect, plus conversions.
+
+A 4x4 float64 product takes NumPy about a microsecond, and each Python call frame in front of it
+adds a tenth of that. So the commonest call, plain ndarrays of a BLAS dtype (float32, float64,
+complex64, complex128) on the NumPy backend with no ``out``, ``dtype`` or ``precision``, is
+computed right here, exactly as `gpudot.backends._numpy.NumpyBackend` would (NumPy first, its
+error explained on failure); every other call goes to the backend in effect. The backend itself
+is read with no call frame either (`gpudot._settings.ScopedSetting.override`), so the choice
+stays per thread and per asyncio task.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from gpudot._precision import use_precision
-from gpudot._state import current_backend  # swapped by gpudot.profile() while it records
-from gpudot.backends._registry import owner_of
+from gpudot._state import BACKEND_SETTING, current_backend
+from gpudot.backends._base import Backend
+from gpudot.backends._numpy import BLAS_DTYPES
+from gpudot.backends._registry import lookup, owner_of
 
-__all__ = ["asarray", "dot", "matmul", "to_numpy"]
+__all__ = ["asarray", "dot", "matmul", "to_numpy", "wrap_backends_with"]
+
+_ndarray = np.ndarray
+_np_matmul = np.matmul
+_np_dot = np.dot
+#: The backend whose plain BLAS-dtype products are computed inline.
+_NUMPY = lookup("numpy")
+#: ``_selected(BACKEND_SETTING.default)`` is the backend in effect, or None before it is built.
+_selected: Callable[[Any], Any] = BACKEND_SETTING.override.get
+
+
+def wrap_backends_with(wrap: Callable[[Backend], Any] | None) -> None:
+    """Make the products run on ``wrap(backend in effect)`` from now on (None: on the backend).
+
+    `gpudot.profile` wraps the backend in a recorder; a wrapped backend is never the NumPy
+    backend, so no product takes the inline route and every call is seen.
+    """
+    global _selected
+    if wrap is None:
+        _selected = BACKEND_SETTING.override.get
+        return
+
+    def wrapped(_default: Any) -> Any:
+        return wrap(current_backend())
+
+    _selected = wrapped
 
 
 def matmul(
@@ -54,10 +91,24 @@ def matmul(
     array([[19, 22],
            [43, 50]])
     """
+    backend = _selected(BACKEND_SETTING.default) or current_backend()
+    if (
+        backend is _NUMPY
+        and out is None
+        and dtype is None
+        and precision is None
+        and type(x1) is _ndarray
+        and type(x2) is _ndarray
+        and x1.dtype in BLAS_DTYPES
+    ):
+        try:
+            return _np_matmul(x1, x2)
+        except (ValueError, TypeError):
+            pass  # the backend raises it again, explained
     if precision is None:
-        return current_backend().matmul(x1, x2, out, dtype)
+        return backend.matmul(x1, x2, out, dtype)
     with use_precision(precision):
-        return current_backend().matmul(x1, x2, out, dtype)
+        return backend.matmul(x1, x2, out, dtype)
 
 
 def dot(a: Any, b: Any, out: Any = None, *, precision: str | None = None) -> Any:
@@ -97,10 +148,23 @@ def dot(a: Any, b: Any, out: Any = None, *, precision: str | None = None) -> Any
     >>> gpudot.dot([1, 3, 5], [2, 4, 6])
     np.int64(44)
     """
+    backend = _selected(BACKEND_SETTING.default) or current_backend()
+    if (
+        backend is _NUMPY
+        and out is None
+        and precision is None
+        and type(a) is _ndarray
+        and type(b) is _ndarray
+        and a.dtype in BLAS_DTYPES
+    ):
+        try:
+            return _np_dot(a, b)
+        except (ValueError, TypeError):
+            pass  # the backend raises it again, explained
     if precision is None:
-        return current_backend().dot(a, b, out)
+        return backend.dot(a, b, out)
     with use_precision(precision):
-        return current_backend().dot(a, b, out)
+        return backend.dot(a, b, out)
 
 
 def asarray(x: Any) -> Any:

@@ -1,9 +1,9 @@
 """``with gpudot.profile() as p:``: a record of every product computed inside the block.
 
-While at least one profile is open, `gpudot._linalg` finds the backend through a recording
-wrapper (the module's ``current_backend`` is swapped); when none is open the original function is
-back in place, so products pay nothing for the feature. Calls from every thread are recorded while
-a profile is open. On a GPU each call is bracketed by CUDA events and synchronised, so the wall
+While at least one profile is open, `gpudot._linalg` runs products on a recording wrapper of the
+backend (`gpudot._linalg.wrap_backends_with`); when none is open they run on the backend itself
+again, so products pay nothing for the feature. Calls from every thread are recorded while a
+profile is open. On a GPU each call is bracketed by CUDA events and synchronised, so the wall
 time covers the device work (profiling therefore changes the timing it measures).
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from gpudot import _linalg, _state
+from gpudot import _linalg
 from gpudot._precision import current_precision
 from gpudot._tiling import operand_shape
 from gpudot.backends._auto import AutoBackend
@@ -194,10 +194,6 @@ class _Recording:
         return getattr(self._backend, name)
 
 
-def _recording_backend() -> Any:
-    return _Recording(_state.current_backend())
-
-
 @contextmanager
 def profile() -> Iterator[Profile]:
     """Record every `gpudot.dot` and `gpudot.matmul` call made while the block runs.
@@ -221,11 +217,11 @@ def profile() -> Iterator[Profile]:
     opened = Profile()
     with _LOCK:
         _OPEN.append(opened)
-        setattr(_linalg, "current_backend", _recording_backend)  # noqa: B010 (the hook point)
+        _linalg.wrap_backends_with(_Recording)
     try:
         yield opened
     finally:
         with _LOCK:
             _OPEN.remove(opened)
             if not _OPEN:
-                setattr(_linalg, "current_backend", _state.current_backend)  # noqa: B010
+                _linalg.wrap_backends_with(None)

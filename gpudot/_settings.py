@@ -35,30 +35,33 @@ class ScopedSetting(Generic[T]):
         self.name = name
         self._convert = convert
         self._make_default = default
-        self._default: T | None = None
-        self._override: ContextVar[T] = ContextVar(f"gpudot_{name}")
+        #: The process-wide default; None until the first `get` builds it.
+        self.default: T | None = None
+        #: The context-local override. A hot path reads ``override.get(default)`` directly, with
+        #: no Python call (None means "not built yet": call `get`).
+        self.override: ContextVar[T] = ContextVar(f"gpudot_{name}")
 
     def get(self) -> T:
         """Return the value in effect in the calling thread or task."""
-        value = self._override.get(self._default)
+        value = self.override.get(self.default)
         if value is None:  # first use: build the process-wide default
-            value = self._default = self._make_default()
+            value = self.default = self._make_default()
         return value
 
     def set(self, value: object) -> T:
         """Set the process-wide default and return the stored value."""
         converted = self._convert(value)
-        self._default = converted
+        self.default = converted
         return converted
 
     @contextmanager
     def use(self, value: object) -> Iterator[T]:
         """Override the value in the current context only; restore it on exit."""
-        token = self._override.set(self._convert(value))
+        token = self.override.set(self._convert(value))
         try:
-            yield self._override.get()
+            yield self.override.get()
         finally:
-            self._override.reset(token)
+            self.override.reset(token)
 
 
 def choice(setting: str, valid: tuple[str, ...]) -> Callable[[object], str]:

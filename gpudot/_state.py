@@ -19,7 +19,14 @@ from gpudot.backends._auto import auto_backend
 from gpudot.backends._base import Backend
 from gpudot.backends._registry import lookup
 
-__all__ = ["current_backend", "get_backend", "resolve_backend", "set_backend", "use_backend"]
+__all__ = [
+    "BACKEND_SETTING",
+    "current_backend",
+    "get_backend",
+    "resolve_backend",
+    "set_backend",
+    "use_backend",
+]
 
 BackendLike = str | Backend
 
@@ -62,10 +69,11 @@ def _from_environment() -> Backend:
         raise ValueError(f"GPUDOT_BACKEND={name!r} is invalid: {error}") from None
 
 
-_BACKEND: ScopedSetting[Backend] = ScopedSetting("backend", _checked, _from_environment)
+#: The backend choice (`gpudot._linalg` reads it inline on its hot path).
+BACKEND_SETTING: ScopedSetting[Backend] = ScopedSetting("backend", _checked, _from_environment)
 
-#: The backend in effect in the calling thread or task (the hot path of every product).
-current_backend = _BACKEND.get
+#: The backend in effect in the calling thread or task.
+current_backend = BACKEND_SETTING.get
 
 
 def set_backend(backend: BackendLike, *, strict: bool = False) -> Backend:
@@ -84,7 +92,7 @@ def set_backend(backend: BackendLike, *, strict: bool = False) -> Backend:
     Backend
         The backend now in effect (NumPy after a fallback).
     """
-    return _BACKEND.set(resolve_backend(backend, strict=strict))
+    return BACKEND_SETTING.set(resolve_backend(backend, strict=strict))
 
 
 @contextmanager
@@ -93,10 +101,10 @@ def use_backend(backend: BackendLike, *, strict: bool = False) -> Iterator[Backe
 
     Same arguments and fallback as `set_backend`; other threads and tasks are unaffected.
     """
-    with _BACKEND.use(resolve_backend(backend, strict=strict)) as selected:
+    with BACKEND_SETTING.use(resolve_backend(backend, strict=strict)) as selected:
         yield selected
 
 
 def get_backend() -> Backend:
     """Return the backend actually in effect here (after any fallback)."""
-    return _BACKEND.get()
+    return BACKEND_SETTING.get()

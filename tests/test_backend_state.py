@@ -20,9 +20,9 @@ from gpudot.backends._registry import _ENTRIES, _INSTANCES
 
 @pytest.fixture(autouse=True)
 def restore_default_backend():
-    saved = _state._BACKEND._default
+    saved = _state.BACKEND_SETTING.default
     yield
-    _state._BACKEND._default = saved
+    _state.BACKEND_SETTING.default = saved
 
 
 @pytest.fixture
@@ -183,7 +183,7 @@ def test_register_backend_refuses_taken_names():
 def test_set_backend_accepts_a_backend_instance(other):
     assert gpudot.set_backend(other) is other
     with pytest.raises(TypeError, match="Backend"):
-        _state._BACKEND.set("numpy")
+        _state.BACKEND_SETTING.set("numpy")
 
 
 def test_backend_is_abstract():

@@ -161,14 +161,14 @@ def test_no_visible_device_when_the_count_is_zero(monkeypatch, machine):
 
 
 def test_set_backend_falls_back_without_a_driver(monkeypatch):
-    saved = _state._BACKEND._default
+    saved = _state.BACKEND_SETTING.default
     with fakecupy.simulate(driver=False):
         backend = CupyBackend(module=fakecupy, name="cupy-standin-nodriver")
         with pytest.warns(gpudot.GpudotFallbackWarning, match="no NVIDIA driver was found"):
             assert gpudot.set_backend(backend).name == "numpy"
         with pytest.raises(gpudot.BackendUnavailableError, match="no NVIDIA driver"):
             gpudot.set_backend(backend, strict=True)
-    _state._BACKEND._default = saved
+    _state.BACKEND_SETTING.default = saved
 
 
 def test_report_shows_the_devices_and_checks_the_backend(capsys, machine):

@@ -15,9 +15,9 @@ MiB = 1 << 20
 
 @pytest.fixture(autouse=True)
 def restore_policy():
-    saved = _memory._OOM_POLICY._default
+    saved = _memory._OOM_POLICY.default
     yield
-    _memory._OOM_POLICY._default = saved
+    _memory._OOM_POLICY.default = saved
 
 
 def test_policy_setting_is_scoped_and_validated():

@@ -15,9 +15,9 @@ from gpudot.backends._numpy import NumpyBackend
 
 @pytest.fixture(autouse=True)
 def restore_default_precision():
-    saved = _precision._PRECISION._default
+    saved = _precision._PRECISION.default
     yield
-    _precision._PRECISION._default = saved
+    _precision._PRECISION.default = saved
 
 
 class PrecisionRecorder(NumpyBackend):

@@ -13,8 +13,9 @@ pipeline (`gpudot._algorithms`) try them with that backend's ``xp`` before ``xp.
 import os
 
 from gpudot._exact._dispatch import device_matmul, dot, matmul
+from gpudot._exact._routing import MIN_WORK
 
-__all__ = ["ON_DEVICE", "device_matmul", "dot", "matmul"]
+__all__ = ["MIN_WORK", "ON_DEVICE", "device_matmul", "dot", "matmul"]
 
 #: Whether non-NumPy backends use the exact routes (off until measured on a GPU).
 ON_DEVICE = os.environ.get("GPUDOT_EXACT_ROUTES_ON_DEVICE", "") == "1"

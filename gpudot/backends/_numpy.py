@@ -2,6 +2,8 @@
 
 NumPy validates and computes in one C call, so this backend calls it first and only explains a
 failure afterwards (with `gpudot._checks`), keeping the per-call overhead of a 4x4 product small.
+The exact routes (`gpudot._exact`) are asked only for dtypes without BLAS and only when
+``x1.size * x2.size`` (which bounds the multiply-adds from above) reaches their `MIN_WORK`.
 Arrays of other backends are copied to the host under the transfer policy; everything else
 (scalars, lists, ndarray subclasses) reaches NumPy untouched, so NumPy's own semantics apply.
 """
@@ -17,19 +19,24 @@ import numpy as np
 from gpudot import _checks, _exact
 from gpudot.backends._base import Backend
 
-__all__ = ["NumpyBackend"]
+__all__ = ["BLAS_DTYPES", "NumpyBackend"]
+
+#: Dtypes NumPy multiplies with BLAS: no exact route is faster, so they go straight to NumPy.
+BLAS_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128))
 
 _ndarray = np.ndarray
 _np_matmul = np.matmul
 _np_dot = np.dot
-_float64 = np.dtype(np.float64)
-_float32 = np.dtype(np.float32)
 
 
-def _explain(check: Callable[[], object], error: Exception) -> None:
-    """Re-raise ``error`` with gpudot's clearer message if ``check`` finds that kind of fault."""
+def _explain(check: Callable[..., object], args: tuple[Any, ...], error: Exception) -> None:
+    """Re-raise ``error`` with gpudot's clearer message if ``check(*args)`` finds that fault.
+
+    The check and its arguments travel separately, not as a closure: a closure in the products
+    would make their arguments cell variables, allocated on every call, failing or not.
+    """
     try:
-        check()
+        check(*args)
     except (ValueError, TypeError) as better:
         if isinstance(better, ValueError) == isinstance(error, ValueError):
             raise better from error
@@ -74,8 +81,8 @@ class NumpyBackend(Backend):
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
         if type(x1) is not _ndarray or type(x2) is not _ndarray:
             x1, x2 = self._operand(x1, "x1"), self._operand(x2, "x2")
-        elif (x1.dtype is not _float64 and x1.dtype is not _float32) or dtype is not None:
-            if out is None or type(out) is _ndarray:
+        elif x1.dtype not in BLAS_DTYPES or dtype is not None:
+            if (out is None or type(out) is _ndarray) and x1.size * x2.size >= _exact.MIN_WORK:
                 routed = _exact.matmul(x1, x2, out, dtype)
                 if routed is not None:
                     return routed
@@ -87,14 +94,14 @@ class NumpyBackend(Backend):
                 return _np_matmul(x1, x2)
             return _np_matmul(x1, x2, out=out, dtype=dtype)
         except (ValueError, TypeError) as error:
-            _explain(lambda: self._check_matmul(x1, x2, out, dtype), error)
+            _explain(self._check_matmul, (x1, x2, out, dtype), error)
             raise
 
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
         if type(a) is not _ndarray or type(b) is not _ndarray:
             a, b = self._operand(a, "a"), self._operand(b, "b")
-        elif a.dtype is not _float64 and a.dtype is not _float32:
-            if out is None or type(out) is _ndarray:
+        elif a.dtype not in BLAS_DTYPES:
+            if (out is None or type(out) is _ndarray) and a.size * b.size >= _exact.MIN_WORK:
                 routed = _exact.dot(a, b, out)
                 if routed is not None:
                     return routed
@@ -104,7 +111,7 @@ class NumpyBackend(Backend):
         try:
             return _np_dot(a, b) if out is None else _np_dot(a, b, out=out)
         except (ValueError, TypeError) as error:
-            _explain(lambda: self._check_dot(a, b, out), error)
+            _explain(self._check_dot, (a, b, out), error)
             raise
 
     @staticmethod

@@ -1,0 +1,208 @@
+"""The cheap routes of small products on the NumPy backend.
+
+`gpudot.matmul` and `gpudot.dot` compute plain BLAS-dtype ndarrays inline, skipping the backend's
+call frame: these tests check that the inline route is taken only when the NumPy backend is in
+effect *in the calling thread or task*, that it gives NumPy's exact result and gpudot's explained
+errors, and that everything else still reaches the backend. The backend asks the exact routes only
+from ``x1.size * x2.size >= MIN_WORK`` on: below that they would decline anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import numpy as np
+import pytest
+
+import gpudot
+from gpudot import _exact, _state
+from gpudot._exact import _dispatch
+from gpudot.backends import lookup
+from gpudot.backends._numpy import NumpyBackend
+from gpudot.backends._registry import _ENTRIES, _INSTANCES
+
+PRODUCTS = {"matmul": np.matmul, "dot": np.dot}
+
+
+class Tagged(NumpyBackend):
+    """Another backend whose products say where they ran."""
+
+    name = "inline-route-test"
+
+    def matmul(self, x1, x2, out=None, dtype=None):
+        return "tagged"
+
+    def dot(self, a, b, out=None):
+        return "tagged"
+
+
+@pytest.fixture
+def tagged():
+    gpudot.register_backend(Tagged.name, Tagged, replace=True)
+    yield lookup(Tagged.name)
+    _ENTRIES.pop(Tagged.name)
+    _INSTANCES.pop(Tagged.name, None)
+
+
+def assert_same(result, expected):
+    assert type(result) is type(expected)
+    assert result.dtype == expected.dtype and result.shape == expected.shape
+    assert result.tobytes() == expected.tobytes()
+
+
+@pytest.fixture
+def float_operands():
+    rng = np.random.default_rng(7)
+    return rng.standard_normal((5, 6)), rng.standard_normal((6, 4))
+
+
+@pytest.mark.parametrize("func", PRODUCTS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
+def test_same_bits_as_numpy(func, dtype, float_operands):
+    a, b = (x.astype(dtype) for x in float_operands)
+    if a.dtype.kind == "c":
+        a, b = a + 1j * a[::-1], b - 2j * b[::-1]
+    a_before, b_before = a.copy(), b.copy()
+    assert_same(getattr(gpudot, func)(a, b), PRODUCTS[func](a, b))
+    np.testing.assert_array_equal(a, a_before)
+    np.testing.assert_array_equal(b, b_before)
+
+
+@pytest.mark.parametrize("func", PRODUCTS)
+def test_vector_products_are_numpy_scalars(func):
+    x = np.arange(5.0)
+    result = getattr(gpudot, func)(x, x)
+    assert type(result) is np.float64 and result == PRODUCTS[func](x, x)
+
+
+@pytest.mark.parametrize("func", PRODUCTS)
+def test_failures_carry_gpudots_explanation(func):
+    a, b = np.ones((2, 3)), np.ones((4, 5))
+    with pytest.raises(ValueError) as numpy_error:
+        PRODUCTS[func](a, b)
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(4, 5\)") as error:
+        getattr(gpudot, func)(a, b)
+    assert str(error.value) != str(numpy_error.value)
+
+
+def test_a_bad_precision_is_refused_even_for_plain_operands():
+    with pytest.raises(ValueError, match="precision"):
+        gpudot.matmul(np.eye(2), np.eye(2), precision="fastest")
+
+
+@pytest.mark.parametrize("func", PRODUCTS)
+def test_set_backend_turns_the_route_off(tagged, func):
+    saved = _state.BACKEND_SETTING.default
+    try:
+        gpudot.set_backend(tagged)
+        assert getattr(gpudot, func)(np.eye(2), np.eye(2)) == "tagged"
+    finally:
+        _state.BACKEND_SETTING.default = saved
+
+
+@pytest.mark.parametrize("func", PRODUCTS)
+def test_the_first_product_builds_the_default_backend(tagged, func, monkeypatch):
+    saved = _state.BACKEND_SETTING.default
+    monkeypatch.setenv("GPUDOT_BACKEND", Tagged.name)
+    _state.BACKEND_SETTING.default = None  # as in a fresh process
+    try:
+        assert getattr(gpudot, func)(np.eye(2), np.eye(2)) == "tagged"
+        assert _state.BACKEND_SETTING.default is tagged
+    finally:
+        _state.BACKEND_SETTING.default = saved
+
+
+@pytest.mark.parametrize("func", PRODUCTS)
+def test_each_thread_gets_the_backend_in_effect_there(tagged, func):
+    x = np.eye(3) * 2.0
+    both_inside, results = threading.Barrier(2), {}
+
+    def run(label, backend):
+        with gpudot.use_backend(backend):
+            both_inside.wait()  # the two overrides are active at the same time
+            results[label] = getattr(gpudot, func)(x, x)
+            both_inside.wait()
+
+    threads = [
+        threading.Thread(target=run, args=("tagged", Tagged.name)),
+        threading.Thread(target=run, args=("numpy", "numpy")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results["tagged"] == "tagged"
+    np.testing.assert_array_equal(results["numpy"], PRODUCTS[func](x, x))
+
+
+@pytest.mark.parametrize("func", PRODUCTS)
+def test_each_asyncio_task_gets_the_backend_in_effect_there(tagged, func):
+    x = np.eye(3) * 2.0
+
+    async def product(backend, entered, release):
+        with gpudot.use_backend(backend):
+            entered.set()
+            await release.wait()
+            return getattr(gpudot, func)(x, x)
+
+    async def main():
+        entered_a, entered_b, release = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        a = asyncio.create_task(product(Tagged.name, entered_a, release))
+        b = asyncio.create_task(product("numpy", entered_b, release))
+        await entered_a.wait()
+        await entered_b.wait()
+        release.set()
+        return await a, await b
+
+    on_tagged, on_numpy = asyncio.run(main())
+    assert on_tagged == "tagged"
+    np.testing.assert_array_equal(on_numpy, PRODUCTS[func](x, x))
+
+
+@pytest.mark.parametrize(
+    "operands",
+    [
+        pytest.param((np.eye(2, dtype=np.int64), np.eye(2, dtype=np.int64)), id="int64"),
+        pytest.param((np.eye(2).tolist(), np.eye(2)), id="list"),
+        pytest.param((np.asmatrix(np.eye(2)), np.eye(2)), id="subclass"),
+    ],
+)
+def test_other_operands_reach_the_backend(operands, monkeypatch):
+    numpy_backend = lookup("numpy")
+    calls = []
+    monkeypatch.setattr(numpy_backend, "matmul", lambda *args: calls.append(args) or "backend")
+    assert gpudot.matmul(*operands) == "backend"
+    assert len(calls) == 1
+
+
+# x1.size * x2.size bounds the multiply-adds, so below MIN_WORK the routes would decline.
+SMALL_OPERANDS = [((8, 8), (8, 8)), ((4, 32, 8), (8, 2)), ((181,), (181,)), ((3, 60), (60, 3))]
+
+
+@pytest.fixture
+def route_calls(monkeypatch):
+    asked = []
+    monkeypatch.setattr(_exact, "matmul", lambda *args: asked.append("matmul"))
+    monkeypatch.setattr(_exact, "dot", lambda *args: asked.append("dot"))
+    return asked
+
+
+@pytest.mark.parametrize("shapes", SMALL_OPERANDS)
+@pytest.mark.parametrize("dtype", [np.int32, np.bool_, np.float16])
+def test_routes_that_would_decline_are_not_asked(shapes, dtype, route_calls):
+    rng = np.random.default_rng(3)
+    a, b = ((rng.random(shape) * 4).astype(dtype) for shape in shapes)
+    assert a.size * b.size < _exact.MIN_WORK
+    assert _dispatch.matmul(a, b, None, None) is None and _dispatch.dot(a, b, None) is None
+    assert_same(gpudot.matmul(a, b), np.matmul(a, b))
+    assert_same(gpudot.dot(a, b), np.dot(a, b))
+    assert route_calls == []
+
+
+def test_routes_are_asked_from_min_work_on(route_calls):
+    a = np.arange(32 * 32, dtype=np.int32).reshape(32, 32)
+    assert a.size * a.size >= _exact.MIN_WORK
+    assert_same(gpudot.matmul(a, a), np.matmul(a, a))
+    assert_same(gpudot.dot(a, a), np.dot(a, a))
+    assert route_calls == ["matmul", "dot"]
