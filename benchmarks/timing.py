@@ -3,7 +3,9 @@
 A *sampler* runs a callable ``number`` times and returns seconds per call. After the caller has
 warmed both callables up, `time_pair` times one call of each, picks ``number`` so that a sample
 lasts at least ``min_sample_s``, then alternates gpudot and raw sample by sample (swapping which
-goes first each repeat), so drift in machine load hits both alike.
+goes first each repeat), so drift in machine load hits both alike. The ratio is the median of the
+repeats' own ratios (each gpudot sample over the raw sample next to it), so a slow phase of the
+machine that covers one pair is compared with itself, not with a fast phase elsewhere.
 """
 
 from __future__ import annotations
@@ -45,11 +47,8 @@ class Pair:
     raw: Stats
     calls_per_sample: int
     repeats: int
-
-    @property
-    def ratio(self) -> float:
-        """gpudot's median time over the raw library's (above 1: gpudot is slower)."""
-        return self.gpudot.median / self.raw.median
+    #: Median over repeats of gpudot's time over the adjacent raw time (above 1: gpudot slower).
+    ratio: float
 
 
 def host_sampler(func: Callable[[], Any]) -> Sampler:
@@ -87,4 +86,5 @@ def time_pair(gpudot: Sampler, raw: Sampler, repeats: int, min_sample_s: float) 
     for repeat in range(repeats):
         for is_gpudot in (True, False) if repeat % 2 == 0 else (False, True):
             samples[is_gpudot].append((gpudot if is_gpudot else raw)(number))
-    return Pair(Stats.of(samples[True]), Stats.of(samples[False]), number, repeats)
+    ratio = float(np.median(np.divide(samples[True], samples[False])))
+    return Pair(Stats.of(samples[True]), Stats.of(samples[False]), number, repeats, ratio)
