@@ -52,8 +52,9 @@ def matmul_shape(shape1: Shape, shape2: Shape) -> Shape:
                 "dimension. Use multiply (*) for scalars, or dot, which accepts them."
             )
     _check_contraction("matmul", ("x1", "x2"), shape1, shape2)
+    batch1, batch2 = shape1[:-2], shape2[:-2]
     try:
-        batch = np.broadcast_shapes(shape1[:-2], shape2[:-2])
+        batch = batch1 if batch1 == batch2 else np.broadcast_shapes(batch1, batch2)
     except ValueError:
         raise ValueError(
             f"matmul: x1 has shape {shape1} and x2 has shape {shape2}; their batch dimensions "

@@ -111,10 +111,14 @@ def _describe(
     )
 
 
-def _attempt(backend: CupyBackend, run: Callable[[], Any]) -> tuple[Any, BaseException | None]:
-    """Run ``run``; on CuPy's OOM return the error without keeping the frames that hold memory."""
+def _attempt(
+    backend: CupyBackend, run: Callable[..., Any], *args: Any
+) -> tuple[Any, BaseException | None]:
+    """Return ``run(*args)``; on CuPy's OOM return the error without keeping the frames that
+    hold memory. (Arguments, not a closure: a closure would make the caller's arguments cells,
+    allocated on every product.)"""
     try:
-        return run(), None
+        return run(*args), None
     except backend.out_of_memory_error as error:
         error.__traceback__ = None
         return None, error
@@ -124,11 +128,11 @@ def run_with_memory_policy(
     backend: CupyBackend, func: str, product: Product, x1: Any, x2: Any, out: Any, dtype: Any = None
 ) -> Any:
     """Run ``product(x1, x2, out)``; on OOM free cached blocks, retry once, apply the policy."""
-    result, failure = _attempt(backend, lambda: product(x1, x2, out))
+    result, failure = _attempt(backend, product, x1, x2, out)
     if failure is None:
         return result
     backend.free_cached_memory()
-    result, failure = _attempt(backend, lambda: product(x1, x2, out))
+    result, failure = _attempt(backend, product, x1, x2, out)
     if failure is None:
         return result
     policy = get_oom_policy()
@@ -179,7 +183,7 @@ def _tiled(backend: CupyBackend, func: str, product: Product, x1: Any, x2: Any, 
     if not axes:
         return None
     with backend.context():
-        result, failure = _attempt(backend, lambda: backend.xp.empty(shape, result_dtype))
+        result, failure = _attempt(backend, backend.xp.empty, shape, result_dtype)
     if failure is not None:
         return None
     arrays = ((shape, result_dtype), (tuple(x1.shape), _dtype(x1)), (tuple(x2.shape), _dtype(x2)))

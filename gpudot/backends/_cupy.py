@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import partial
 from types import ModuleType
 from typing import Any
 
@@ -203,17 +204,14 @@ class CupyBackend(Backend):
         with self._compute_type(np.dtype(dtype)):
             return product(self.xp, a, b, dtype)
 
+    # The products are partials, not closures: a closure would turn this method's arguments into
+    # cells, allocated on every call.
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
-        def run(a: Any, b: Any, into: Any) -> Any:
-            return Backend.matmul(self, a, b, into, dtype)
-
-        return run_with_memory_policy(self, "matmul", run, x1, x2, out, dtype)
+        product = partial(Backend.matmul, self, dtype=dtype)
+        return run_with_memory_policy(self, "matmul", product, x1, x2, out, dtype)
 
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
-        def run(x: Any, y: Any, into: Any) -> Any:
-            return Backend.dot(self, x, y, into)
-
-        return run_with_memory_policy(self, "dot", run, a, b, out)
+        return run_with_memory_policy(self, "dot", partial(Backend.dot, self), a, b, out)
 
     def _loaded(self) -> ModuleType | None:
         """The cupy module if it was imported already: no cupy array can exist otherwise."""
