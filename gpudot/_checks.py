@@ -7,7 +7,8 @@ NumPy raises for the same mistake: `ValueError` for shapes, `TypeError` for dtyp
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from typing import Any
 
 import numpy as np
 
@@ -18,6 +19,7 @@ __all__ = [
     "check_dot_out",
     "check_matmul_out",
     "dot_shape",
+    "explain",
     "matmul_dtype",
     "matmul_shape",
 ]
@@ -160,3 +162,18 @@ def check_dot_out(
         )
     if out_shape != shape:
         raise ValueError(f"dot: out has shape {out_shape} but the result has shape {shape}")
+
+
+def explain(check: Callable[..., object], args: tuple[Any, ...], error: Exception) -> None:
+    """Re-raise ``error`` (a library's own failure) with gpudot's clearer message if
+    ``check(*args)`` finds a fault of the same kind (`ValueError` or `TypeError`); else return,
+    and the caller re-raises ``error`` itself.
+
+    The check and its arguments travel separately, not as a closure: a closure in a product
+    would make its arguments cell variables, allocated on every call, failing or not.
+    """
+    try:
+        check(*args)
+    except (ValueError, TypeError) as better:
+        if isinstance(better, ValueError) == isinstance(error, ValueError):
+            raise better from error

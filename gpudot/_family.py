@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gpudot import _reductions
+from gpudot import _checks, _reductions
 from gpudot._state import current_backend
 from gpudot.backends._base import Backend
 from gpudot.backends._numpy import NumpyBackend
@@ -38,6 +38,18 @@ def _numpy_own(
     if out is not None and not isinstance(out, np.ndarray):
         return None
     return getattr(np, func, None)
+
+
+def _run_own(
+    own: Callable[..., Any], func: str, backend: Backend, x1: Any, x2: Any, out: Any, **options: Any
+) -> Any:
+    """``own(x1, x2, out=out, **options)`` (no ``out`` for vdot); a failure is re-raised with
+    gpudot's message where `gpudot._reductions.check` finds the fault, NumPy's otherwise."""
+    try:
+        return own(x1, x2, **options) if func == "vdot" else own(x1, x2, out=out, **options)
+    except (ValueError, TypeError) as error:
+        _checks.explain(_reductions.check, (func, backend, x1, x2, out, options), error)
+        raise
 
 
 def _like_numpy_ufunc(result: Any) -> Any:
@@ -77,7 +89,9 @@ def vdot(a: Any, b: Any, /) -> Any:
     with backend.context():
         a, b = _operands(backend, a, b, ("a", "b"))
         own = _numpy_own(backend, "vdot", a, b)
-        return own(a, b) if own is not None else _reductions.vdot(backend, a, b)
+        if own is not None:
+            return _run_own(own, "vdot", backend, a, b, None)
+        return _reductions.vdot(backend, a, b)
 
 
 def inner(a: Any, b: Any, /) -> Any:
@@ -149,7 +163,9 @@ def outer(a: Any, b: Any, out: Any = None) -> Any:
     with backend.context():
         a, b = _operands(backend, a, b, ("a", "b"))
         own = _numpy_own(backend, "outer", a, b, out)
-        return own(a, b, out) if own is not None else _reductions.outer(backend, a, b, out)
+        if own is not None:
+            return _run_own(own, "outer", backend, a, b, out)
+        return _reductions.outer(backend, a, b, out)
 
 
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
@@ -237,7 +253,7 @@ def vecdot(x1: Any, x2: Any, /, out: Any = None, *, axis: int = -1, dtype: Any =
         x1, x2 = _operands(backend, x1, x2, ("x1", "x2"))
         own = _numpy_own(backend, "vecdot", x1, x2, out)
         if own is not None:
-            return own(x1, x2, out=out, axis=axis, dtype=dtype)
+            return _run_own(own, "vecdot", backend, x1, x2, out, axis=axis, dtype=dtype)
         result = _reductions.vecdot(backend, x1, x2, out, axis, dtype)
         return result if out is not None else _like_numpy_ufunc(result)
 
@@ -282,7 +298,7 @@ def matvec(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
         x1, x2 = _operands(backend, x1, x2, ("x1", "x2"))
         own = _numpy_own(backend, "matvec", x1, x2, out)
         if own is not None:
-            return own(x1, x2, out=out, dtype=dtype)
+            return _run_own(own, "matvec", backend, x1, x2, out, dtype=dtype)
         return _reductions.matvec(backend, x1, x2, out, dtype)
 
 
@@ -325,5 +341,5 @@ def vecmat(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
         x1, x2 = _operands(backend, x1, x2, ("x1", "x2"))
         own = _numpy_own(backend, "vecmat", x1, x2, out)
         if own is not None:
-            return own(x1, x2, out=out, dtype=dtype)
+            return _run_own(own, "vecmat", backend, x1, x2, out, dtype=dtype)
         return _reductions.vecmat(backend, x1, x2, out, dtype)

@@ -29,7 +29,7 @@ from gpudot._contractions import (
 )
 from gpudot.backends._base import Backend
 
-__all__ = ["inner", "matvec", "outer", "tensordot", "vdot", "vecdot", "vecmat"]
+__all__ = ["check", "inner", "matvec", "outer", "tensordot", "vdot", "vecdot", "vecmat"]
 
 
 def _conj(backend: Backend, x: Any) -> Any:
@@ -56,9 +56,13 @@ def _checked_out(
     return owner
 
 
+def _vdot_checks(backend: Backend, a: Any, b: Any) -> None:
+    vdot_size(tuple(a.shape), tuple(b.shape))
+
+
 def vdot(backend: Backend, a: Any, b: Any) -> Any:
     """``numpy.vdot``: both operands flattened, the first conjugated."""
-    vdot_size(tuple(a.shape), tuple(b.shape))
+    _vdot_checks(backend, a, b)
     return backend.dot(_reshape(backend, _conj(backend, a), (-1,)), _reshape(backend, b, (-1,)))
 
 
@@ -71,12 +75,16 @@ def inner(backend: Backend, a: Any, b: Any) -> Any:
     return backend.dot(a, b)
 
 
-def outer(backend: Backend, a: Any, b: Any, out: Any = None) -> Any:
-    """``numpy.outer``: the flattened operands multiplied as a column times a row."""
+def _outer_checks(backend: Backend, a: Any, b: Any, out: Any = None) -> Backend | None:
     dtypes = _dtypes(backend, a, b)
     backend.check_dtypes("outer", *dtypes)
     shape = (math.prod(a.shape), math.prod(b.shape))
-    owner = _checked_out(backend, "outer", shape, np.result_type(*dtypes), out)
+    return _checked_out(backend, "outer", shape, np.result_type(*dtypes), out)
+
+
+def outer(backend: Backend, a: Any, b: Any, out: Any = None) -> Any:
+    """``numpy.outer``: the flattened operands multiplied as a column times a row."""
+    owner = _outer_checks(backend, a, b, out)
     result = backend.xp.multiply(_reshape(backend, a, (-1, 1)), _reshape(backend, b, (1, -1)))
     return backend.deliver(result, out, owner)
 
@@ -112,15 +120,21 @@ def _axis_last(backend: Backend, x: Any, axis: Any, argname: str) -> Any:
     return permute(backend.xp, x, (*range(k), *range(k + 1, x.ndim), k))
 
 
+def _gufunc_checks(
+    func: str, backend: Backend, x1: Any, x2: Any, out: Any = None, dtype: Any = None
+) -> Backend | None:
+    """NumPy's checks of the vector gufunc ``func`` (axes already last): the owner of ``out``."""
+    shape = gufunc_batch(func, tuple(x1.shape), tuple(x2.shape))
+    loop = _checks.matmul_dtype(*_dtypes(backend, x1, x2), dtype)
+    return _checked_out(backend, func, shape, loop, out)
+
+
 def vecdot(
     backend: Backend, x1: Any, x2: Any, out: Any = None, axis: Any = -1, dtype: Any = None
 ) -> Any:
     """``numpy.vecdot``: conjugated ``x1`` times ``x2`` summed along ``axis``, broadcast."""
     x1, x2 = _axis_last(backend, x1, axis, "x1"), _axis_last(backend, x2, axis, "x2")
-    shape = gufunc_batch("vecdot", tuple(x1.shape), tuple(x2.shape))
-    owner = _checked_out(
-        backend, "vecdot", shape, _checks.matmul_dtype(*_dtypes(backend, x1, x2), dtype), out
-    )
+    owner = _gufunc_checks("vecdot", backend, x1, x2, out, dtype)
     result = backend.matmul(_conj(backend, x1)[..., None, :], x2[..., :, None], dtype=dtype)[
         ..., 0, 0
     ]
@@ -129,19 +143,28 @@ def vecdot(
 
 def matvec(backend: Backend, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
     """``numpy.matvec``: matrices ``x1`` times vectors ``x2``, broadcast; nothing conjugated."""
-    shape = gufunc_batch("matvec", tuple(x1.shape), tuple(x2.shape))
-    owner = _checked_out(
-        backend, "matvec", shape, _checks.matmul_dtype(*_dtypes(backend, x1, x2), dtype), out
-    )
+    owner = _gufunc_checks("matvec", backend, x1, x2, out, dtype)
     result = backend.matmul(x1, x2[..., :, None], dtype=dtype)[..., 0]
     return backend.deliver(result, out, owner)
 
 
 def vecmat(backend: Backend, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
     """``numpy.vecmat``: conjugated vectors ``x1`` times matrices ``x2``, broadcast."""
-    shape = gufunc_batch("vecmat", tuple(x1.shape), tuple(x2.shape))
-    owner = _checked_out(
-        backend, "vecmat", shape, _checks.matmul_dtype(*_dtypes(backend, x1, x2), dtype), out
-    )
+    owner = _gufunc_checks("vecmat", backend, x1, x2, out, dtype)
     result = backend.matmul(_conj(backend, x1)[..., None, :], x2, dtype=dtype)[..., 0, :]
     return backend.deliver(result, out, owner)
+
+
+def check(func: str, backend: Backend, x1: Any, x2: Any, out: Any, options: dict[str, Any]) -> None:
+    """Run the checks of ``func`` (``vdot``, ``outer``, ``vecdot``, ``matvec`` or ``vecmat``),
+    which raise gpudot's message for a fault; computes nothing and writes nothing."""
+    if func == "vdot":
+        _vdot_checks(backend, x1, x2)
+    elif func == "outer":
+        _outer_checks(backend, x1, x2, out)
+    elif func == "vecdot":
+        axis = options.get("axis", -1)
+        x1, x2 = _axis_last(backend, x1, axis, "x1"), _axis_last(backend, x2, axis, "x2")
+        _gufunc_checks(func, backend, x1, x2, out, options.get("dtype"))
+    else:
+        _gufunc_checks(func, backend, x1, x2, out, options.get("dtype"))

@@ -10,7 +10,6 @@ Arrays of other backends are copied to the host under the transfer policy; every
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -27,19 +26,6 @@ BLAS_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.complex
 _ndarray = np.ndarray
 _np_matmul = np.matmul
 _np_dot = np.dot
-
-
-def _explain(check: Callable[..., object], args: tuple[Any, ...], error: Exception) -> None:
-    """Re-raise ``error`` with gpudot's clearer message if ``check(*args)`` finds that fault.
-
-    The check and its arguments travel separately, not as a closure: a closure in the products
-    would make their arguments cell variables, allocated on every call, failing or not.
-    """
-    try:
-        check(*args)
-    except (ValueError, TypeError) as better:
-        if isinstance(better, ValueError) == isinstance(error, ValueError):
-            raise better from error
 
 
 class NumpyBackend(Backend):
@@ -94,7 +80,7 @@ class NumpyBackend(Backend):
                 return _np_matmul(x1, x2)
             return _np_matmul(x1, x2, out=out, dtype=dtype)
         except (ValueError, TypeError) as error:
-            _explain(self._check_matmul, (x1, x2, out, dtype), error)
+            _checks.explain(self._check_matmul, (x1, x2, out, dtype), error)
             raise
 
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
@@ -111,7 +97,7 @@ class NumpyBackend(Backend):
         try:
             return _np_dot(a, b) if out is None else _np_dot(a, b, out=out)
         except (ValueError, TypeError) as error:
-            _explain(self._check_dot, (a, b, out), error)
+            _checks.explain(self._check_dot, (a, b, out), error)
             raise
 
     @staticmethod
