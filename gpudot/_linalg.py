@@ -1,12 +1,12 @@
 """The public products: `dot` and `matmul` on the backend in effect, plus conversions.
 
 A 4x4 float64 product takes NumPy about a microsecond, and each Python call frame in front of it
-adds a tenth of that. So the commonest call, plain ndarrays of a BLAS dtype (float32, float64,
-complex64, complex128) on the NumPy backend with no ``out``, ``dtype`` or ``precision``, is
-computed right here, exactly as `gpudot.backends._numpy.NumpyBackend` would (NumPy first, its
-error explained on failure); every other call goes to the backend in effect. The backend itself
-is read with no call frame either (`gpudot._settings.ScopedSetting.override`), so the choice
-stays per thread and per asyncio task.
+adds a tenth of that. So the commonest call, plain ndarrays on the NumPy backend with no ``out``,
+``dtype`` or ``precision``, of a BLAS dtype (float32, float64, complex64, complex128) or too small
+for an exact route (``x1.size * x2.size < MIN_WORK``), is computed right here, exactly as
+`gpudot.backends._numpy.NumpyBackend` would (NumPy first, its error explained on failure); every
+other call goes to the backend in effect. The backend itself is read with no call frame either
+(`gpudot._settings.ScopedSetting.override`), so the choice stays per thread and per asyncio task.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._exact import MIN_WORK
 from gpudot._precision import use_precision
 from gpudot._state import BACKEND_SETTING, current_backend
 from gpudot.backends._base import Backend
@@ -27,7 +28,7 @@ __all__ = ["asarray", "dot", "matmul", "to_numpy", "wrap_backends_with"]
 _ndarray = np.ndarray
 _np_matmul = np.matmul
 _np_dot = np.dot
-#: The backend whose plain BLAS-dtype products are computed inline.
+#: The backend whose plain products are computed inline.
 _NUMPY = lookup("numpy")
 #: ``_selected(BACKEND_SETTING.default)`` is the backend in effect, or None before it is built.
 _selected: Callable[[Any], Any] = BACKEND_SETTING.override.get
@@ -99,7 +100,7 @@ def matmul(
         and precision is None
         and type(x1) is _ndarray
         and type(x2) is _ndarray
-        and x1.dtype in BLAS_DTYPES
+        and (x1.dtype in BLAS_DTYPES or x1.size * x2.size < MIN_WORK)
     ):
         try:
             return _np_matmul(x1, x2)
@@ -155,7 +156,7 @@ def dot(a: Any, b: Any, out: Any = None, *, precision: str | None = None) -> Any
         and precision is None
         and type(a) is _ndarray
         and type(b) is _ndarray
-        and a.dtype in BLAS_DTYPES
+        and (a.dtype in BLAS_DTYPES or a.size * b.size < MIN_WORK)
     ):
         try:
             return _np_dot(a, b)

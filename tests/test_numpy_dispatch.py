@@ -1,10 +1,11 @@
 """The cheap routes of small products on the NumPy backend.
 
-`gpudot.matmul` and `gpudot.dot` compute plain BLAS-dtype ndarrays inline, skipping the backend's
-call frame: these tests check that the inline route is taken only when the NumPy backend is in
-effect *in the calling thread or task*, that it gives NumPy's exact result and gpudot's explained
-errors, and that everything else still reaches the backend. The backend asks the exact routes only
-from ``x1.size * x2.size >= MIN_WORK`` on: below that they would decline anyway.
+`gpudot.matmul` and `gpudot.dot` compute plain ndarrays inline, skipping the backend's call frame,
+when their dtype has BLAS or they are too small for an exact route. These tests check that the
+inline route is taken only when the NumPy backend is in effect *in the calling thread or task*,
+that it gives NumPy's exact result and gpudot's explained errors, and that everything else still
+reaches the backend. The backend asks the exact routes only from ``x1.size * x2.size >= MIN_WORK``
+on: below that they would decline anyway.
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ def test_each_asyncio_task_gets_the_backend_in_effect_there(tagged, func):
 @pytest.mark.parametrize(
     "operands",
     [
-        pytest.param((np.eye(2, dtype=np.int64), np.eye(2, dtype=np.int64)), id="int64"),
+        pytest.param((np.eye(181, dtype=np.int64), np.eye(181, dtype=np.int64)), id="int64"),
         pytest.param((np.eye(2).tolist(), np.eye(2)), id="list"),
         pytest.param((np.eye(2).view(Subclass), np.eye(2)), id="subclass"),
     ],
@@ -210,3 +211,14 @@ def test_routes_are_asked_from_min_work_on(route_calls):
     assert_same(gpudot.matmul(a, a), np.matmul(a, a))
     assert_same(gpudot.dot(a, a), np.dot(a, a))
     assert route_calls == ["matmul", "dot"]
+
+
+@pytest.mark.parametrize("func", PRODUCTS)
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint16, np.bool_, np.float16])
+def test_small_products_of_other_dtypes_are_computed_inline(func, dtype, monkeypatch):
+    rng = np.random.default_rng(5)
+    a, b = ((rng.random(shape) * 9).astype(dtype) for shape in ((4, 6), (6, 3)))
+    assert a.size * b.size < _exact.MIN_WORK
+    numpy_backend = lookup("numpy")
+    monkeypatch.setattr(numpy_backend, func, lambda *args: pytest.fail("the backend was called"))
+    assert_same(getattr(gpudot, func)(a, b), PRODUCTS[func](a, b))
