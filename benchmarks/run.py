@@ -35,7 +35,7 @@ from benchmarks.cases import (  # noqa: E402
     Case,
     parse_dtype,
 )
-from benchmarks.goals import check_goals, goals_text  # noqa: E402
+from benchmarks.goals import GOAL_REPEATS, check_goals, goals_text, judges_throughput  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.measure import Row, empty_row, measure, modes, unmeasured_reason  # noqa: E402
 from benchmarks.output import dispatch_table, results_table, write_json  # noqa: E402
@@ -48,13 +48,15 @@ DISPATCH_SIZES = (2, 4, 16)
 
 @dataclass(frozen=True)
 class Settings:
-    """How long to measure: repeats per row, shortest sample, time budget per size series."""
+    """How long to measure: repeats per row (more for rows a goal is judged on), shortest
+    sample, time budget per size series (which never skips a goal row)."""
 
     repeats: int
     min_sample_s: float
     case_budget_s: float
     dispatch_repeats: int
     dispatch_min_sample_s: float
+    goal_repeats: int
 
 
 FULL = Settings(
@@ -63,6 +65,7 @@ FULL = Settings(
     case_budget_s=60.0,
     dispatch_repeats=21,
     dispatch_min_sample_s=0.02,
+    goal_repeats=GOAL_REPEATS,
 )
 QUICK = Settings(
     repeats=3,
@@ -70,6 +73,7 @@ QUICK = Settings(
     case_budget_s=2.0,
     dispatch_repeats=7,
     dispatch_min_sample_s=0.005,
+    goal_repeats=3,
 )
 
 
@@ -108,7 +112,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"any of {', '.join(names)} (default: all)",
     )
     parser.add_argument(
-        "--repeats", type=int, metavar="N", help="interleaved samples per row (default 5, quick 3)"
+        "--repeats",
+        type=int,
+        metavar="N",
+        help="interleaved samples per row (default 5, quick 3; in a full run at least "
+        f"{GOAL_REPEATS} on the rows the throughput goal is judged on)",
     )
     parser.add_argument(
         "--case-budget",
@@ -166,6 +174,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         case_budget_s=args.case_budget or base.case_budget_s,
         dispatch_repeats=max(base.dispatch_repeats, args.repeats or 0),
         dispatch_min_sample_s=base.dispatch_min_sample_s,
+        goal_repeats=max(base.goal_repeats, args.repeats or 0),
     )
 
 
@@ -205,7 +214,9 @@ def _series(
     timed: list[tuple[int, float]] = []  # (operations, slower median) of the measured sizes
     for n in sizes:
         label = f"{case.name} {dtype} n={n} {backend.name} {mode}"
-        if stop is None and len(timed) >= 2:
+        goal_row = judges_throughput(case.name, dtype, n)
+        repeats = settings.goal_repeats if goal_row else settings.repeats
+        if stop is None and len(timed) >= 2 and not goal_row:
             per_call = _seconds_per_call(timed, case.operations(n, dtype))
             estimate = per_call * 2 * (settings.repeats + 2)
             if estimate > settings.case_budget_s:
@@ -214,7 +225,7 @@ def _series(
                     f"per size ({settings.case_budget_s:g} s, --case-budget)"
                 )
         if stop is None:
-            row = measure(case, n, dtype, backend, mode, settings.repeats, settings.min_sample_s)
+            row = measure(case, n, dtype, backend, mode, repeats, settings.min_sample_s)
             if row.gpudot_s is not None and row.raw_s is not None:
                 timed.append((row.operations, max(row.gpudot_s["median"], row.raw_s["median"])))
             yield row

@@ -207,28 +207,38 @@ def test_cuda_sampler_reads_event_times_for_device_and_host_times_for_copies():
     assert timing.cuda_sampler(print, "cpu", benchmark)(2) == 6.0
 
 
+NO_TIME = run.Settings(
+    repeats=1,
+    min_sample_s=0.0,
+    case_budget_s=0.0,
+    dispatch_repeats=1,
+    dispatch_min_sample_s=0.0,
+    goal_repeats=3,
+)
+
+
+def _square_float64_series(sizes):
+    reporter = progress.Progress(len(sizes), io.StringIO())
+    series = run._series(
+        cases.CASES[0], np.dtype("float64"), lookup("numpy"), "host", sizes, NO_TIME, reporter
+    )
+    return list(series)
+
+
 def test_series_stops_at_the_budget_and_says_why():
-    settings = run.Settings(
-        repeats=1,
-        min_sample_s=0.0,
-        case_budget_s=0.0,
-        dispatch_repeats=1,
-        dispatch_min_sample_s=0.0,
-    )
-    rows = list(
-        run._series(
-            cases.CASES[0],
-            np.dtype("float64"),
-            lookup("numpy"),
-            "host",
-            [2, 4, 8, 16],
-            settings,
-            progress.Progress(4, io.StringIO()),
-        )
-    )
+    rows = _square_float64_series([2, 4, 8, 16])
     assert [r.status for r in rows[:2]] == ["measured", "measured"]  # two sizes fix the trend
     assert rows[2].status.startswith("skipped: estimated") and "--case-budget" in rows[2].status
     assert rows[3].status == rows[2].status and rows[3].gpudot_s is None
+
+
+def test_rows_a_goal_is_judged_on_get_more_pairs_and_no_budget(monkeypatch):
+    monkeypatch.setattr(goals, "LARGE_SIZE", 8)  # so that small sizes stand for n >= 1024
+    rows = _square_float64_series([2, 4, 8, 16])
+    assert [r.status for r in rows] == ["measured"] * 4  # the zero budget skips no goal row
+    assert [r.repeats for r in rows] == [1, 1, 3, 3]
+    judged = [r for r in rows if goals.judges_throughput(r.case, np.dtype(r.dtype), r.n)]
+    assert judged == rows[2:]
 
 
 def test_time_per_call_extrapolates_the_last_two_sizes():
