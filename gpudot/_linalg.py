@@ -2,11 +2,12 @@
 
 A 4x4 float64 product takes NumPy about a microsecond, and each Python call frame in front of it
 adds a tenth of that. So the commonest call, plain ndarrays on the NumPy backend with no ``out``,
-``dtype`` or ``precision``, of a BLAS dtype (float32, float64, complex64, complex128) or too small
-for an exact route (``x1.size * x2.size < MIN_WORK``), is computed right here, exactly as
-`gpudot.backends._numpy.NumpyBackend` would (NumPy first, its error explained on failure); every
-other call goes to the backend in effect. The backend itself is read with no call frame either
-(`gpudot._settings.ScopedSetting.override`), so the choice stays per thread and per asyncio task.
+``dtype`` or ``precision``, of a BLAS dtype (float32, float64, complex64, complex128), too small
+for an exact route (``x1.size * x2.size < MIN_WORK``) or of two vectors (no route takes them),
+is computed right here, exactly as `gpudot.backends._numpy.NumpyBackend` would (NumPy first, its
+error explained on failure); every other call goes to the backend in effect. The backend itself
+is read with no call frame either (`gpudot._settings.ScopedSetting.override`), so the choice
+stays per thread and per asyncio task.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def matmul(
         and precision is None
         and type(x1) is _ndarray
         and type(x2) is _ndarray
-        and (x1.dtype in BLAS_DTYPES or x1.size * x2.size < MIN_WORK)
+        and (x1.dtype in BLAS_DTYPES or x1.size * x2.size < MIN_WORK or x1.ndim + x2.ndim < 3)
     ):
         try:
             return _np_matmul(x1, x2)
@@ -156,7 +157,7 @@ def dot(a: Any, b: Any, out: Any = None, *, precision: str | None = None) -> Any
         and precision is None
         and type(a) is _ndarray
         and type(b) is _ndarray
-        and (a.dtype in BLAS_DTYPES or a.size * b.size < MIN_WORK)
+        and (a.dtype in BLAS_DTYPES or a.size * b.size < MIN_WORK or a.ndim + b.ndim < 3)
     ):
         try:
             return _np_dot(a, b)

@@ -1,11 +1,11 @@
 """The cheap routes of small products on the NumPy backend.
 
 `gpudot.matmul` and `gpudot.dot` compute plain ndarrays inline, skipping the backend's call frame,
-when their dtype has BLAS or they are too small for an exact route. These tests check that the
-inline route is taken only when the NumPy backend is in effect *in the calling thread or task*,
-that it gives NumPy's exact result and gpudot's explained errors, and that everything else still
-reaches the backend. The backend asks the exact routes only from ``x1.size * x2.size >= MIN_WORK``
-on: below that they would decline anyway.
+when their dtype has BLAS, they are too small for an exact route, or both are vectors. These
+tests check that the inline route is taken only when the NumPy backend is in effect *in the
+calling thread or task*, that it gives NumPy's exact result and gpudot's explained errors, and
+that everything else still reaches the backend. The backend asks the exact routes only from
+``x1.size * x2.size >= MIN_WORK`` on: below that they would decline anyway.
 """
 
 from __future__ import annotations
@@ -215,10 +215,14 @@ def test_routes_are_asked_from_min_work_on(route_calls):
 
 @pytest.mark.parametrize("func", PRODUCTS)
 @pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint16, np.bool_, np.float16])
-def test_small_products_of_other_dtypes_are_computed_inline(func, dtype, monkeypatch):
+@pytest.mark.parametrize("shapes", [((4, 6), (6, 3)), ((1000,), (1000,))], ids=["small", "vectors"])
+def test_small_products_and_vectors_of_other_dtypes_are_computed_inline(
+    func, dtype, shapes, monkeypatch
+):
+    """Below MIN_WORK, and for vector . vector of any length, no route would act."""
     rng = np.random.default_rng(5)
-    a, b = ((rng.random(shape) * 9).astype(dtype) for shape in ((4, 6), (6, 3)))
-    assert a.size * b.size < _exact.MIN_WORK
+    a, b = ((rng.random(shape) * 9).astype(dtype) for shape in shapes)
+    assert (a.size * b.size < _exact.MIN_WORK) == (a.ndim == 2)  # the vectors: only by their rule
     numpy_backend = lookup("numpy")
     monkeypatch.setattr(numpy_backend, func, lambda *args: pytest.fail("the backend was called"))
     assert_same(getattr(gpudot, func)(a, b), PRODUCTS[func](a, b))

@@ -37,10 +37,15 @@ def _route(loop: np.dtype) -> Route | None:
     return _ROUTES.get(loop.kind)
 
 
-def _below_min_work(a: np.ndarray, b: np.ndarray) -> bool:
-    """Cheap early exit: ``(a.size / K) * b.size`` bounds every product's multiply-adds above."""
+def _below_min_work(a: np.ndarray, b: np.ndarray, loop: np.dtype) -> bool:
+    """Cheap early exit: ``(a.size / K) * b.size`` bounds every product's multiply-adds above.
+
+    Checked before any shape work or copy: bool products need `BOOL_MIN_WORK`, the rest
+    `MIN_WORK`, before their route would even look at them.
+    """
     k = a.shape[-1] if a.ndim else 0
-    return k == 0 or (a.size // k) * b.size < _routing.MIN_WORK
+    least = _routing.BOOL_MIN_WORK if loop.kind == "b" else _routing.MIN_WORK
+    return k == 0 or (a.size // k) * b.size < least
 
 
 def _loop_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
@@ -72,11 +77,11 @@ def _matmul_shape(a: np.ndarray, b: np.ndarray) -> tuple[int, ...] | None:
 
 def matmul(x1: np.ndarray, x2: np.ndarray, out: np.ndarray | None, dtype: Any) -> np.ndarray | None:
     """NumPy's ``matmul(x1, x2, out=out, dtype=dtype)`` through an exact route, or None."""
-    if _below_min_work(x1, x2):
-        return None
     try:
         loop = _loop_dtype(x1, x2) if dtype is None else np.dtype(dtype)
     except TypeError:
+        return None
+    if _below_min_work(x1, x2, loop):
         return None
     route = _route(loop)
     shape = _matmul_shape(x1, x2) if route is not None else None
@@ -100,11 +105,13 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None) -> np.ndarray | No
     With ``b`` of more than two dimensions, ``dot`` contracts ``a``'s last axis with ``b``'s
     second-to-last: the same sums as one 2-D product ``a(M, K) @ b(K, rest)``, reshaped.
     """
-    if a.ndim == 0 or b.ndim == 0 or a.ndim + b.ndim < 3 or _below_min_work(a, b):
+    if a.ndim == 0 or b.ndim == 0 or a.ndim + b.ndim < 3:
         return None
     try:
         loop = _loop_dtype(a, b)
     except TypeError:
+        return None
+    if _below_min_work(a, b, loop):
         return None
     # ml_dtypes' bfloat16 dot sums in float32 in k order like float16 (its matmul is sgemm).
     route = half_matmul if loop.name == "bfloat16" else _route(loop)

@@ -33,7 +33,12 @@ NUMPY_LOOP_NS = {1: 0.63, 2: 1.09, 4: 1.35, 8: 2.45}
 #: ns per multiply-add of einsum for integers, by width in bytes.
 EINSUM_NS = {1: 0.052, 2: 0.057, 4: 0.13, 8: 0.35}
 #: ns per multiply-add of a single-threaded float32 / float64 gemm.
-GEMM_NS = {np.dtype(np.float32): 0.011, np.dtype(np.float64): 0.022}
+_FLOAT32 = np.dtype(np.float32)
+GEMM_NS = {_FLOAT32: 0.011, np.dtype(np.float64): 0.022}
+#: Reading max|x| off an operand (`gpudot._exact._integer.magnitude`, a min and a max pass):
+#: ns per operand and per byte read.
+MAGNITUDE_FIXED_NS = 2_000.0
+MAGNITUDE_BYTE_NS = 0.07
 #: ns per matrix of a stack (loop set-up): NumPy's loop, einsum, one gemm.
 NUMPY_MATRIX_NS = 300.0
 EINSUM_MATRIX_NS = 600.0
@@ -73,28 +78,33 @@ def limb_gemms(width: int, k: int) -> int:
 def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
     """``matmul(a, b)`` for operands already in integer ``dtype``, or None for NumPy's loop.
 
-    Candidates: one float gemm under the exactness bound, float64 limbs, einsum; the cheapest by
-    the cost rule, NumPy's loop if that is cheaper still.
+    Candidates: einsum, one float gemm under the exactness bound, float64 limbs; the cheapest by
+    the cost rule, NumPy's loop if that is cheaper still. The dtype alone bounds every |x|, which
+    is enough for int8 and int16 to take a float gemm. Reading max|a| and max|b| off the data
+    (one min and one max pass over each) can allow float32, or a gemm at all for int32/int64; it
+    is paid only where a float32 gemm after it would beat every route known without it, so a
+    product NumPy or einsum does cheaply (small, or matrix-vector) is not slowed by the read.
     """
     batch, m, n, k = _sizes(a, b)
     work = batch * m * n * k
     if work < MIN_WORK or a.ndim + b.ndim < 3 or (batch > 1 and m * n * k < MATRIX_MIN_WORK):
         return None
     width = dtype.itemsize
-    elements = a.size + b.size + batch * m * n
+    elements: int = a.size + b.size + batch * m * n
+
+    def float_ns(ftype: np.dtype) -> float:
+        return (
+            ROUTE_FIXED_NS + batch * GEMM_MATRIX_NS + work * GEMM_NS[ftype] + 3 * PASS_NS * elements
+        )
+
     costs: dict[str, float] = {"numpy": batch * NUMPY_MATRIX_NS + work * NUMPY_LOOP_NS[width]}
     costs["einsum"] = ROUTE_FIXED_NS + batch * EINSUM_MATRIX_NS + work * EINSUM_NS[width]
     a, b = _integer.signed_view(a), _integer.signed_view(b)
-    ftype = _integer.exact_float(k * _integer.magnitude(xp, a) * _integer.magnitude(xp, b))
-    if ftype is not None:
-        costs["float"] = (
-            ROUTE_FIXED_NS + batch * GEMM_MATRIX_NS + work * GEMM_NS[ftype] + 3 * PASS_NS * elements
-        )
-    elif width > 1:
-        gemms = limb_gemms(8 * width, k)
+    ftype = _integer.exact_float(k * _integer.dtype_magnitude(dtype) ** 2)
+    if ftype is None:
         costs["limbs"] = (
             ROUTE_FIXED_NS
-            + gemms
+            + limb_gemms(8 * width, k)
             * (
                 batch * GEMM_MATRIX_NS
                 + work * GEMM_NS[np.dtype(np.float64)]
@@ -102,6 +112,15 @@ def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | Non
             )
             + 6 * PASS_NS * elements
         )
+    else:
+        costs["float"] = float_ns(ftype)
+    read_ns = 2 * MAGNITUDE_FIXED_NS + MAGNITUDE_BYTE_NS * (a.nbytes + b.nbytes)
+    data_may_help = ftype is None or ftype != _FLOAT32  # float32, or a gemm at all
+    if data_may_help and read_ns + float_ns(_FLOAT32) < min(costs.values()):
+        found = _integer.exact_float(k * _integer.magnitude(a) * _integer.magnitude(b))
+        if found is not None:
+            ftype = found
+            costs["float"] = float_ns(found)
     route = min(costs, key=costs.__getitem__)
     if route == "numpy":
         return None
@@ -119,17 +138,21 @@ def bool_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
     """``matmul(a, b)`` for bool operands, or None where NumPy's early exit is cheaper.
 
     NumPy stops at the first k where both factors are True: on random inputs of densities p and
-    q that is about ``min(K, 1/(p*q))`` steps per output, so dense inputs stay with NumPy.
+    q that is about ``min(K, 1/(p*q))`` steps per output, so dense inputs stay with NumPy. Where
+    the gemm loses even to NumPy's slowest loop (K steps per output: matrix-vector, say), the
+    densities are not read at all; elsewhere they are estimated on a small grid of entries.
     """
     batch, m, n, k = _sizes(a, b)
     work = batch * m * n * k
     if work < BOOL_MIN_WORK or a.ndim + b.ndim < 3 or (batch > 1 and m * n * k < MATRIX_MIN_WORK):
         return None
+    elements = a.size + b.size + batch * m * n
+    gemm_ns = ROUTE_FIXED_NS + work * GEMM_NS[_FLOAT32] + 2 * PASS_NS * elements
+    if gemm_ns >= work * NUMPY_BOOL_STEP_NS:
+        return None
     both = _bool.density(xp, a) * _bool.density(xp, b)
     steps = k if both * k <= 1 else 1 / both
     numpy_ns = batch * m * n * steps * NUMPY_BOOL_STEP_NS
-    elements = a.size + b.size + batch * m * n
-    gemm_ns = ROUTE_FIXED_NS + work * GEMM_NS[np.dtype(np.float32)] + 2 * PASS_NS * elements
     return _bool.gemm_any(xp, a, b) if gemm_ns < numpy_ns else None
 
 

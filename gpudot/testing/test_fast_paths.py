@@ -11,6 +11,7 @@ import itertools
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 import gpudot
 import gpudot._exact
-from gpudot._exact import _dispatch, _integer, _numba_kernels, _ordered, _routing
+from gpudot._exact import _bool, _dispatch, _integer, _numba_kernels, _ordered, _routing
 from gpudot.testing import assert_matches_numpy, assert_raises_like_numpy
 from gpudot.testing._inputs import make, supported
 from gpudot.testing.test_properties import _layout, dot_operands, matmul_operands
@@ -66,7 +67,8 @@ def values(shape: tuple[int, ...], dtype: str, family: str, seed: int) -> np.nda
 @pytest.fixture
 def eager(monkeypatch):
     """Routing thresholds at zero and fixed costs dropped, so that tiny shapes take the routes."""
-    for name in ("MIN_WORK", "MATRIX_MIN_WORK", "ROUTE_FIXED_NS", "PASS_NS", "ORDERED_MIN_OUTPUTS"):
+    fixed = ("ROUTE_FIXED_NS", "PASS_NS", "MAGNITUDE_FIXED_NS", "MAGNITUDE_BYTE_NS")
+    for name in ("MIN_WORK", "BOOL_MIN_WORK", "MATRIX_MIN_WORK", "ORDERED_MIN_OUTPUTS", *fixed):
         monkeypatch.setattr(_routing, name, 0)
     monkeypatch.setattr(_routing, "NUMPY_BOOL_STEP_NS", 1e9)
 
@@ -163,7 +165,7 @@ def test_every_integer_route(dtype, k):
         assert np.array_equal(einsum.view(a.dtype), expected), family
         limbs = _integer.limb_gemm(np, sa, sb, 8 * a.dtype.itemsize, sa.dtype)
         assert np.array_equal(limbs.view(a.dtype), expected), family
-        ftype = _integer.exact_float(k * _integer.magnitude(np, sa) * _integer.magnitude(np, sb))
+        ftype = _integer.exact_float(k * _integer.magnitude(sa) * _integer.magnitude(sb))
         if ftype is not None:
             gemm = _integer.float_gemm(np, sa, sb, ftype, sa.dtype)
             assert np.array_equal(gemm.view(a.dtype), expected), family
@@ -179,6 +181,10 @@ def test_every_integer_pair(backend, left, right):
 
 
 # --- both sides of every threshold -------------------------------------------------------------
+
+
+def _fail(*args):
+    pytest.fail("the routing rule was asked, or read the operands' values")
 
 
 @pytest.mark.parametrize("dtype", [*INTS, "bool", "float16"])
@@ -204,6 +210,15 @@ def test_bool_route_is_considered_above_bool_min_work_only():
     assert _routing.bool_matmul(np, large[0], large[1], np.dtype(bool)) is not None
     assert _routing.bool_matmul(np, small[0], small[1], np.dtype(bool)) is None
     np.testing.assert_array_equal(gpudot.matmul(large[0], large[1]), large[0] @ large[1])
+
+
+@pytest.mark.parametrize("func", ["matmul", "dot"])
+def test_bool_products_below_bool_min_work_skip_the_route(monkeypatch, func):
+    """Their route would decline: it is not asked, and dot's operands are not reshaped for it."""
+    monkeypatch.setitem(_dispatch._ROUTES, "b", _fail)
+    a, b = values((4, 16, 64), "bool", "random", 1), values((64, 64), "bool", "random", 2)
+    assert a.size * b.size >= _routing.MIN_WORK and a.size * 64 < _routing.BOOL_MIN_WORK
+    np.testing.assert_array_equal(getattr(gpudot, func)(a, b), getattr(np, func)(a, b))
 
 
 def test_routes_act_above_min_work_only():
@@ -279,6 +294,68 @@ def test_bool_density_rule(backend, density):
     both(backend, "matmul", a, b)
     routed = _routing.bool_matmul(np, a, b, a.dtype)
     assert (routed is None) == (density >= 0.5)
+
+
+def test_bool_gemm_that_cannot_win_reads_no_density(monkeypatch):
+    """Matrix-vector: the gemm loses even to NumPy's loop without an early exit, all-False."""
+    monkeypatch.setattr(_bool, "density", _fail)
+    n = 2048
+    assert n * n >= _routing.BOOL_MIN_WORK
+    for a in (np.zeros((n, n), bool), np.random.default_rng(1).random((n, n)) < 0.5):
+        b = np.ones(n, bool)
+        assert _routing.bool_matmul(np, a, b, a.dtype) is None
+        np.testing.assert_array_equal(gpudot.matmul(a, b), np.matmul(a, b))
+
+
+@pytest.mark.parametrize("shape", [(10,), (2, 2000), (64, 64), (3, 5, 7)])
+def test_bool_density_is_exact_up_to_the_sample_size(shape):
+    x = np.random.default_rng(2).random(shape) < 0.3
+    assert x.size <= _bool.DENSITY_SAMPLE
+    assert _bool.density(np, x) == np.count_nonzero(x) / x.size
+
+
+@pytest.mark.parametrize("shape", [(1024, 2048), (64, 70_000), (300, 40, 50)])
+def test_bool_density_reads_a_bounded_grid(shape):
+    x = np.random.default_rng(3).random(shape) < 0.3
+    read = []
+
+    def count_nonzero(grid):
+        read.append(grid.size)
+        return np.count_nonzero(grid)
+
+    estimate = _bool.density(SimpleNamespace(count_nonzero=count_nonzero), x)
+    assert _bool.DENSITY_SAMPLE / 8 <= read[0] <= _bool.DENSITY_SAMPLE
+    assert abs(estimate - np.count_nonzero(x) / x.size) < 0.05
+
+
+@pytest.mark.parametrize(
+    "dtype, shapes",
+    [
+        ("int64", ((1024, 1024), (1024,))),  # einsum beats any gemm after a read
+        ("int32", ((2048, 512), (512,))),
+        ("int64", ((32, 32), (32, 32))),  # at MIN_WORK the read would cost more than it saves
+        ("int8", ((256, 256), (256, 256))),  # the dtype bound already allows float32
+        ("uint16", ((200, 300), (300, 100))),  # ... and float64
+    ],
+)
+def test_integer_routes_that_need_no_data_read_none(monkeypatch, dtype, shapes):
+    monkeypatch.setattr(_integer, "magnitude", _fail)
+    a, b = values(shapes[0], dtype, "random", 1), values(shapes[1], dtype, "random", 2)
+    routed = _routing.integer_matmul(np, a, b, a.dtype)
+    assert routed is None or routed.tobytes() == np.matmul(a, b).tobytes()
+    np.testing.assert_array_equal(gpudot.matmul(a, b), np.matmul(a, b))
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_small_values_are_read_where_a_float32_gemm_pays(monkeypatch, dtype):
+    gemms = []
+    float_gemm = _integer.float_gemm
+    monkeypatch.setattr(
+        _integer, "float_gemm", lambda *args: gemms.append(args[3]) or float_gemm(*args)
+    )
+    a, b = values((256, 256), dtype, "small", 1), values((256, 256), dtype, "small", 2)
+    np.testing.assert_array_equal(_routing.integer_matmul(np, a, b, a.dtype), np.matmul(a, b))
+    assert gemms == [np.dtype(np.float32)]
 
 
 # --- out=, dtype= and errors -------------------------------------------------------------------
