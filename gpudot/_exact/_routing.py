@@ -8,6 +8,7 @@ below `MIN_WORK` multiply-adds, where no route is even considered (so small call
 
 from __future__ import annotations
 
+import functools
 import math
 from types import ModuleType
 from typing import Any
@@ -25,20 +26,23 @@ MIN_WORK = 32_768
 #: per-matrix cost is lower than a float gemm call's on small matrices.
 MATRIX_MIN_WORK = 65_536
 #: Fixed cost of a route (Python calls, temporaries), in ns.
-ROUTE_FIXED_NS = 8_000.0
-#: Cost of one elementwise conversion pass, ns per element.
-PASS_NS = 1.5
+ROUTE_FIXED_NS = 5_000.0
+#: Cost of one elementwise conversion pass, ns per element (measured 0.1 in cache to 0.6 from
+#: memory for int8 to int64 casts to and from float).
+PASS_NS = 0.3
+#: Python and ufunc calls around each float64 gemm of the limb route (digits, casts, shift, add).
+LIMB_STEP_NS = 10_000.0
 #: ns per multiply-add of NumPy's own integer loop, by width in bytes (np.matmul, 512^2).
 NUMPY_LOOP_NS = {1: 0.63, 2: 1.09, 4: 1.35, 8: 2.45}
 #: ns per multiply-add of einsum for integers, by width in bytes.
-EINSUM_NS = {1: 0.052, 2: 0.057, 4: 0.13, 8: 0.35}
-#: ns per multiply-add of a single-threaded float32 / float64 gemm.
+EINSUM_NS = {1: 0.052, 2: 0.057, 4: 0.13, 8: 0.5}
 _FLOAT32 = np.dtype(np.float32)
+#: ns per multiply-add of a single-threaded float32 / float64 gemm.
 GEMM_NS = {_FLOAT32: 0.011, np.dtype(np.float64): 0.022}
 #: Reading max|x| off an operand (`gpudot._exact._integer.magnitude`, a min and a max pass):
 #: ns per operand and per byte read.
-MAGNITUDE_FIXED_NS = 2_000.0
-MAGNITUDE_BYTE_NS = 0.07
+MAGNITUDE_FIXED_NS = 3_500.0
+MAGNITUDE_BYTE_NS = 0.05
 #: ns per matrix of a stack (loop set-up): NumPy's loop, einsum, one gemm.
 NUMPY_MATRIX_NS = 300.0
 EINSUM_MATRIX_NS = 600.0
@@ -68,6 +72,7 @@ def broadcast_batch(left: tuple[int, ...], right: tuple[int, ...]) -> tuple[int,
     return left if not right else np.broadcast_shapes(left, right)
 
 
+@functools.lru_cache(maxsize=256)
 def limb_gemms(width: int, k: int) -> int:
     """Number of float64 gemms `gpudot._exact._integer.limb_gemm` runs."""
     return sum(
@@ -81,9 +86,10 @@ def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | Non
     Candidates: einsum, one float gemm under the exactness bound, float64 limbs; the cheapest by
     the cost rule, NumPy's loop if that is cheaper still. The dtype alone bounds every |x|, which
     is enough for int8 and int16 to take a float gemm. Reading max|a| and max|b| off the data
-    (one min and one max pass over each) can allow float32, or a gemm at all for int32/int64; it
-    is paid only where a float32 gemm after it would beat every route known without it, so a
-    product NumPy or einsum does cheaply (small, or matrix-vector) is not slowed by the read.
+    (one min and one max pass over each) can allow float32, or a gemm at all for int32/int64.
+    On large values the read is wasted, so it is paid only where what it can save (a float32
+    gemm in place of the best route known without it) exceeds what it can waste (its own cost):
+    a product NumPy or einsum does cheaply (small, or matrix-vector) is not slowed by the read.
     """
     batch, m, n, k = _sizes(a, b)
     work = batch * m * n * k
@@ -106,7 +112,8 @@ def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | Non
             ROUTE_FIXED_NS
             + limb_gemms(8 * width, k)
             * (
-                batch * GEMM_MATRIX_NS
+                LIMB_STEP_NS
+                + batch * GEMM_MATRIX_NS
                 + work * GEMM_NS[np.dtype(np.float64)]
                 + 2 * PASS_NS * batch * m * n
             )
@@ -116,7 +123,7 @@ def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | Non
         costs["float"] = float_ns(ftype)
     read_ns = 2 * MAGNITUDE_FIXED_NS + MAGNITUDE_BYTE_NS * (a.nbytes + b.nbytes)
     data_may_help = ftype is None or ftype != _FLOAT32  # float32, or a gemm at all
-    if data_may_help and read_ns + float_ns(_FLOAT32) < min(costs.values()):
+    if data_may_help and 2 * read_ns + float_ns(_FLOAT32) < min(costs.values()):
         found = _integer.exact_float(k * _integer.magnitude(a) * _integer.magnitude(b))
         if found is not None:
             ftype = found
