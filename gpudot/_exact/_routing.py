@@ -31,7 +31,7 @@ ROUTE_FIXED_NS = 5_000.0
 #: memory for int8 to int64 casts to and from float).
 PASS_NS = 0.3
 #: Python and ufunc calls around each float64 gemm of the limb route (digits, casts, shift, add).
-LIMB_STEP_NS = 10_000.0
+LIMB_STEP_NS = 15_000.0
 #: ns per multiply-add of NumPy's own integer loop, by width in bytes (np.matmul, 512^2).
 NUMPY_LOOP_NS = {1: 0.63, 2: 1.09, 4: 1.35, 8: 2.45}
 #: ns per multiply-add of einsum for integers, by width in bytes.
