@@ -8,11 +8,12 @@ NumPy raises for the same mistake: `ValueError` for shapes, `TypeError` for dtyp
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
 from gpudot._errors import UnsupportedDtypeError
+from gpudot._numpy_errors import explained
 
 __all__ = [
     "check_dtypes",
@@ -25,6 +26,9 @@ __all__ = [
 ]
 
 Shape = tuple[int, ...]
+
+#: Dtype kinds that no NumPy product multiplies: strings, bytes, records, datetimes.
+_NOT_NUMBERS = frozenset("USVM")
 
 
 def _contracted(shape: Shape) -> tuple[int, str]:
@@ -80,15 +84,28 @@ def dot_shape(shape1: Shape, shape2: Shape) -> Shape:
 
 
 def check_dtypes(
-    func: str, dtypes: tuple[np.dtype, np.dtype], supported: Collection[np.dtype], backend: str
+    func: str,
+    dtypes: tuple[np.dtype, np.dtype],
+    supported: Collection[np.dtype] | None,
+    backend: str,
 ) -> None:
-    """Raise `UnsupportedDtypeError` naming the operand whose dtype ``backend`` cannot multiply."""
-    for name, dtype in zip(("x1", "x2") if func == "matmul" else ("a", "b"), dtypes, strict=True):
+    """Raise `TypeError` for a dtype NumPy never multiplies (strings, bytes, records, dates), and
+    `UnsupportedDtypeError` naming the operand whose dtype ``backend`` cannot multiply."""
+    names = ("x1", "x2") if func == "matmul" else ("a", "b")
+    for name, dtype in zip(names, dtypes, strict=True):
+        if dtype.kind in _NOT_NUMBERS:
+            raise TypeError(
+                f"{func}: {name} has dtype {dtype}, which is not a number; convert it first, "
+                "e.g. with .astype(float)"
+            )
+    if supported is None:
+        return
+    for name, dtype in zip(names, dtypes, strict=True):
         if dtype not in supported:
-            names = ", ".join(sorted(str(d) for d in supported))
+            listed = ", ".join(sorted(str(d) for d in supported))
             raise UnsupportedDtypeError(
                 f"{func}: {name} has dtype {dtype}, which the {backend!r} backend does not "
-                f"support; supported dtypes: {names}. Use the 'numpy' backend for it."
+                f"support; supported dtypes: {listed}. Use the 'numpy' backend for it."
             )
 
 
@@ -164,10 +181,10 @@ def check_dot_out(
         raise ValueError(f"dot: out has shape {out_shape} but the result has shape {shape}")
 
 
-def explain(check: Callable[..., object], args: tuple[Any, ...], error: Exception) -> None:
-    """Re-raise ``error`` (a library's own failure) with gpudot's clearer message if
-    ``check(*args)`` finds a fault of the same kind (`ValueError` or `TypeError`); else return,
-    and the caller re-raises ``error`` itself.
+def explain(check: Callable[..., object], args: tuple[Any, ...], error: Exception) -> NoReturn:
+    """Raise ``error``, NumPy's own failure, with gpudot's explanation after NumPy's message:
+    the message of ``check(*args)`` where that finds the fault, else none. NumPy's class stays,
+    whichever class gpudot's check would have raised.
 
     The check and its arguments travel separately, not as a closure: a closure in a product
     would make its arguments cell variables, allocated on every call, failing or not.
@@ -175,5 +192,5 @@ def explain(check: Callable[..., object], args: tuple[Any, ...], error: Exceptio
     try:
         check(*args)
     except (ValueError, TypeError) as better:
-        if isinstance(better, ValueError) == isinstance(error, ValueError):
-            raise better from error
+        raise explained(error, str(better)) from None
+    raise explained(error, "")

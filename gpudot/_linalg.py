@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from gpudot._exact import MIN_WORK
+from gpudot._numpy_errors import raise_like_numpy
 from gpudot._precision import use_precision
 from gpudot._state import BACKEND_SETTING, current_backend
 from gpudot.backends._base import Backend
@@ -107,10 +108,14 @@ def matmul(
             return _np_matmul(x1, x2)
         except (ValueError, TypeError):
             pass  # the backend raises it again, explained
-    if precision is None:
+    if precision is not None:
+        with use_precision(precision):
+            return matmul(x1, x2, out, dtype=dtype)
+    try:
         return backend.matmul(x1, x2, out, dtype)
-    with use_precision(precision):
-        return backend.matmul(x1, x2, out, dtype)
+    except (ValueError, TypeError, IndexError) as error:
+        raise_like_numpy(error, _np_matmul, x1, x2, out=out, dtype=dtype)
+        raise
 
 
 def dot(a: Any, b: Any, out: Any = None, *, precision: str | None = None) -> Any:
@@ -163,10 +168,14 @@ def dot(a: Any, b: Any, out: Any = None, *, precision: str | None = None) -> Any
             return _np_dot(a, b)
         except (ValueError, TypeError):
             pass  # the backend raises it again, explained
-    if precision is None:
+    if precision is not None:
+        with use_precision(precision):
+            return dot(a, b, out)
+    try:
         return backend.dot(a, b, out)
-    with use_precision(precision):
-        return backend.dot(a, b, out)
+    except (ValueError, TypeError, IndexError) as error:
+        raise_like_numpy(error, _np_dot, a, b, out=out)
+        raise
 
 
 def asarray(x: Any) -> Any:

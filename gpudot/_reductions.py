@@ -57,6 +57,7 @@ def _checked_out(
 
 
 def _vdot_checks(backend: Backend, a: Any, b: Any) -> None:
+    backend.check_dtypes("vdot", *_dtypes(backend, a, b))
     vdot_size(tuple(a.shape), tuple(b.shape))
 
 
@@ -124,8 +125,10 @@ def _gufunc_checks(
     func: str, backend: Backend, x1: Any, x2: Any, out: Any = None, dtype: Any = None
 ) -> Backend | None:
     """NumPy's checks of the vector gufunc ``func`` (axes already last): the owner of ``out``."""
+    dtypes = _dtypes(backend, x1, x2)
+    backend.check_dtypes(func, *dtypes)
     shape = gufunc_batch(func, tuple(x1.shape), tuple(x2.shape))
-    loop = _checks.matmul_dtype(*_dtypes(backend, x1, x2), dtype)
+    loop = _checks.matmul_dtype(*dtypes, dtype)
     return _checked_out(backend, func, shape, loop, out)
 
 

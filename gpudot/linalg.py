@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._numpy_errors import numpy_errors
 from gpudot._state import current_backend
 from gpudot.backends._base import Backend
 
@@ -55,6 +56,7 @@ def chain_order(dims: Sequence[int]) -> tuple[int, Order]:
     return cost[0][n - 1], order(0, n - 1)
 
 
+@numpy_errors(np.linalg.multi_dot)
 def multi_dot(arrays: Sequence[Any], *, out: Any = None) -> Any:
     """Product of two or more arrays in the cheapest order, exactly as `numpy.linalg.multi_dot`.
 

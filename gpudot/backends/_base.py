@@ -138,9 +138,9 @@ class Backend(abc.ABC):
         return dtype
 
     def check_dtypes(self, func: str, a: np.dtype, b: np.dtype) -> None:
-        """Raise `UnsupportedDtypeError` if this backend does not multiply dtype ``a`` or ``b``."""
-        if self.supported_dtypes is not None:
-            _checks.check_dtypes(func, (a, b), self.supported_dtypes, self.name)
+        """Raise `TypeError` if NumPy cannot multiply dtype ``a`` or ``b``, and
+        `UnsupportedDtypeError` if this backend does not."""
+        _checks.check_dtypes(func, (a, b), self.supported_dtypes, self.name)
 
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
         """``numpy.matmul`` on this backend; see `gpudot.matmul`."""

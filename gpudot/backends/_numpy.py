@@ -81,7 +81,6 @@ class NumpyBackend(Backend):
             return _np_matmul(x1, x2, out=out, dtype=dtype)
         except (ValueError, TypeError) as error:
             _checks.explain(self._check_matmul, (x1, x2, out, dtype), error)
-            raise
 
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
         if type(a) is not _ndarray or type(b) is not _ndarray:
@@ -98,11 +97,11 @@ class NumpyBackend(Backend):
             return _np_dot(a, b) if out is None else _np_dot(a, b, out=out)
         except (ValueError, TypeError) as error:
             _checks.explain(self._check_dot, (a, b, out), error)
-            raise
 
     @staticmethod
     def _check_matmul(x1: object, x2: object, out: Any, dtype: object) -> None:
         a, b = np.asarray(x1), np.asarray(x2)
+        _checks.check_dtypes("matmul", (a.dtype, b.dtype), None, "numpy")
         shape = _checks.matmul_shape(a.shape, b.shape)
         loop = _checks.matmul_dtype(a.dtype, b.dtype, dtype)
         if out is not None:
@@ -111,6 +110,7 @@ class NumpyBackend(Backend):
     @staticmethod
     def _check_dot(a: object, b: object, out: Any) -> None:
         a, b = np.asarray(a), np.asarray(b)
+        _checks.check_dtypes("dot", (a.dtype, b.dtype), None, "numpy")
         shape = _checks.dot_shape(a.shape, b.shape)
         if out is not None:
             _checks.check_dot_out(shape, np.result_type(a.dtype, b.dtype), out)

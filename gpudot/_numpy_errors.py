@@ -1,0 +1,171 @@
+"""NumPy's own exception for a bad input, with gpudot's explanation after NumPy's words.
+
+Code in the wild matches NumPy's messages with regular expressions, so a product's failure must
+be NumPy's: an instance of the class NumPy raises and NumPy's message unchanged, then gpudot's
+explanation (the shapes, the fix). On the NumPy backend NumPy's exception is at hand; elsewhere
+gpudot's checks fail before any library call, and the public function asks NumPy for its
+exception by repeating the call on *stand-ins*: arrays of the same shapes, dtypes and memory
+layout that take no memory (zero strides), so nothing is computed or written, and no operand or
+``out=`` of the user's is touched.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+
+from gpudot._errors import TransferError, UnsupportedDtypeError
+
+__all__ = ["explained", "numpy_errors", "raise_like_numpy"]
+
+Product = TypeVar("Product", bound=Callable[..., Any])
+
+#: gpudot's own refusals, where NumPy would compute: they keep gpudot's class and message.
+_GPUDOT_OWN = (UnsupportedDtypeError, TransferError)
+
+
+class _NoStandIn(Exception):
+    """An operand's shape is not known, so NumPy cannot be asked about it."""
+
+
+class _Explained:
+    """Mixin of an exception that carries NumPy's message followed by gpudot's explanation."""
+
+    __slots__ = ()
+    explanation: str
+
+    def __str__(self) -> str:
+        numpy_message = super().__str__()
+        return f"{numpy_message}\n{self.explanation}" if self.explanation else numpy_message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as NumPy's own exception, explained again on loading (a process pool sends
+        a worker's exception back pickled; the class made at run time cannot be found by name).
+        """
+        numpy_class = type(self).__bases__[1]
+        _, args, *state = super().__reduce__()  # type: ignore[str-unpack]
+        return _unpickle, (numpy_class, args, state[0] if state else None, self.explanation)
+
+
+def _unpickle(
+    numpy_class: type[BaseException], args: tuple[Any, ...], state: Any, explanation: str
+) -> BaseException:
+    error = numpy_class(*args)  # as pickle rebuilds NumPy's own exception
+    if state:
+        error.__dict__.update(state)
+    return explained(error, explanation)
+
+
+#: NumPy's exception class -> its subclass with gpudot's explanation, made once per class.
+_EXPLAINED_CLASSES: dict[type[BaseException], type[BaseException]] = {}
+
+
+def _explained_class(cls: type[BaseException]) -> type[BaseException]:
+    """A subclass of NumPy's exception class ``cls`` whose message ends with the explanation."""
+    if cls not in _EXPLAINED_CLASSES:
+        namespace = {"__slots__": (), "__module__": cls.__module__}
+        _EXPLAINED_CLASSES[cls] = type(cls.__name__, (_Explained, cls), namespace)
+    return _EXPLAINED_CLASSES[cls]
+
+
+def explained(numpy_error: BaseException, explanation: str) -> BaseException:
+    """Return ``numpy_error``, still of NumPy's class and message, with ``explanation`` after.
+
+    The instance itself is re-classed where Python allows it: some NumPy exceptions (the ufunc
+    casting errors) build their message from attributes their constructor cannot be given again.
+    A builtin's instance cannot change class; it is rebuilt from its arguments, its message.
+    """
+    if isinstance(numpy_error, _Explained):
+        return numpy_error
+    cls = _explained_class(type(numpy_error))
+    try:
+        numpy_error.__class__ = cls
+    except TypeError:
+        numpy_error = cls(*numpy_error.args)
+    numpy_error.explanation = explanation  # type: ignore[attr-defined]
+    return numpy_error
+
+
+def _stand_in(x: Any, *, writeable: bool = False) -> Any:
+    """An ndarray shaped, typed and laid out like array ``x``, that takes no memory.
+
+    An operand is a read-only view of one element with zero strides; an ``out=`` (``writeable``)
+    keeps ``x``'s C or Fortran order, which NumPy's ``dot`` checks, in pages never touched. A
+    list of arrays (multi_dot's chain) becomes a list of stand-ins; anything else that is not
+    an array (a nested list, a scalar, None) is returned as it is, for NumPy to take it.
+    """
+    if isinstance(x, (list, tuple)) and any(hasattr(item, "shape") for item in x):
+        return [_stand_in(item) for item in x]
+    shape, dtype = getattr(x, "shape", None), _numpy_dtype(x)
+    if shape is None or dtype is None:
+        return x
+    if not all(isinstance(length, (int, np.integer)) for length in shape):
+        raise _NoStandIn  # e.g. a Dask array of unknown chunk sizes: its shape has NaNs
+    shape = tuple(shape)
+    flags = getattr(x, "flags", None)
+    if writeable and (flags is None or flags.c_contiguous or flags.f_contiguous):
+        return np.empty(shape, dtype, order="C" if flags is None or flags.c_contiguous else "F")
+    element = np.empty(1, dtype)
+    return np.lib.stride_tricks.as_strided(element, shape, (0,) * len(shape), writeable=writeable)
+
+
+def _numpy_dtype(x: Any) -> np.dtype | None:
+    """``x``'s dtype in NumPy's terms, through the backend that owns it; None if it has none."""
+    from gpudot.backends._registry import owner_of
+
+    owner = owner_of(x)
+    try:
+        return owner.numpy_dtype(x) if owner is not None else np.dtype(x.dtype)
+    except (AttributeError, TypeError):
+        return None
+
+
+def raise_like_numpy(
+    error: Exception, numpy_func: Callable[..., Any] | None, *args: Any, **kwargs: Any
+) -> None:
+    """Raise NumPy's exception for ``numpy_func(*args, **kwargs)`` with ``error``'s message
+    after it, where ``error`` is gpudot's check failing on that call; else return, and the
+    caller re-raises ``error``.
+
+    ``error`` is kept as it is when it already carries NumPy's message, when it is one of
+    gpudot's own refusals (an unsupported dtype, a refused transfer), when an operand's shape is
+    unknown (NumPy cannot be asked), or when NumPy accepts the stand-ins (then gpudot is
+    stricter than NumPy, which the conformance suite reports).
+    """
+    if isinstance(error, (_Explained, *_GPUDOT_OWN)) or numpy_func is None:
+        return
+    try:
+        args = tuple(_stand_in(x) for x in args)
+        if kwargs.get("out") is not None:
+            kwargs["out"] = _stand_in(kwargs["out"], writeable=True)
+    except _NoStandIn:
+        return
+    try:
+        numpy_func(*args, **kwargs)
+    except Exception as numpy_error:  # noqa: BLE001 - whatever NumPy raises is the answer
+        raise explained(numpy_error, str(error)) from None
+
+
+def numpy_errors(numpy_func: Callable[..., Any] | None) -> Callable[[Product], Product]:
+    """Decorate a public product so that a failure is `numpy_func`'s for the same arguments,
+    with gpudot's message after NumPy's (see `raise_like_numpy`); ``None``: no such NumPy
+    function here (an old NumPy), gpudot's error stays as it is.
+
+    `gpudot.dot` and `gpudot.matmul` do the same inline, to spare a call frame on every product.
+    """
+
+    def decorate(product: Product) -> Product:
+        @functools.wraps(product)
+        def like_numpy(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return product(*args, **kwargs)
+            except (ValueError, TypeError, IndexError) as error:
+                raise_like_numpy(error, numpy_func, *args, **kwargs)
+                raise
+
+        return like_numpy  # type: ignore[return-value]
+
+    return decorate
