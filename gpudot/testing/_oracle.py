@@ -61,17 +61,20 @@ def assert_matches_numpy(
     )
 
 
-def _public_base(error: BaseException) -> type[BaseException]:
-    for cls in type(error).__mro__:
-        if cls.__module__ == "builtins":
-            return cls
-    return Exception
-
-
 def assert_raises_like_numpy(numpy_call: Callable[[], Any], gpudot_call: Callable[[], Any]) -> str:
-    """Assert both calls fail, gpudot's with NumPy's builtin exception type; return its message."""
+    """Assert both calls fail, gpudot's with NumPy's exception: an instance of the class NumPy
+    raised, its message NumPy's unchanged, then gpudot's explanation. Return that explanation.
+    """
     with pytest.raises(Exception) as numpy_error:
         numpy_call()
-    with pytest.raises(_public_base(numpy_error.value)) as gpudot_error:
+    with pytest.raises(type(numpy_error.value)) as gpudot_error:
         gpudot_call()
-    return str(gpudot_error.value)
+    numpy_message, message = str(numpy_error.value), str(gpudot_error.value)
+    assert message.startswith(numpy_message), (
+        f"gpudot's message does not start with NumPy's:\n{message!r}\nNumPy: {numpy_message!r}"
+    )
+    explanation = message[len(numpy_message) :]
+    assert explanation.startswith("\n") and explanation.strip(), (
+        f"no explanation after NumPy's message: {message!r}"
+    )
+    return explanation.strip()
