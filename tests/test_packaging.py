@@ -2,8 +2,9 @@
 
 There is no Docker engine on CI machines, so the images are checked statically: hadolint with
 zero findings, and every ``pip install`` a Dockerfile runs must be CI's own install command
-(the README's test command) up to the documented differences: not editable, no ``test`` extra in
-runtime stages, and ``cuda${CUDA_MAJOR}`` for the CUDA extra.
+(the README's test command) up to the documented differences: not editable, no test extra in
+runtime stages, the ``testing`` extra (the shipped suite's needs) instead of the repository's
+``test`` in test stages, and ``cuda${CUDA_MAJOR}`` for the CUDA extra.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def _assert_installs_what_ci_tests(image: str, text: str) -> None:
     expected_runtime = ci_extras - {"test"} if image == "cuda" else frozenset()
     deps, build, test = _dockerfile_installs(text)
     assert deps == build == (False, ".", expected_runtime)
-    assert test == (False, ".", expected_runtime | {"test"})
+    assert test == (False, ".", expected_runtime | {"testing"})
 
 
 @pytest.mark.parametrize("image", DOCKERFILES)
@@ -94,9 +95,14 @@ BUILD = (
 @pytest.mark.parametrize(
     ("image", "old", "new"),
     [
-        ("cpu", BUILD + '"./"', BUILD + '"./[test]"'),  # test extras in the runtime image
-        ("cpu", 'pip install "./[test]"', 'pip install "./"'),  # a test image without pytest
-        ("cuda", 'install "./[test,cuda${CUDA_MAJOR}]"', 'install -e "./[test,cuda${CUDA_MAJOR}]"'),
+        ("cpu", BUILD + '"./"', BUILD + '"./[testing]"'),  # test extras in the runtime image
+        ("cpu", 'pip install "./[testing]"', 'pip install "./"'),  # a test image without pytest
+        ("cpu", 'pip install "./[testing]"', 'pip install "./[test]"'),  # the repository's extra
+        (
+            "cuda",
+            'install "./[testing,cuda${CUDA_MAJOR}]"',
+            'install -e "./[testing,cuda${CUDA_MAJOR}]"',
+        ),
         (
             "cuda",
             '&& python -m pip install "./[cuda${CUDA_MAJOR}]"',
@@ -161,12 +167,12 @@ def dists(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def fresh_python(dists, tmp_path_factory) -> Path:
-    """The python of a new venv holding the wheel, pytest and hypothesis only."""
+    """The python of a new venv holding the wheel with its ``testing`` extra, nothing else."""
     env = tmp_path_factory.mktemp("env")
     venv.create(env, with_pip=True)
     python = env / "bin" / "python"
     subprocess.run(
-        [python, "-m", "pip", "install", "-q", str(dists[1]), "pytest", "hypothesis"],
+        [python, "-m", "pip", "install", "-q", f"{dists[1]}[testing]"],
         check=True,
         capture_output=True,
     )
