@@ -24,7 +24,7 @@ def test_report_flags_a_wrong_backend(capsys, monkeypatch):
     from gpudot.backends import lookup
 
     numpy_backend = lookup("numpy")
-    monkeypatch.setattr(numpy_backend, "dot", lambda a, b, out=None: 43)
+    monkeypatch.setattr(type(numpy_backend), "dot", lambda self, a, b, out=None: 43)
     assert main(["info"]) == 1
     assert "FAIL  dot([1, 3, 5], [2, 4, 6]) == 44" in capsys.readouterr().out
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Iterable
 
-__all__ = ["ALL_DTYPES", "make", "supported"]
+import numpy as np
+import pytest
+
+__all__ = ["ALL_DTYPES", "make", "supported", "supported_among"]
 
 ALL_DTYPES = (
     "bool",
@@ -44,3 +47,16 @@ def supported(backend: object, *dtypes: str | np.dtype) -> bool:
     """Whether ``backend`` declares support for every dtype given."""
     declared = getattr(backend, "supported_dtypes", None)
     return declared is None or all(np.dtype(d) in declared for d in dtypes)
+
+
+def supported_among(backend: object, dtypes: Iterable[str]) -> list[str]:
+    """The ``dtypes`` that ``backend`` declares; the test is skipped, with the reason, if none.
+
+    Property tests draw their dtypes from this list, so that no example passes without asserting.
+    """
+    dtypes = list(dtypes)
+    found = [dtype for dtype in dtypes if supported(backend, dtype)]
+    if not found:
+        name = getattr(backend, "name", type(backend).__name__)
+        pytest.skip(f"{name} supports none of {', '.join(dtypes)}")
+    return found
