@@ -9,6 +9,7 @@ array([[19, 22],
 
 from gpudot import linalg
 from gpudot._errors import (
+    AutogradError,
     BackendUnavailableError,
     DeviceMemoryError,
     GpudotFallbackWarning,
@@ -29,6 +30,7 @@ from gpudot.backends import Backend, backend_names, register_backend
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutogradError",
     "Backend",
     "BackendUnavailableError",
     "DeviceMemoryError",

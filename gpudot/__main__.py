@@ -1,6 +1,6 @@
 """Command line: ``python -m gpudot [info | explain A B | calibrate | selftest]``.
 
-``selftest`` exits 0 (all checks passed), 1 (a check failed) or 3 (no usable CUDA device).
+The ``--help`` texts below are plain text; ``selftest``'s states its exit codes.
 """
 
 from __future__ import annotations
@@ -10,18 +10,35 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from gpudot._explain import MAX_SIDE
+
+#: ``--help`` texts: plain text, as a terminal shows it (the docstrings are reStructuredText).
+_DESCRIPTION = "gpudot's command line; with no command it runs the report (info)."
+_EXPLAIN = (
+    "Show how each element of dot(A, B) is formed: the pairs, their products and their sum. "
+    f"A and B are 1-D or 2-D nested lists of real numbers, at most {MAX_SIDE} along any axis."
+)
+_SELFTEST_EXITS = "Exits 0 (all checks passed), 1 (a check failed) or 3 (no usable CUDA device)."
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
-    parser = argparse.ArgumentParser(prog="python -m gpudot", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m gpudot", description=_DESCRIPTION)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("info", help="versions, backends and a short check of each (the default)")
-    explain = commands.add_parser("explain", help="show how each element of dot(A, B) is formed")
+    explain = commands.add_parser(
+        "explain",
+        help="show how each element of dot(A, B) is formed",
+        description=_EXPLAIN,
+        epilog='example: python -m gpudot explain "[[1, 2], [3, 4]]" "[5, 6]"',
+    )
     explain.add_argument("a", metavar="A", help='a 1-D or 2-D nested list, e.g. "[[1, 2], [3, 4]]"')
     explain.add_argument("b", metavar="B", help='a 1-D or 2-D nested list, e.g. "[[5, 6], [7, 8]]"')
     calibrate = commands.add_parser("calibrate", help="measure this machine for backend 'auto'")
     calibrate.add_argument("--output", type=Path, help="profile file (default: the user cache dir)")
-    selftest = commands.add_parser("selftest", help="exactness and speed on each CUDA device")
+    selftest = commands.add_parser(
+        "selftest", help="exactness and speed on each CUDA device", description=_SELFTEST_EXITS
+    )
     selftest.add_argument(
         "--json",
         type=Path,
@@ -47,8 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             lines = list(explain_dot(parse_operand(args.a, "A"), parse_operand(args.b, "B")))
-        except ValueError as error:
-            print(f"gpudot explain: {error}", file=sys.stderr)
+        except ValueError as error:  # a usage error: one line, exit code 2, as argparse does
+            print(f"gpudot explain: error: {error}", file=sys.stderr)
             return 2
         print("\n".join(lines))
         return 0

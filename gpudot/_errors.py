@@ -5,6 +5,7 @@ already catches ``RuntimeError`` or ``TypeError`` around a product keeps working
 """
 
 __all__ = [
+    "AutogradError",
     "BackendUnavailableError",
     "DeviceMemoryError",
     "GpudotFallbackWarning",
@@ -13,6 +14,14 @@ __all__ = [
     "UnsupportedDtypeError",
     "TransferWarning",
 ]
+
+
+class AutogradError(TypeError, RuntimeError):
+    """An operand is a torch tensor that requires grad: autograd does not flow through gpudot.
+
+    A ``TypeError``, as for any operand gpudot cannot take, and a ``RuntimeError``, as PyTorch
+    raises when NumPy's own products are given such a tensor. The fix is ``tensor.detach()``.
+    """
 
 
 class BackendUnavailableError(RuntimeError):

@@ -17,14 +17,15 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from gpudot._errors import TransferError, UnsupportedDtypeError
+from gpudot._errors import AutogradError, TransferError, UnsupportedDtypeError
 
 __all__ = ["explained", "numpy_errors", "raise_like_numpy"]
 
 Product = TypeVar("Product", bound=Callable[..., Any])
 
-#: gpudot's own refusals, where NumPy would compute: they keep gpudot's class and message.
-_GPUDOT_OWN = (UnsupportedDtypeError, TransferError)
+#: gpudot's own refusals, which keep gpudot's class and message: where NumPy would compute, and
+#: a tensor that requires grad (`AutogradError` is also the RuntimeError torch gives NumPy).
+_GPUDOT_OWN = (UnsupportedDtypeError, TransferError, AutogradError)
 
 
 class _NoStandIn(Exception):

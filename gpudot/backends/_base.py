@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gpudot import _algorithms, _checks
+from gpudot import _algorithms, _checks, _torch
 from gpudot._transfer import check_transfer
 
 __all__ = ["Backend"]
@@ -77,9 +77,10 @@ class Backend(abc.ABC):
         return self.from_host(source.to_numpy(x))
 
     def from_dlpack(self, x: Any) -> Any:
-        """Import ``x``, another library's array with ``__dlpack__``: zero-copy from the host,
-        then `from_host`. Backends on a device override this to import from that device."""
-        return self.from_host(np.from_dlpack(x))
+        """Import ``x``, another library's array with ``__dlpack__``: zero-copy from the host
+        (`gpudot._torch.host_array`), then `from_host`. Backends on a device override this to
+        import from that device."""
+        return self.from_host(_torch.host_array(x))
 
     def owns(self, x: object) -> bool:
         """Whether ``x`` is already an array of this backend, on its device."""
@@ -94,7 +95,7 @@ class Backend(abc.ABC):
         source = owner_of(x)
         if source is None:
             if hasattr(x, "__dlpack__"):
-                return self.from_dlpack(x)
+                return self.from_dlpack(_torch.exportable(x, argname))
             return self.from_host(np.asarray(x))
         check_transfer(argname, source.locate(x) or source.device, self.device)
         return self.from_foreign(x, source)

@@ -89,7 +89,7 @@ class DaskBackend(Backend):
         """``x`` as a Dask array; NumPy and CuPy arrays become its chunks where they are."""
         if self.owns(x):
             return x
-        return self.from_host(_operand(x))
+        return self.from_host(_operand(x, argname))
 
     def to_numpy(self, x: Any) -> np.ndarray:
         """Compute ``x`` (with the scheduler in effect) and copy the result to the host."""
@@ -101,14 +101,14 @@ class DaskBackend(Backend):
         return np.asarray(x) if owner is None else owner.to_numpy(x)
 
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
-        a, b = _operand(x1), _operand(x2)
+        a, b = _operand(x1, "x1"), _operand(x2, "x2")
         _check_numeric("matmul", ("x1", "x2"), (a.dtype, b.dtype))  # NumPy: dtypes before shapes
         loop = _checks.matmul_dtype(a.dtype, b.dtype, dtype)
         shape = _checks.matmul_shape(_known_shape(a, "x1"), _known_shape(b, "x2"))
         return self._contract("matmul", a, b, loop, dtype, shape, out)
 
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
-        a, b = _operand(a), _operand(b)
+        a, b = _operand(a, "a"), _operand(b, "b")
         shape = _checks.dot_shape(_known_shape(a, "a"), _known_shape(b, "b"))
         _check_numeric("dot", ("a", "b"), (a.dtype, b.dtype))
         loop = np.result_type(a.dtype, b.dtype)
@@ -174,11 +174,12 @@ class DaskBackend(Backend):
         return self.xp.from_array(x, chunks=x.shape if chunks is None else chunks)
 
 
-def _operand(x: object) -> Any:
-    """``x`` as an array: Dask, NumPy and CuPy arrays as they are, other data via NumPy."""
-    from gpudot.backends._registry import owner_of
+def _operand(x: object, argname: str) -> Any:
+    """``x`` as an array: Dask, NumPy and CuPy arrays as they are, other data as the NumPy
+    backend takes it (another library's array through DLPack)."""
+    from gpudot.backends._registry import lookup, owner_of
 
-    return x if owner_of(x) is not None else np.asarray(x)
+    return x if owner_of(x) is not None else lookup("numpy").asarray(x, argname)
 
 
 def _check_numeric(func: str, names: tuple[str, str], dtypes: tuple[np.dtype, np.dtype]) -> None:

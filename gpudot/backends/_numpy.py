@@ -60,9 +60,9 @@ class NumpyBackend(Backend):
             return x
         from gpudot.backends._registry import owner_of
 
-        if owner_of(x) is not None:
+        if hasattr(x, "__dlpack__") or owner_of(x) is not None:
             return self.asarray(x, argname)
-        return np.from_dlpack(x) if hasattr(x, "__dlpack__") else x
+        return x
 
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
         if type(x1) is not _ndarray or type(x2) is not _ndarray:

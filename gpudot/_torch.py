@@ -1,0 +1,65 @@
+"""PyTorch tensors as operands, recognised without gpudot ever importing torch.
+
+A tensor reaches the backends through DLPack, like any other library's array, with two
+exceptions: a tensor that requires grad is refused, since autograd does not flow through gpudot
+and silently detaching it would drop the gradient unseen; and a ``torch.bfloat16`` tensor, which
+DLPack cannot describe to NumPy, is taken zero-copy as ml_dtypes' ``bfloat16`` (the dtype
+NumPy's bfloat16 products use), as its int16 view reinterpreted.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+from gpudot._errors import AutogradError
+
+__all__ = ["exportable", "host_array"]
+
+BFLOAT16_INSTALL_HINT = 'pip install "gpudot[bfloat16]"'
+
+
+def _torch_tensor(x: object) -> Any:
+    """The torch module if ``x`` is a tensor of it (torch already imported), else None."""
+    torch = sys.modules.get("torch")
+    return torch if torch is not None and isinstance(x, torch.Tensor) else None
+
+
+def exportable(x: Any, argname: str) -> Any:
+    """Return ``x``, another library's array about to be imported through DLPack.
+
+    Raises
+    ------
+    AutogradError
+        If ``x`` is a torch tensor that requires grad.
+    """
+    if _torch_tensor(x) is not None and x.requires_grad:
+        raise AutogradError(
+            f"{argname} is a torch.Tensor with requires_grad=True, and autograd does not flow "
+            f"through gpudot: the result would carry no gradient. Pass {argname}.detach() to "
+            "multiply its values; the result is an array of the backend in effect"
+        )
+    return x
+
+
+def host_array(x: Any) -> np.ndarray:
+    """``x``, a host array of another library with ``__dlpack__``, as NumPy, sharing its memory.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is a ``torch.bfloat16`` tensor and ml_dtypes is not installed.
+    """
+    torch = _torch_tensor(x)
+    if torch is None or x.dtype is not torch.bfloat16:
+        return np.from_dlpack(x)
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise TypeError(
+            "a torch.bfloat16 tensor needs ml_dtypes, which gives NumPy its bfloat16 dtype; "
+            f"install it with {BFLOAT16_INSTALL_HINT}"
+        ) from None
+    return np.from_dlpack(x.view(torch.int16)).view(ml_dtypes.bfloat16)
