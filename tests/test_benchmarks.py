@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -565,3 +566,31 @@ def test_a_run_where_gpudot_is_wrong_lists_the_rows_first_and_exits_1(
     assert listed.startswith("- square float64 n=2, numpy (host): BUG: gpudot disagrees with NumPy")
     note = "BUG: gpudot disagrees with NumPy (int64 result, NumPy gives int8); raw numpy.matmul"
     assert f"| {note} matches NumPy |" in table and table in capsys.readouterr().out
+
+
+#: An internal issue reference ("issue #5", "issue 12", "(#11)"); a colour such as #1f77b4 is not.
+ISSUE_NUMBER = re.compile(r"\bissues?\s*#?\d+|(?<![\w&])#\d+\b", re.IGNORECASE)
+PUBLISHED = [
+    *sorted((ROOT / "benchmarks").glob("*.py")),
+    ROOT / "benchmarks" / "README.md",
+    *sorted((ROOT / "benchmarks" / "results").glob("*/*.md")),
+    *sorted((ROOT / "benchmarks" / "results").glob("*/*.json")),
+    *sorted((ROOT / "docs").glob("*.md")),
+    ROOT / "README.md",
+]
+
+
+@pytest.mark.parametrize("path", PUBLISHED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_published_text_names_goals_not_issue_numbers(path):
+    found = ISSUE_NUMBER.findall(path.read_text())
+    assert not found, f"{path.relative_to(ROOT)} cites {found}: name the goal instead"
+
+
+def test_benchmark_output_names_goals_not_issue_numbers(small_run):
+    assert not ISSUE_NUMBER.findall(small_run.stdout)
+    assert not ISSUE_NUMBER.findall(json.dumps(small_run.document["goals"]))
+
+
+def test_issue_number_pattern_finds_references_and_spares_colours():
+    text = "goals of issue #5, Issue 12, see #11; colour #1f77b4, &#8212;"
+    assert ISSUE_NUMBER.findall(text) == ["issue #5", "Issue 12", "#11"]
