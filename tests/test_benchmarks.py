@@ -594,3 +594,13 @@ def test_benchmark_output_names_goals_not_issue_numbers(small_run):
 def test_issue_number_pattern_finds_references_and_spares_colours():
     text = "goals of issue #5, Issue 12, see #11; colour #1f77b4, &#8212;"
     assert ISSUE_NUMBER.findall(text) == ["issue #5", "Issue 12", "#11"]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float64"])
+@pytest.mark.parametrize("chunk", ["4", "budget"])
+def test_dask_matmul_script_checks_its_corner_against_numpy(dtype, chunk):
+    pytest.importorskip("dask.array")
+    from benchmarks import dask_matmul
+
+    a, b = make((8, 8), dtype, seed=1), make((8, 8), dtype, seed=2)
+    assert dask_matmul._check(a, b, chunk).agreement in ("matches", "within rounding")
