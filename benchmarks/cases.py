@@ -1,4 +1,4 @@
-"""What the benchmark multiplies: the cases of issue #5, their shapes and operation counts."""
+"""What the benchmark multiplies: seven product cases, their shapes and operation counts."""
 
 from __future__ import annotations
 

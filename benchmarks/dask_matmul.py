@@ -18,14 +18,20 @@ import argparse
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import dask
 import dask.array as da
 import numpy as np
 
-from gpudot.backends._dask import DaskBackend
+if __name__ == "__main__":  # run as a script: make the ``benchmarks`` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import oracle  # noqa: E402
+from gpudot.backends._dask import DaskBackend  # noqa: E402
 
 
 def _blas_threads() -> str:
@@ -56,16 +62,16 @@ def _variants(a: np.ndarray, b: np.ndarray, chunks: list[str]) -> dict[str, Call
     return variants
 
 
-def _check(a: np.ndarray, b: np.ndarray, chunk: str) -> float:
-    """Largest relative difference to NumPy on a corner (guards against timing wrong work)."""
+def _check(a: np.ndarray, b: np.ndarray, chunk: str) -> oracle.Comparison:
+    """gpudot's product of a corner against NumPy's (guards against timing wrong work)."""
     side = min(a.shape[0], 256)
-    x, y = a[:side], b[:, :side]
+    a_corner, b_corner = a[:side], b[:, :side]
+    x, y = a_corner, b_corner
     if chunk != "budget":
         x, y = da.from_array(x, chunks=int(chunk)), da.from_array(y, chunks=int(chunk))
     backend = DaskBackend()
     got = backend.to_numpy(backend.matmul(x, y))
-    want = a[:side] @ b[:, :side]
-    return float(np.max(np.abs(got - want)) / max(float(np.max(np.abs(want))), 1e-300))
+    return oracle.compare(got, oracle.numpy_reference("matmul", a_corner, b_corner))
 
 
 def main() -> None:
@@ -99,8 +105,9 @@ def main() -> None:
             b = rng.standard_normal((n, n)).astype(args.dtype)
             chunks = [c for c in args.chunks if c == "budget" or int(c) <= n]
             for chunk in chunks:
-                error = _check(a, b, chunk)
-                assert error < 1e-3, f"chunk {chunk}: relative error {error} against NumPy"
+                checked = _check(a, b, chunk)
+                if checked.agreement == "disagrees":
+                    sys.exit(f"BUG: chunk {chunk}: gpudot disagrees with NumPy ({checked.detail})")
             variants = _variants(a, b, chunks)
             times: dict[str, list[float]] = {name: [] for name in variants}
             for _ in range(args.repeats):

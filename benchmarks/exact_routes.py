@@ -14,14 +14,20 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-import gpudot
-from gpudot._exact import _numba_kernels
+if __name__ == "__main__":  # run as a script: make the ``benchmarks`` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import gpudot  # noqa: E402
+from benchmarks import oracle  # noqa: E402
+from gpudot._exact import _numba_kernels  # noqa: E402
 
 
 def operands(
@@ -61,10 +67,7 @@ def bench(
     gpudot_call = getattr(gpudot, func)
     first, expected = timed(lambda: numpy_call(a, b))
     _, result = timed(lambda: gpudot_call(a, b))  # warm-up (numba compile or cache load)
-    same = (
-        np.asarray(result).tobytes() == np.asarray(expected).tobytes()
-        and result.dtype == expected.dtype
-    )
+    same = oracle.same_bits(np.asarray(result), np.asarray(expected))
     numpy_times, gpudot_times = [first], []
     for round_ in range(1 if first > slow else repeats):
         if round_:

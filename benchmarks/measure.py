@@ -1,5 +1,8 @@
 """One row of results: a case at one size and dtype, on one backend in one mode, against raw.
 
+Both results are compared with NumPy's (`benchmarks.oracle`), so that a row where they differ says
+which side disagrees with NumPy.
+
 Modes: ``"host"`` for the NumPy backend; for a CUDA backend ``"device"`` (operands already on the
 GPU, CUDA-event times) and ``"with copies"`` (NumPy in, NumPy out: host-to-device and
 device-to-host copies included, host times); for any other backend (Dask, plugins) ``"with
@@ -15,6 +18,7 @@ from typing import Any
 import numpy as np
 
 import gpudot
+from benchmarks import oracle
 from benchmarks.cases import Case
 from benchmarks.timing import Pair, Sampler, cuda_sampler, host_sampler, time_pair
 from gpudot.backends import Backend
@@ -50,6 +54,11 @@ class Row:
     raw_rate: float | None = None
     ratio: float | None = None
     identical: bool | None = None
+    #: "matches", "within rounding" or "disagrees": each side against NumPy (None: not compared).
+    gpudot_vs_numpy: str | None = None
+    raw_vs_numpy: str | None = None
+    #: Which side disagrees with NumPy, in words; empty when both give NumPy's bits.
+    note: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,10 +135,15 @@ def _sampler(backend: Backend, mode: str, call: Callable[[], Any]) -> Sampler:
     return cuda_sampler(call, "gpu" if mode == "device" else "cpu", benchmark)
 
 
-def _identical(backend: Backend, ours: Any, theirs: Any) -> bool:
-    mine, raw = gpudot.to_numpy(ours), np.asarray(backend.to_numpy(theirs))
-    equal_nan = raw.dtype.kind in "fc"
-    return mine.dtype == raw.dtype and bool(np.array_equal(mine, raw, equal_nan=equal_nan))
+def _compare(row: Row, backend: Backend, a: np.ndarray, b: np.ndarray, ours: Any, raw: Any) -> None:
+    """Fill ``row``'s comparisons: gpudot with raw (bits), and each with NumPy."""
+    mine, theirs = gpudot.to_numpy(ours), np.asarray(backend.to_numpy(raw))
+    row.identical = oracle.same_bits(mine, theirs)
+    numpy_result = theirs if isinstance(backend, NumpyBackend) else None
+    reference = oracle.numpy_reference(row.func, a, b, numpy_result)
+    versus_gpudot, versus_raw = oracle.compare(mine, reference), oracle.compare(theirs, reference)
+    row.gpudot_vs_numpy, row.raw_vs_numpy = versus_gpudot.agreement, versus_raw.agreement
+    row.note = oracle.note(versus_gpudot, versus_raw, row.raw)
 
 
 def measure(
@@ -147,7 +161,7 @@ def measure(
         a, b = make(tuple(row.shape_a), dtype, seed=1), make(tuple(row.shape_b), dtype, seed=2)
         with gpudot.use_backend(backend, strict=True), backend.context():
             ours, raw = _calls(backend, mode, case.func, a, b)
-            row.identical = _identical(backend, ours(), raw())  # also the warm-up
+            _compare(row, backend, a, b, ours(), raw())  # also the warm-up
             samplers = _sampler(backend, mode, ours), _sampler(backend, mode, raw)
             pair = time_pair(*samplers, repeats, min_sample_s)
     except Exception as error:  # a benchmark reports a failing case and goes on

@@ -10,7 +10,7 @@ from typing import Any
 
 from benchmarks.measure import Row
 
-__all__ = ["dispatch_table", "results_table", "write_json"]
+__all__ = ["bugs_text", "dispatch_table", "results_table", "write_json"]
 
 _RESULT_HEADER = (
     "| case | dtype | n | backend | mode | gpudot | raw | IQR gpudot / raw | gpudot/raw time "
@@ -30,12 +30,11 @@ def _spread(stats: dict[str, float]) -> str:
 
 def _measured_line(row: Row) -> str:
     assert row.gpudot_s is not None and row.raw_s is not None
-    note = "" if row.identical else "result differs from raw"
     return (
         f"| {row.case} | {row.dtype} | {row.n} | {row.backend} | {row.mode} "
         f"| {_ms(row.gpudot_s['median'])} | {_ms(row.raw_s['median'])} "
         f"| {_spread(row.gpudot_s)} / {_spread(row.raw_s)} | {row.ratio:.3f} "
-        f"| {row.gpudot_rate:.3g} {row.unit} | {row.raw_rate:.3g} {row.unit} | {note} |"
+        f"| {row.gpudot_rate:.3g} {row.unit} | {row.raw_rate:.3g} {row.unit} | {row.note} |"
     )
 
 
@@ -78,6 +77,16 @@ def results_table(rows: list[Row]) -> str:
     ordered = sorted(rows, key=lambda r: first_seen[r.backend, r.mode])  # stable: case, dtype, n
     separator = "|" + "---|" * _RESULT_HEADER.count(" |")
     return "\n".join([_RESULT_HEADER, separator, *_lines(ordered)])
+
+
+def bugs_text(rows: list[Row]) -> str:
+    """The rows where gpudot disagrees with NumPy (each one a bug), one per line; empty if none."""
+    bugs = [r for r in rows if r.gpudot_vs_numpy == "disagrees"]
+    if not bugs:
+        return ""
+    lines = [f"BUG: gpudot disagrees with NumPy in {len(bugs)} row(s):"]
+    lines += [f"- {r.case} {r.dtype} n={r.n}, {r.backend} ({r.mode}): {r.note}" for r in bugs]
+    return "\n".join(lines)
 
 
 def dispatch_table(rows: list[Row]) -> str:

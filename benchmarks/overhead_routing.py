@@ -1,4 +1,4 @@
-"""Per-call cost of "auto" (no GPU) and of the profiling hook, at 4x4 float64 (issue #11).
+"""Per-call cost of "auto" (no GPU) and of the profiling hook, at 4x4 float64.
 
 Interleaved: every repeat times each variant once, in rotating order, so machine load hits all
 alike; reports the median ns per call and the median ratio to NumPy and to the NumPy backend.

@@ -4,6 +4,8 @@
 Every case (see ``cases.py``) is timed on every requested backend, gpudot and the raw library
 interleaved, after warm-up. Results go to the terminal (Markdown tables), to ``results.json``
 (full results and the machine description), ``table.md`` and ``throughput.png`` in ``--out``.
+Each row compares both results with NumPy's and says which side disagrees; where gpudot does (a
+bug), the tables start by listing those rows and the run exits with status 1.
 Published numbers are taken with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (see README.md).
 """
 
@@ -38,7 +40,7 @@ from benchmarks.cases import (  # noqa: E402
 from benchmarks.goals import GOAL_REPEATS, check_goals, goals_text, judges_throughput  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.measure import Row, empty_row, measure, modes, unmeasured_reason  # noqa: E402
-from benchmarks.output import dispatch_table, results_table, write_json  # noqa: E402
+from benchmarks.output import bugs_text, dispatch_table, results_table, write_json  # noqa: E402
 from benchmarks.plot import plot  # noqa: E402
 from benchmarks.progress import Progress  # noqa: E402
 from gpudot.backends import Backend, backend_names, lookup  # noqa: E402
@@ -266,7 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     goals = check_goals(dispatch, results)
-    tables = f"{goals_text(goals)}\n\n{dispatch_table(dispatch)}\n\n{results_table(results)}\n"
+    bugs = bugs_text(dispatch + results)
+    sections = [bugs, goals_text(goals), dispatch_table(dispatch), results_table(results)]
+    tables = "\n\n".join(section for section in sections if section) + "\n"
     (args.out / "table.md").write_text(tables)
     plotted = plot(results, args.out / "throughput.png")
     write_json(
@@ -296,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(tables)
     print(plotted if plotted.startswith("plot skipped") else f"plot: {args.out / plotted}")
     print(f"results: {args.out / 'results.json'}")
-    return 0
+    return 1 if bugs else 0
 
 
 def _with_added_ns(row: Row) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The benchmark suite (benchmarks/run.py): it runs, writes complete JSON, and says what it skipped.
 
-No timing is asserted: only that the numbers exist where they should and nowhere else.
+No timing is asserted: only that the numbers exist where they should and nowhere else, and that
+where gpudot's and the raw library's results differ, the row says which side disagrees with NumPy.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,13 +19,25 @@ import fakecupy  # the repository's CuPy stand-in (tests/fakecupy)
 import numpy as np
 import pytest
 
+import gpudot
 from gpudot.backends import lookup
 from gpudot.backends._cupy import CupyBackend
+from gpudot.testing._inputs import make
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the benchmarks package lives beside gpudot, not inside it
 
-from benchmarks import cases, goals, machine, measure, plot, progress, run, timing  # noqa: E402
+from benchmarks import (  # noqa: E402
+    cases,
+    goals,
+    machine,
+    measure,
+    oracle,
+    plot,
+    progress,
+    run,
+    timing,
+)
 
 SMALL_RUN = [
     "--quick",
@@ -75,6 +89,9 @@ def test_numpy_rows_carry_timings_rates_and_identical_bits(small_run):
     for row in rows:
         assert row["raw"] == f"numpy.{row['func']}"
         assert row["identical"] is True
+        assert (row["gpudot_vs_numpy"], row["raw_vs_numpy"], row["note"]) == ("matches",) * 2 + (
+            "",
+        )
         assert row["gpudot_s"]["min"] <= row["gpudot_s"]["median"] <= row["gpudot_s"]["max"]
         assert row["raw_s"]["q25"] <= row["raw_s"]["median"] <= row["raw_s"]["q75"]
         g, r = row["gpudot_s"], row["raw_s"]
@@ -308,6 +325,7 @@ def test_cuda_modes_time_with_cupyx_benchmark(stand_in_cuda, case, mode, clock, 
     assert row.raw == f"cupy.{case.func}"
     if case.func == "matmul":  # gpudot's N-D dot is a tensordot: same values, other summation order
         assert row.identical is True
+    assert row.gpudot_vs_numpy in ("matches", "within rounding"), row.note
     assert set(clocks) == {clock}
     assert row.gpudot_s["median"] == row.raw_s["median"] == seconds
 
@@ -393,3 +411,196 @@ def test_dask_rows_are_timed_with_the_result_computed(small_run):
     assert {r["raw"] for r in rows} == {"dask.array.matmul", "dask.array.dot"}
     assert all(r["status"] == "measured" for r in rows)  # a fixed cost does not exhaust the budget
     assert all(g["backend"] != "dask" for g in small_run.document["goals"])
+
+
+def test_dask_int8_dot_rows_say_raw_dask_disagrees_with_numpy(small_run):
+    """`dask.array.dot` sums the blocks' partial products with `sum`, which widens int8 to int64;
+    NumPy and gpudot give int8."""
+    pytest.importorskip("dask.array")
+    rows = [
+        r
+        for r in small_run.document["results"]
+        if (r["backend"], r["case"], r["dtype"]) == ("dask", "dot-nd", "int8")
+    ]
+    assert rows
+    for row in rows:
+        assert (row["gpudot_vs_numpy"], row["raw_vs_numpy"]) == ("matches", "disagrees")
+        expected = (
+            "raw dask.array.dot disagrees with NumPy (int64 result, NumPy gives int8); "
+            "gpudot matches NumPy"
+        )
+        assert row["note"] == expected and f"| {expected} |" in small_run.stdout
+    assert "BUG" not in small_run.stdout
+
+
+def _int8_product():
+    """Operands whose int8 product wraps around, and NumPy's product."""
+    a = np.arange(-6, 6, dtype=np.int8).reshape(3, 4) * np.int8(37)
+    b = np.arange(8, dtype=np.int8).reshape(4, 2) * np.int8(-29)
+    return a, b, np.matmul(a, b)
+
+
+def _verdict(ours, raw, *, numpy_result=None, func="matmul", a=None, b=None):
+    if a is None:
+        a, b, _ = _int8_product()
+    reference = oracle.numpy_reference(func, a, b, numpy_result)
+    gpudot_side, raw_side = oracle.compare(ours, reference), oracle.compare(raw, reference)
+    return gpudot_side.agreement, raw_side.agreement, oracle.note(gpudot_side, raw_side, "lib.f")
+
+
+def test_raw_result_of_another_dtype_is_named_as_disagreeing_with_numpy():
+    _, _, expected = _int8_product()
+    widened = expected.astype(np.int64)  # what dask.array.dot returns for int8
+    assert _verdict(expected, widened) == (
+        "matches",
+        "disagrees",
+        "raw lib.f disagrees with NumPy (int64 result, NumPy gives int8); gpudot matches NumPy",
+    )
+
+
+@pytest.mark.parametrize(
+    ("wrong", "detail"),
+    [
+        (lambda x: x.astype(np.int16), "int16 result, NumPy gives int8"),
+        (lambda x: x[:, :1], "shape (3, 1), NumPy gives (3, 2)"),
+        (
+            lambda x: x + np.eye(3, 2, dtype=np.int8),
+            "2 of 6 values differ from NumPy's bits; first at [0, 0]: 109 vs NumPy's 108",
+        ),
+    ],
+    ids=["dtype", "shape", "values"],
+)
+def test_gpudot_result_off_numpy_is_a_bug_in_the_note(wrong, detail):
+    _, _, expected = _int8_product()
+    ours, raw, said = _verdict(wrong(expected), expected)
+    assert (ours, raw) == ("disagrees", "matches")
+    assert said.startswith(f"BUG: gpudot disagrees with NumPy ({detail}")
+    assert said.endswith("; raw lib.f matches NumPy")
+
+
+def test_results_with_numpys_bits_on_both_sides_give_no_note():
+    _, _, expected = _int8_product()
+    assert _verdict(expected.copy(), expected.copy()) == ("matches", "matches", "")
+
+
+def test_integer_wraparound_is_compared_bit_for_bit():
+    a, b, expected = _int8_product()
+    unwrapped = np.matmul(a.astype(np.int64), b.astype(np.int64))
+    assert not np.array_equal(unwrapped, expected)  # the operands do overflow int8
+    assert _verdict(expected, unwrapped.astype(np.int8))[2] == ""
+    assert _verdict(expected, unwrapped)[1] == "disagrees"
+
+
+def _float_product():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((5, 40)), rng.standard_normal((40, 3))
+    expected = np.matmul(a, b)
+    rounded = expected.copy()
+    rounded[1, 2] = np.nextafter(rounded[1, 2], np.inf)  # one unit in the last place
+    return a, b, expected, rounded
+
+
+def test_float_rounding_off_numpys_bits_is_named_but_not_a_bug_where_allowed():
+    a, b, expected, rounded = _float_product()
+    assert _verdict(expected, rounded, a=a, b=b) == (
+        "matches",
+        "within rounding",
+        "raw lib.f is within rounding of NumPy (1 of 15 values not NumPy's bits); "
+        "gpudot matches NumPy",
+    )
+    ours, _, said = _verdict(rounded, expected, a=a, b=b)
+    assert ours == "within rounding" and not said.startswith("BUG")
+
+
+def test_float_rounding_is_a_bug_where_numpys_bits_are_promised():
+    """On the NumPy backend the raw result is NumPy's own: gpudot must give its bits."""
+    a, b, expected, rounded = _float_product()
+    ours, raw, said = _verdict(rounded, expected, numpy_result=expected, a=a, b=b)
+    assert (ours, raw) == ("disagrees", "matches")
+    assert said.startswith("BUG: gpudot disagrees with NumPy (1 of 15 values differ from NumPy's")
+
+
+def test_float_values_beyond_rounding_disagree_on_any_backend():
+    a, b, expected, _ = _float_product()
+    off = expected.copy()
+    off[0, 0] += 1e-6
+    ours, _, said = _verdict(off, expected, a=a, b=b)
+    assert (
+        ours == "disagrees" and "1 of 15 values off by more than rounding; first at [0, 0]" in said
+    )
+
+
+def test_nan_in_the_same_place_as_numpys_matches():
+    a, b = np.array([[np.nan, 1.0]]), np.ones((2, 2))
+    assert _verdict(np.matmul(a, b), np.matmul(a, b), a=a, b=b)[2] == ""
+
+
+@pytest.mark.parametrize("case", cases.CASES, ids=lambda c: c.name)
+def test_large_products_are_checked_on_numpys_corner_with_numpys_dtype_and_shape(case, monkeypatch):
+    monkeypatch.setattr(oracle, "WHOLE_PRODUCT_MADDS", 0)
+    monkeypatch.setattr(oracle, "CORNER", 3)
+    shape_a, shape_b = case.shapes(5)
+    a, b = make(shape_a, "int8", seed=1), make(shape_b, "int8", seed=2)
+    whole = np.asarray(getattr(np, case.func)(a, b))
+    reference = oracle.numpy_reference(case.func, a, b)
+    assert (reference.dtype, reference.shape) == (whole.dtype, whole.shape)
+    if case.name != "vector-vector":  # a scalar result is computed whole
+        assert reference.where is not None and reference.values.size < whole.size
+        assert np.array_equal(reference.values, whole[reference.where])
+    assert oracle.compare(whole, reference).agreement == "matches"
+    first = np.unravel_index(0, whole.shape)
+    wrong = whole.copy()
+    wrong[first] += 1
+    assert oracle.compare(wrong, reference).agreement == "disagrees"
+
+
+def test_a_run_where_gpudot_is_wrong_lists_the_rows_first_and_exits_1(
+    monkeypatch, tmp_path, capsys
+):
+    monkeypatch.setattr(gpudot, "matmul", lambda a, b: np.matmul(a, b).astype(np.int64))
+    argv = ["--quick", "--sizes", "4", "--repeats", "1", "--dtypes", "int8", "--cases", "square"]
+    assert run.main([*argv, "--backends", "numpy", "--out", str(tmp_path)]) == 1
+    table = (tmp_path / "table.md").read_text()
+    first_line, listed = table.splitlines()[0], table.splitlines()[1]
+    assert first_line == "BUG: gpudot disagrees with NumPy in 4 row(s):"  # 3 dispatch, 1 result
+    assert listed.startswith("- square float64 n=2, numpy (host): BUG: gpudot disagrees with NumPy")
+    note = "BUG: gpudot disagrees with NumPy (int64 result, NumPy gives int8); raw numpy.matmul"
+    assert f"| {note} matches NumPy |" in table and table in capsys.readouterr().out
+
+
+#: An internal issue reference ("issue #5", "issue 12", "(#11)"); a colour such as #1f77b4 is not.
+ISSUE_NUMBER = re.compile(r"\bissues?\s*#?\d+|(?<![\w&])#\d+\b", re.IGNORECASE)
+PUBLISHED = [
+    *sorted((ROOT / "benchmarks").glob("*.py")),
+    ROOT / "benchmarks" / "README.md",
+    *sorted((ROOT / "benchmarks" / "results").glob("*/*.md")),
+    *sorted((ROOT / "benchmarks" / "results").glob("*/*.json")),
+    *sorted((ROOT / "docs").glob("*.md")),
+    ROOT / "README.md",
+]
+
+
+@pytest.mark.parametrize("path", PUBLISHED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_published_text_names_goals_not_issue_numbers(path):
+    found = ISSUE_NUMBER.findall(path.read_text())
+    assert not found, f"{path.relative_to(ROOT)} cites {found}: name the goal instead"
+
+
+def test_benchmark_output_names_goals_not_issue_numbers(small_run):
+    assert not ISSUE_NUMBER.findall(small_run.stdout)
+    assert not ISSUE_NUMBER.findall(json.dumps(small_run.document["goals"]))
+
+
+def test_issue_number_pattern_finds_references_and_spares_colours():
+    text = "goals of issue #5, Issue 12, see #11; colour #1f77b4, &#8212;"
+    assert ISSUE_NUMBER.findall(text) == ["issue #5", "Issue 12", "#11"]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float64"])
+@pytest.mark.parametrize("chunk", ["4", "budget"])
+def test_dask_matmul_script_checks_its_corner_against_numpy(dtype, chunk):
+    pytest.importorskip("dask.array")
+    from benchmarks import dask_matmul
+
+    a, b = make((8, 8), dtype, seed=1), make((8, 8), dtype, seed=2)
+    assert dask_matmul._check(a, b, chunk).agreement in ("matches", "within rounding")
