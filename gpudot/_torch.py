@@ -36,12 +36,22 @@ def exportable(x: Any, argname: str) -> Any:
         If ``x`` is a torch tensor that requires grad.
     """
     if _torch_tensor(x) is not None and x.requires_grad:
-        raise AutogradError(
+        explanation = (
             f"{argname} is a torch.Tensor with requires_grad=True, and autograd does not flow "
             f"through gpudot: the result would carry no gradient. Pass {argname}.detach() to "
             "multiply its values; the result is an array of the backend in effect"
         )
+        raise AutogradError("\n".join(filter(None, (_numpy_words(x), explanation))))
     return x
+
+
+def _numpy_words(tensor: Any) -> str:
+    """What torch says when NumPy's own products are given ``tensor`` (NumPy makes this call)."""
+    try:
+        tensor.numpy()
+    except RuntimeError as error:
+        return str(error)
+    return ""
 
 
 def host_array(x: Any) -> np.ndarray:
