@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from gpudot import _checks, _reductions
+from gpudot._linalg import backend_for
 from gpudot._numpy_errors import numpy_errors
-from gpudot._state import current_backend
+from gpudot._profile import recorded
 from gpudot.backends._base import Backend
-from gpudot.backends._numpy import NumpyBackend
 
 __all__ = ["inner", "matvec", "outer", "tensordot", "vdot", "vecdot", "vecmat"]
 
@@ -34,7 +34,7 @@ def _numpy_own(
 ) -> Callable[..., Any] | None:
     """NumPy's own ``func`` where only it gives NumPy's bits: on the NumPy backend, for results
     that are not integers or bools, when NumPy has it and ``out`` (if any) is a NumPy array."""
-    if not isinstance(backend, NumpyBackend) or np.result_type(a.dtype, b.dtype).kind in "biu":
+    if not backend.numpy_loops or np.result_type(a.dtype, b.dtype).kind in "biu":
         return None
     if out is not None and not isinstance(out, np.ndarray):
         return None
@@ -58,6 +58,7 @@ def _like_numpy_ufunc(result: Any) -> Any:
 
 
 @numpy_errors(getattr(np, "vdot", None))
+@recorded()
 def vdot(a: Any, b: Any, /) -> Any:
     """Dot product of two arrays flattened, the first conjugated, as `numpy.vdot`.
 
@@ -86,7 +87,7 @@ def vdot(a: Any, b: Any, /) -> Any:
     >>> gpudot.vdot([1+2j, 3+4j], [5+6j, 7+8j])
     np.complex128(70-8j)
     """
-    backend = current_backend()
+    backend = backend_for(a, b)
     with backend.context():
         a, b = _operands(backend, a, b, ("a", "b"))
         own = _numpy_own(backend, "vdot", a, b)
@@ -96,6 +97,7 @@ def vdot(a: Any, b: Any, /) -> Any:
 
 
 @numpy_errors(getattr(np, "inner", None))
+@recorded()
 def inner(a: Any, b: Any, /) -> Any:
     """Inner product over the last axes, as `numpy.inner` (no conjugation).
 
@@ -124,13 +126,14 @@ def inner(a: Any, b: Any, /) -> Any:
     >>> gpudot.inner([1, 2, 3], [0, 1, 0])
     np.int64(2)
     """
-    backend = current_backend()
+    backend = backend_for(a, b)
     with backend.context():
         a, b = _operands(backend, a, b, ("a", "b"))
         return _reductions.inner(backend, a, b)
 
 
 @numpy_errors(getattr(np, "outer", None))
+@recorded()
 def outer(a: Any, b: Any, out: Any = None) -> Any:
     """Outer product of two arrays flattened, as `numpy.outer`.
 
@@ -162,7 +165,7 @@ def outer(a: Any, b: Any, out: Any = None) -> Any:
     array([[  1,  10, 100],
            [  2,  20, 200]])
     """
-    backend = current_backend()
+    backend = backend_for(a, b)
     with backend.context():
         a, b = _operands(backend, a, b, ("a", "b"))
         own = _numpy_own(backend, "outer", a, b, out)
@@ -172,6 +175,7 @@ def outer(a: Any, b: Any, out: Any = None) -> Any:
 
 
 @numpy_errors(getattr(np, "tensordot", None))
+@recorded()
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     """Sum of products over the given axes, as `numpy.tensordot`.
 
@@ -210,13 +214,14 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
            [4796, 5162],
            [4928, 5306]])
     """
-    backend = current_backend()
+    backend = backend_for(a, b)
     with backend.context():
         a, b = _operands(backend, a, b, ("a", "b"))
         return _reductions.tensordot(backend, a, b, axes)
 
 
 @numpy_errors(getattr(np, "vecdot", None))
+@recorded()
 def vecdot(x1: Any, x2: Any, /, out: Any = None, *, axis: int = -1, dtype: Any = None) -> Any:
     """Vector dot product along ``axis``, the first operand conjugated, as `numpy.vecdot`.
 
@@ -253,7 +258,7 @@ def vecdot(x1: Any, x2: Any, /, out: Any = None, *, axis: int = -1, dtype: Any =
     >>> gpudot.vecdot([[0., 5., 0.], [0., 0., 10.]], [0., 0.6, 0.8])
     array([3., 8.])
     """
-    backend = current_backend()
+    backend = backend_for(x1, x2)
     with backend.context():
         x1, x2 = _operands(backend, x1, x2, ("x1", "x2"))
         own = _numpy_own(backend, "vecdot", x1, x2, out)
@@ -264,6 +269,7 @@ def vecdot(x1: Any, x2: Any, /, out: Any = None, *, axis: int = -1, dtype: Any =
 
 
 @numpy_errors(getattr(np, "matvec", None))
+@recorded()
 def matvec(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
     """Matrix-vector product over stacks, as `numpy.matvec` (NumPy 2.2; nothing conjugated).
 
@@ -299,7 +305,7 @@ def matvec(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
     array([[1, 3],
            [2, 4]])
     """
-    backend = current_backend()
+    backend = backend_for(x1, x2)
     with backend.context():
         x1, x2 = _operands(backend, x1, x2, ("x1", "x2"))
         own = _numpy_own(backend, "matvec", x1, x2, out)
@@ -309,6 +315,7 @@ def matvec(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
 
 
 @numpy_errors(getattr(np, "vecmat", None))
+@recorded()
 def vecmat(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
     """Vector-matrix product over stacks, ``x1`` conjugated, as `numpy.vecmat` (NumPy 2.2).
 
@@ -343,7 +350,7 @@ def vecmat(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
     >>> gpudot.vecmat([0., 1j], [[1., 2.], [3., 4.]])
     array([0.-3.j, 0.-4.j])
     """
-    backend = current_backend()
+    backend = backend_for(x1, x2)
     with backend.context():
         x1, x2 = _operands(backend, x1, x2, ("x1", "x2"))
         own = _numpy_own(backend, "vecmat", x1, x2, out)

@@ -25,7 +25,7 @@ from gpudot.backends._base import Backend
 from gpudot.backends._numpy import BLAS_DTYPES
 from gpudot.backends._registry import lookup, owner_of
 
-__all__ = ["asarray", "dot", "matmul", "to_numpy", "wrap_backends_with"]
+__all__ = ["asarray", "backend_for", "dot", "matmul", "to_numpy", "wrap_backends_with"]
 
 _ndarray = np.ndarray
 _np_matmul = np.matmul
@@ -34,6 +34,8 @@ _np_dot = np.dot
 _NUMPY = lookup("numpy")
 #: ``_selected(BACKEND_SETTING.default)`` is the backend in effect, or None before it is built.
 _selected: Callable[[Any], Any] = BACKEND_SETTING.override.get
+#: What products run on instead of the backend itself (`gpudot.profile`'s recorder), or None.
+_wrap: Callable[[Backend], Any] | None = None
 
 
 def wrap_backends_with(wrap: Callable[[Backend], Any] | None) -> None:
@@ -42,7 +44,8 @@ def wrap_backends_with(wrap: Callable[[Backend], Any] | None) -> None:
     `gpudot.profile` wraps the backend in a recorder; a wrapped backend is never the NumPy
     backend, so no product takes the inline route and every call is seen.
     """
-    global _selected
+    global _selected, _wrap
+    _wrap = wrap
     if wrap is None:
         _selected = BACKEND_SETTING.override.get
         return
@@ -51,6 +54,13 @@ def wrap_backends_with(wrap: Callable[[Backend], Any] | None) -> None:
         return wrap(current_backend())
 
     _selected = wrapped
+
+
+def backend_for(*operands: Any) -> Any:
+    """The backend a family product of ``operands`` runs on, all its parts on one side: the one
+    in effect, placed for them (`Backend.placement`), seen through the profile's recorder."""
+    backend = current_backend().placement(*operands)[0]
+    return backend if _wrap is None else _wrap(backend)
 
 
 def matmul(

@@ -2,34 +2,46 @@
 
 While at least one profile is open, `gpudot._linalg` runs products on a recording wrapper of the
 backend (`gpudot._linalg.wrap_backends_with`); when none is open they run on the backend itself
-again, so products pay nothing for the feature. Calls from every thread are recorded while a
-profile is open. On a GPU each call is bracketed by CUDA events and synchronised, so the wall
-time covers the device work (profiling therefore changes the timing it measures).
+again, so products pay nothing for the feature. The rest of the family and ``multi_dot`` are
+`recorded`: one record per call the user made, whose ``components`` are the ``dot`` and
+``matmul`` products it was reduced to (none where NumPy's own loop ran). Calls from every
+thread are recorded while a profile is open. On a GPU each call is bracketed by CUDA events and
+synchronised, so the wall time covers the device work (profiling changes the timing it measures).
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from gpudot import _linalg
 from gpudot._precision import current_precision
+from gpudot._state import current_backend
 from gpudot._tiling import operand_shape
 from gpudot.backends._auto import AutoBackend
 from gpudot.backends._base import Backend
 
-__all__ = ["CallRecord", "Profile", "profile"]
+__all__ = ["CallRecord", "Profile", "profile", "recorded"]
+
+Product = TypeVar("Product", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
 class CallRecord:
-    """One product: what ran where, on what, and how long it took."""
+    """One product: what ran where, on what, and how long it took.
+
+    ``route`` is the reason ``"auto"`` gave for its choice of backend, or for a product of the
+    family, how it was computed; ``components`` are the records of the ``dot``/``matmul``
+    products a family call or ``multi_dot`` was reduced to.
+    """
 
     function: str
     backend: str
@@ -43,6 +55,7 @@ class CallRecord:
     peer_bytes: int
     wall_s: float
     gpu_s: float | None
+    components: tuple[CallRecord, ...] = ()
 
 
 class Profile:
@@ -67,11 +80,16 @@ class Profile:
             "route",
         )
         rows = [header]
-        for i, r in enumerate(self.records):
+        numbered = [
+            (f"{i}.{j}" if j else str(i), "  " * bool(j) + r.function, r)
+            for i, call in enumerate(self.records)
+            for j, r in enumerate((call, *call.components))
+        ]
+        for number, function, r in numbered:
             rows.append(
                 (
-                    str(i),
-                    r.function,
+                    number,
+                    function,
                     r.backend,
                     r.device,
                     " x ".join(map(str, r.shapes)),
@@ -108,7 +126,7 @@ def _dtype_name(x: Any) -> str:
     return str(dtype if dtype is not None else np.asarray(x).dtype)
 
 
-def _copies(target: Backend, arrays: tuple[Any, Any], out: Any) -> tuple[int, int, int]:
+def _copies(target: Backend, arrays: Sequence[Any], out: Any) -> tuple[int, int, int]:
     """Bytes a product on ``target`` copies host->device, device->host and between devices.
 
     Operands not on ``target``'s device are read there; ``out=`` elsewhere is written back.
@@ -117,7 +135,7 @@ def _copies(target: Backend, arrays: tuple[Any, Any], out: Any) -> tuple[int, in
 
     counts = {"h2d": 0, "d2h": 0, "peer": 0}
     here = "cpu" if target.device == "cpu" else "gpu"
-    for x, reads in ((arrays[0], True), (arrays[1], True), (out, False)):
+    for x, reads in (*((x, True) for x in arrays), (out, False)):
         if x is None or target.owns(x):
             continue
         owner = owner_of(x)
@@ -147,6 +165,20 @@ def _gpu_timer(target: Backend) -> Iterator[list[float]]:
         elapsed.append(cuda.get_elapsed_time(start, end) / 1e3)
 
 
+#: Where the records of this thread's products go while a family call is recorded (else None).
+_COMPONENTS: ContextVar[list[CallRecord] | None] = ContextVar("gpudot_components", default=None)
+
+
+def _publish(record: CallRecord) -> None:
+    components = _COMPONENTS.get()
+    if components is not None:
+        components.append(record)
+        return
+    with _LOCK:
+        for opened in _OPEN:
+            opened.records.append(record)
+
+
 def _record(func: str, backend: Backend, x1: Any, x2: Any, out: Any, dtype: Any) -> Any:
     route = ""
     target = backend
@@ -172,9 +204,78 @@ def _record(func: str, backend: Backend, x1: Any, x2: Any, out: Any, dtype: Any)
         wall_s=wall,
         gpu_s=gpu[0] if gpu else None,
     )
-    with _LOCK:
-        for opened in _OPEN:
-            opened.records.append(record)
+    _publish(record)
+    return result
+
+
+def _pair(args: tuple[Any, ...]) -> Sequence[Any]:
+    return args[:2]
+
+
+def recorded(
+    operands: Callable[[tuple[Any, ...]], Sequence[Any]] = _pair,
+) -> Callable[[Product], Product]:
+    """Record each call of a public product while a profile is open, as one `CallRecord`.
+
+    Parameters
+    ----------
+    operands : callable
+        The operands among the call's positional arguments (default: the first two).
+    """
+
+    def decorate(product: Product) -> Product:
+        @functools.wraps(product)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if not _OPEN:
+                return product(*args, **kwargs)
+            return _record_call(product, operands(args), args, kwargs)
+
+        return call  # type: ignore[return-value]
+
+    return decorate
+
+
+def _record_call(
+    product: Callable[..., Any], operands: Sequence[Any], args: tuple[Any, ...], kwargs: Any
+) -> Any:
+    """Run ``product`` collecting its component records, then publish one record of the call."""
+    in_effect = current_backend()
+    out = kwargs.get("out")
+    h2d, d2h, peer = _copies(in_effect.placement(*operands)[0], operands, out)
+    components: list[CallRecord] = []
+    token = _COMPONENTS.set(components)
+    start = time.perf_counter()
+    try:
+        result = product(*args, **kwargs)
+    finally:
+        _COMPONENTS.reset(token)
+    wall = time.perf_counter() - start
+    where = {(c.backend, c.device) for c in components}
+    backend, device = where.pop() if len(where) == 1 else (in_effect.name, in_effect.device)
+    placed_because = in_effect.placement(*operands)[1]
+    if placed_because or components:
+        route = placed_because or "; ".join(dict.fromkeys(c.route for c in components if c.route))
+    else:  # vdot, vecdot... of floats on NumPy (its own loops, for its bits); outer anywhere
+        route = "NumPy's own loop" if in_effect.numpy_loops else "elementwise, no dot or matmul"
+    result_array = result if out is None else out
+    gpu_times = [c.gpu_s for c in components if c.gpu_s is not None]
+    _publish(
+        CallRecord(
+            function=product.__name__,
+            backend=backend,
+            device=device,
+            route=route,
+            shapes=tuple(operand_shape(x) for x in (*operands, result_array)),
+            dtypes=tuple(_dtype_name(x) for x in (*operands, result_array)),
+            precision=current_precision(),
+            h2d_bytes=h2d,
+            d2h_bytes=d2h,
+            peer_bytes=peer,
+            wall_s=wall,
+            gpu_s=sum(gpu_times) if gpu_times else None,
+            components=tuple(components),
+        )
+    )
     return result
 
 
@@ -196,15 +297,16 @@ class _Recording:
 
 @contextmanager
 def profile() -> Iterator[Profile]:
-    """Record every `gpudot.dot` and `gpudot.matmul` call made while the block runs.
+    """Record every product (the whole family and ``multi_dot``) called while the block runs.
 
     Yields
     ------
     Profile
-        ``p.records`` holds one `CallRecord` per call (function, backend and device used, route
-        reason under ``"auto"``, shapes of operands and result, dtypes, precision, bytes copied
-        host->device, device->host and between devices, wall seconds and CUDA-event seconds on a
-        GPU); ``print(p)`` shows them as a table.
+        ``p.records`` holds one `CallRecord` per call the user made (function, backend and device
+        used, route reason under ``"auto"``, shapes of operands and result, dtypes, precision,
+        bytes copied host->device, device->host and between devices, wall seconds and
+        CUDA-event seconds on a GPU, and for a family call or ``multi_dot`` the ``dot``/``matmul``
+        products it ran, as ``components``); ``print(p)`` shows them as a table.
 
     Examples
     --------

@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._linalg import backend_for
 from gpudot._numpy_errors import numpy_errors
-from gpudot._state import current_backend
+from gpudot._profile import recorded
 from gpudot.backends._base import Backend
 
 __all__ = ["chain_order", "multi_dot"]
@@ -57,6 +58,7 @@ def chain_order(dims: Sequence[int]) -> tuple[int, Order]:
 
 
 @numpy_errors(np.linalg.multi_dot)
+@recorded(operands=lambda args: args[0])
 def multi_dot(arrays: Sequence[Any], *, out: Any = None) -> Any:
     """Product of two or more arrays in the cheapest order, exactly as `numpy.linalg.multi_dot`.
 
@@ -88,7 +90,7 @@ def multi_dot(arrays: Sequence[Any], *, out: Any = None) -> Any:
     """
     if len(arrays) < 2:
         raise ValueError(f"multi_dot: expecting at least two arrays, got {len(arrays)}")
-    backend = current_backend()
+    backend = backend_for(*arrays)
     with backend.context():
         chain = [backend.asarray(x, f"arrays[{i}]") for i, x in enumerate(arrays)]
         if len(chain) == 2:

@@ -112,3 +112,93 @@ def test_auto_records_where_it_went_and_why(standin):
     assert small.backend == "numpy" and "CPU predicted faster" in small.route
     assert large.backend == "cupy-standin" and "GPU predicted faster" in large.route
     assert large.h2d_bytes == 2 * big.nbytes
+
+
+FAMILY = {
+    "vdot": (gpudot.vdot, np.vdot, (6,), (6,), {}),
+    "inner": (gpudot.inner, np.inner, (3, 4), (5, 4), {}),
+    "outer": (gpudot.outer, np.outer, (3,), (4,), {}),
+    "tensordot": (gpudot.tensordot, np.tensordot, (3, 4), (4, 5), {"axes": 1}),
+    "vecdot": (gpudot.vecdot, np.vecdot, (3, 4), (3, 4), {}),
+    "matvec": (gpudot.matvec, np.matvec, (3, 4), (4,), {}),
+    "vecmat": (gpudot.vecmat, np.vecmat, (4,), (4, 3), {}),
+}
+
+
+@pytest.mark.parametrize("dtype", ["int32", "float64"])
+@pytest.mark.parametrize("name", FAMILY)
+def test_each_family_call_is_one_record_with_its_components(name, dtype):
+    func, numpy_func, shape_a, shape_b, kwargs = FAMILY[name]
+    a, b = np.arange(1, 1 + np.prod(shape_a), dtype=dtype).reshape(shape_a), np.ones(shape_b, dtype)
+    with gpudot.use_backend("numpy"), gpudot.profile() as p:
+        result = func(a, b, **kwargs)
+    expected = numpy_func(a, b, **kwargs)
+    assert np.asarray(result).tobytes() == np.asarray(expected).tobytes()
+    (record,) = p.records
+    assert (record.function, record.backend, record.device) == (name, "numpy", "cpu")
+    assert record.shapes == (shape_a, shape_b, np.shape(expected))
+    assert record.dtypes == (dtype, dtype, str(np.asarray(expected).dtype))
+    assert {c.function for c in record.components} <= {"dot", "matmul"}
+    if record.components:
+        assert record.wall_s >= sum(c.wall_s for c in record.components)
+    else:  # NumPy's own loop: for NumPy's float bits, or outer's elementwise multiply
+        assert (dtype == "float64" or name == "outer") and record.route == "NumPy's own loop"
+    if dtype == "int32" and name != "outer":  # integers always take the matmul/dot routes
+        assert record.components
+    assert f"{name}" in str(p) and str(p).splitlines()[-1].startswith("1 call(s)")
+
+
+def test_multi_dot_is_one_record_with_a_component_per_product():
+    arrays = [np.ones((3, 40)), np.ones((40, 2)), np.ones((2, 50))]
+    with gpudot.profile() as p:
+        result = gpudot.linalg.multi_dot(arrays)
+    assert result.tobytes() == np.linalg.multi_dot(arrays).tobytes()
+    (record,) = p.records
+    assert record.function == "multi_dot"
+    assert record.shapes == ((3, 40), (40, 2), (2, 50), (3, 50))
+    assert [c.shapes for c in record.components] == [
+        ((3, 40), (40, 2), (3, 2)),
+        ((3, 2), (2, 50), (3, 50)),
+    ]
+    table = str(p).splitlines()
+    assert table[1].split()[:2] == ["0", "multi_dot"] and table[2].split()[:2] == ["0.1", "dot"]
+
+
+def test_a_failing_family_call_records_nothing():
+    with gpudot.profile() as p, pytest.raises(ValueError):
+        gpudot.inner(np.ones(3), np.ones(4))
+    assert p.records == []
+
+
+def test_auto_family_calls_show_where_they_ran_and_why(standin):
+    auto = AutoBackend(standin.backend, lookup("numpy"), DEFAULT_PROFILE)
+    big = np.ones((300, 300), np.int32)
+    with gpudot.profile() as p, gpudot.use_backend(auto):
+        gpudot.tensordot(big, big, axes=1)
+        gpudot.tensordot(np.eye(2, dtype=np.int32), np.eye(2, dtype=np.int32), axes=1)
+        on_gpu = standin.xp.asarray(big)
+        gpudot.tensordot(on_gpu, big, axes=1)
+    host, small, device = p.records
+    assert [r.function for r in p.records] == ["tensordot"] * 3
+    assert (host.backend, small.backend, device.backend) == ("numpy", "numpy", "cupy-standin")
+    assert "host operands" in host.route and "CPU" in host.route
+    assert device.route == "an operand is already on the GPU"
+    (component,) = device.components
+    assert component.backend == "cupy-standin" and component.h2d_bytes == 0  # b copied before
+    assert device.h2d_bytes == big.nbytes and (host.h2d_bytes, small.h2d_bytes) == (0, 0)
+
+
+@pytest.mark.parametrize("name", FAMILY)
+def test_auto_runs_each_family_call_on_one_side(standin, name):
+    """Without the profile too: a family call's parts never mix host and device arrays."""
+    func, numpy_func, shape_a, shape_b, kwargs = FAMILY[name]
+    a = np.arange(np.prod(shape_a), dtype=np.int64).reshape(shape_a)
+    b = np.arange(np.prod(shape_b), dtype=np.int64).reshape(shape_b)
+    auto = AutoBackend(standin.backend, lookup("numpy"), DEFAULT_PROFILE)
+    with gpudot.use_backend(auto):
+        on_host = func(a, b, **kwargs)
+        on_device = func(standin.xp.asarray(a), b, **kwargs)
+    expected = numpy_func(a, b, **kwargs)
+    assert np.array_equal(on_host, expected)
+    assert standin.backend.owns(on_device) and not standin.backend.owns(on_host)
+    assert np.array_equal(gpudot.to_numpy(on_device), expected)

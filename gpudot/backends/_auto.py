@@ -122,6 +122,13 @@ class AutoBackend(Backend):
         )
         return (self.gpu if guess.device == "gpu" else self.cpu), guess.reason
 
+    def placement(self, *operands: object) -> tuple[Backend, str]:
+        """The GPU if an operand is already there, else the CPU: the cost model rates ``dot``
+        and ``matmul`` only, and a family product's parts must stay on one side."""
+        if any(self.gpu.locate(x) is not None for x in operands):
+            return self.gpu, "an operand is already on the GPU"
+        return self.cpu, "host operands: the cost model rates dot and matmul only, so the CPU"
+
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
         return self.route("matmul", x1, x2, out, dtype)[0].matmul(x1, x2, out, dtype)
 

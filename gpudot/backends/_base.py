@@ -36,6 +36,9 @@ class Backend(abc.ABC):
     supported_dtypes: frozenset[np.dtype] | None = None
     #: Whether arrays have a memory layout: strides, C/Fortran order, views sharing memory.
     memory_layout: bool = True
+    #: Whether NumPy's own functions compute on these arrays, so that a family product that has
+    #: its own NumPy loop (``vdot``, ``vecdot``...) runs it, for NumPy's float bits.
+    numpy_loops: bool = False
 
     @property
     @abc.abstractmethod
@@ -54,6 +57,11 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def locate(self, x: object) -> str | None:
         """Device label of ``x`` if it is an array of this backend's library, else ``None``."""
+
+    def placement(self, *operands: object) -> tuple[Backend, str]:
+        """The backend that runs a whole family product of ``operands``, and why (``"auto"``
+        chooses once per call; every other backend runs it itself)."""
+        return self, ""
 
     @abc.abstractmethod
     def from_host(self, x: np.ndarray) -> Any:

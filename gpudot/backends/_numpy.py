@@ -32,6 +32,7 @@ class NumpyBackend(Backend):
     """Products on the host with NumPy; always available."""
 
     name = "numpy"
+    numpy_loops = True
 
     @property
     def device(self) -> str:
