@@ -18,7 +18,11 @@ _EXPLAIN = (
     "Show how each element of dot(A, B) is formed: the pairs, their products and their sum. "
     f"A and B are 1-D or 2-D nested lists of real numbers, at most {MAX_SIDE} along any axis."
 )
-_SELFTEST_EXITS = "Exits 0 (all checks passed), 1 (a check failed) or 3 (no usable CUDA device)."
+_SELFTEST_EXITS = (
+    "Check exactness and measure speed on each CUDA device. The JSON report is written in every "
+    "case, also without a usable device. Exits 0 (all checks passed), 1 (a check failed) or 3 "
+    "(no usable CUDA device)."
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,10 @@
 """``python -m gpudot selftest``: exactness checks and speed figures on each usable CUDA device.
 
 Exit codes: 0 every check passed, 1 a check failed, 3 no usable CUDA device (the reason is
-printed); argparse's usage errors are 2. The JSON report (device, driver, CUDA runtime, cuBLAS
-and CuPy versions, every check, the measured figures) is meant to be attached to bug reports.
+printed); argparse's usage errors are 2. The JSON report is written in every case: its status
+(``passed``, ``failed`` or ``no_gpu``), exit code and reason, the versions, what was and was not
+checked, and per device the driver, CUDA runtime, cuBLAS, every check and the measured figures. It
+is meant to be attached to bug reports.
 Over the CuPy stand-in (CI) the figures are labelled as the stand-in's, never as GPU figures.
 """
 
@@ -13,6 +15,7 @@ import platform
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,10 +28,20 @@ from gpudot._precision import use_precision
 from gpudot._state import use_backend
 from gpudot.backends._cupy import CupyBackend
 
-__all__ = ["EXIT_CHECK_FAILED", "EXIT_NO_GPU", "Sizes", "checks", "measure", "run", "selftest"]
+__all__ = [
+    "EXIT_CHECK_FAILED",
+    "EXIT_NO_GPU",
+    "Sizes",
+    "check_names",
+    "checks",
+    "measure",
+    "run",
+    "selftest",
+]
 
 EXIT_CHECK_FAILED = 1
 EXIT_NO_GPU = 3
+OUT_CHECK = "out= and dot into out="
 
 
 @dataclass(frozen=True)
@@ -182,7 +195,7 @@ def checks(backend: CupyBackend) -> list[tuple[str, str | None]]:
                 outcomes.append((name, f"raised {type(error).__name__}: {error}"))
                 continue
             outcomes.append((name, _problem(result, expected, a, b, func, compare)))
-        outcomes.append(("out= and dot into out=", _out_problem(backend)))
+        outcomes.append((OUT_CHECK, _out_problem(backend)))
     return outcomes
 
 
@@ -267,16 +280,41 @@ def _device_facts(backend: CupyBackend) -> dict[str, Any]:
     return facts
 
 
+def check_names() -> list[str]:
+    """The exactness checks run on each device, by name."""
+    return [name for name, *_ in _cases()] + [OUT_CHECK]
+
+
+def _versions() -> dict[str, str]:
+    """gpudot's, Python's, NumPy's and the CuPy wheels' versions, without touching a device."""
+    wheels = {name: _distribution_version(name) for name in ("cupy-cuda12x", "cupy-cuda13x")}
+    return {
+        "gpudot": gpudot.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "cupy": ", ".join(f"{n} {v}" for n, v in wheels.items() if v) or "not installed",
+        "platform": platform.platform(),
+    }
+
+
+def _distribution_version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _write(report: Path | None, results: dict[str, Any], stream: TextIO) -> None:
+    if report is not None:
+        report.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        print(f"JSON report written to {report}", file=stream)
+
+
 def selftest(
     backends: list[CupyBackend], stream: TextIO, report: Path | None, sizes: Sizes = Sizes()
 ) -> int:
     """Check and measure each backend, print a table, write the JSON report; return exit code."""
-    results = {
-        "gpudot": gpudot.__version__,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "devices": [],
-    }
+    devices: list[dict[str, Any]] = []
     failures = 0
     for backend in backends:
         standin = "standin" in str(getattr(backend.xp, "__version__", ""))
@@ -299,21 +337,43 @@ def selftest(
             figures=figures,
             checks=[{"check": n, "passed": p is None, "problem": p} for n, p in outcome],
         )
-        results["devices"].append(facts)  # type: ignore[attr-defined]
-    if report is not None:
-        report.write_text(json.dumps(results, indent=2, default=str) + "\n")
-        print(f"JSON report written to {report}", file=stream)
+        devices.append(facts)
+    status = "failed" if failures else "passed"
+    results = {
+        "status": status,
+        "exit_code": EXIT_CHECK_FAILED if failures else 0,
+        "reason": f"{failures} check(s) failed" if failures else None,
+        **_versions(),
+        "checked": check_names() + ["copy GB/s and GEMM TFLOP/s"],
+        "not_checked": [],
+        "devices": devices,
+    }
+    _write(report, results, stream)
     print("all checks passed" if not failures else f"{failures} check(s) FAILED", file=stream)
-    return EXIT_CHECK_FAILED if failures else 0
+    return results["exit_code"]  # type: ignore[return-value]
 
 
 def run(report: Path | None, quick: bool, stream: TextIO) -> int:
-    """``python -m gpudot selftest``: every usable CUDA device, or exit `EXIT_NO_GPU` saying why."""
+    """``python -m gpudot selftest``: every usable CUDA device, or exit `EXIT_NO_GPU` saying why.
+
+    The JSON report is written in either case: with no usable device it says why, and lists
+    every check as not checked.
+    """
     from gpudot.backends._registry import lookup
 
     reason = lookup("cuda").unavailable_reason()
     if reason is not None:
         print(f"gpudot selftest: no usable CUDA device: {reason}", file=stream)
+        results = {
+            "status": "no_gpu",
+            "exit_code": EXIT_NO_GPU,
+            "reason": f"no usable CUDA device: {reason}",
+            **_versions(),
+            "checked": [],
+            "not_checked": check_names() + ["copy GB/s and GEMM TFLOP/s"],
+            "devices": [],
+        }
+        _write(report, results, stream)
         return EXIT_NO_GPU
     count = lookup("cuda").xp.cuda.runtime.getDeviceCount()
     backends = [lookup(f"cuda:{i}") for i in range(count)]

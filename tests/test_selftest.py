@@ -8,15 +8,33 @@ import json
 import numpy as np
 import pytest
 
+import gpudot
 from gpudot import _selftest
 from gpudot.__main__ import main
+from gpudot.backends import lookup
 
 
-def test_without_a_gpu_it_says_why_and_exits_3(capsys, tmp_path, monkeypatch):
+@pytest.mark.parametrize("where", [None, "chosen.json"])
+def test_without_a_gpu_it_says_why_writes_the_report_and_exits_3(
+    capsys, tmp_path, monkeypatch, where
+):
+    reason = lookup("cuda").unavailable_reason()
+    if reason is None:
+        pytest.skip("CUDA is usable here: the no-GPU report needs a machine without one")
     monkeypatch.chdir(tmp_path)
-    assert main(["selftest"]) == _selftest.EXIT_NO_GPU == 3
-    assert "no usable CUDA device: " in capsys.readouterr().out
-    assert not (tmp_path / "gpudot-selftest.json").exists()
+    assert main(["selftest", *(["--json", where] if where else [])]) == _selftest.EXIT_NO_GPU == 3
+    printed = capsys.readouterr().out
+    assert f"no usable CUDA device: {reason}" in printed
+    report = tmp_path / (where or "gpudot-selftest.json")
+    assert f"JSON report written to {report.name}" in printed
+    data = json.loads(report.read_text())
+    assert (data["status"], data["exit_code"]) == ("no_gpu", 3)
+    assert data["reason"] == f"no usable CUDA device: {reason}"
+    assert data["checked"] == [] and data["devices"] == []
+    assert data["not_checked"][: len(_selftest.check_names())] == _selftest.check_names()
+    assert len(data["not_checked"]) == len(_selftest.check_names()) + 1  # and the figures
+    assert (data["gpudot"], data["numpy"]) == (gpudot.__version__, np.__version__)
+    assert data["cupy"].startswith("cupy-cuda") or data["cupy"] == "not installed"
 
 
 def test_over_the_stand_in_every_check_passes_and_figures_are_labelled(standin, tmp_path):
@@ -27,6 +45,13 @@ def test_over_the_stand_in_every_check_passes_and_figures_are_labelled(standin, 
     assert text.count("NOT GPU figures") == 2 and "FAIL" not in text
     assert "all checks passed" in text and "float32 tf32 TFLOP/s" in text
     data = json.loads(report.read_text())
+    assert (data["status"], data["exit_code"], data["reason"], data["not_checked"]) == (
+        "passed",
+        0,
+        None,
+        [],
+    )
+    assert data["checked"][:-1] == _selftest.check_names()
     assert [d["device"] for d in data["devices"]] == ["cuda:0", "cuda:1"]
     first = data["devices"][0]
     assert first["standin"] is True and first["name"] == standin.xp.MACHINE.device_name
@@ -36,7 +61,7 @@ def test_over_the_stand_in_every_check_passes_and_figures_are_labelled(standin, 
 
 
 @pytest.mark.parametrize("fault", ["wrong-integers", "tf32-always", "raises"])
-def test_a_wrong_device_result_fails_its_check_and_exits_1(standin, monkeypatch, fault):
+def test_a_wrong_device_result_fails_its_check_and_exits_1(standin, monkeypatch, fault, tmp_path):
     real = standin.xp.matmul
 
     def faulty(a, b, out=None):
@@ -53,7 +78,10 @@ def test_a_wrong_device_result_fails_its_check_and_exits_1(standin, monkeypatch,
 
     monkeypatch.setattr(standin.xp, "matmul", faulty)
     out = io.StringIO()
-    assert _selftest.selftest(standin.devices[:1], out, None, _selftest.QUICK) == 1
+    report = tmp_path / "report.json"
+    assert _selftest.selftest(standin.devices[:1], out, report, _selftest.QUICK) == 1
+    data = json.loads(report.read_text())
+    assert (data["status"], data["exit_code"]) == ("failed", 1) and "failed" in data["reason"]
     failed = [line for line in out.getvalue().splitlines() if "FAIL " in line]
     expected = {
         "wrong-integers": "int32 batched overflow",
