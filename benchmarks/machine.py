@@ -13,7 +13,22 @@ from gpudot._report import _gpus, _versions
 from gpudot.backends import Backend
 from gpudot.backends._cupy import CupyBackend
 
-__all__ = ["ENVIRONMENT_VARIABLES", "blas_kernel", "describe"]
+__all__ = ["ENVIRONMENT_VARIABLES", "blas_kernel", "cpu_line", "describe", "simd_features"]
+
+#: CPU flags that change which kernels NumPy, its BLAS and numba can use.
+SIMD_FLAGS = (
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx512_fp16",
+    "amx_tile",
+    "amx_bf16",
+    "amx_int8",
+)
 
 #: Variables that change which BLAS kernel runs, its threads, or GPU float32 precision.
 ENVIRONMENT_VARIABLES = (
@@ -37,6 +52,25 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def simd_features() -> list[str]:
+    """The `SIMD_FLAGS` this CPU reports in ``/proc/cpuinfo`` (empty where that is not readable)."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return [flag for flag in SIMD_FLAGS if flag in flags]
+    except OSError:
+        pass
+    return []
+
+
+def cpu_line() -> str:
+    """The CPU model and its SIMD features, the line printed beside every published figure."""
+    features = ", ".join(simd_features()) or "SIMD features unknown"
+    return f"{_cpu_model()} ({features})"
 
 
 def _thread_pools() -> list[dict[str, Any]] | str:
@@ -86,6 +120,7 @@ def describe(backends: list[Backend]) -> dict[str, Any]:
     pools = _thread_pools()
     return {
         "cpu_model": _cpu_model(),
+        "simd_features": simd_features(),
         "platform": platform.platform(),
         "logical_cores": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,

@@ -17,9 +17,8 @@ from typing import Any
 import numpy as np
 
 from gpudot import _checks, _reductions
+from gpudot._entry import public_product
 from gpudot._linalg import backend_for
-from gpudot._numpy_errors import numpy_errors
-from gpudot._profile import recorded
 from gpudot.backends._base import Backend
 
 __all__ = ["inner", "matvec", "outer", "tensordot", "vdot", "vecdot", "vecmat"]
@@ -57,8 +56,7 @@ def _like_numpy_ufunc(result: Any) -> Any:
     return result[()] if isinstance(result, np.ndarray) and result.ndim == 0 else result
 
 
-@numpy_errors(getattr(np, "vdot", None))
-@recorded()
+@public_product(getattr(np, "vdot", None))
 def vdot(a: Any, b: Any, /) -> Any:
     """Dot product of two arrays flattened, the first conjugated, as `numpy.vdot`.
 
@@ -96,8 +94,7 @@ def vdot(a: Any, b: Any, /) -> Any:
         return _reductions.vdot(backend, a, b)
 
 
-@numpy_errors(getattr(np, "inner", None))
-@recorded()
+@public_product(getattr(np, "inner", None))
 def inner(a: Any, b: Any, /) -> Any:
     """Inner product over the last axes, as `numpy.inner` (no conjugation).
 
@@ -132,8 +129,7 @@ def inner(a: Any, b: Any, /) -> Any:
         return _reductions.inner(backend, a, b)
 
 
-@numpy_errors(getattr(np, "outer", None))
-@recorded()
+@public_product(getattr(np, "outer", None))
 def outer(a: Any, b: Any, out: Any = None) -> Any:
     """Outer product of two arrays flattened, as `numpy.outer`.
 
@@ -174,8 +170,7 @@ def outer(a: Any, b: Any, out: Any = None) -> Any:
         return _reductions.outer(backend, a, b, out)
 
 
-@numpy_errors(getattr(np, "tensordot", None))
-@recorded()
+@public_product(getattr(np, "tensordot", None))
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     """Sum of products over the given axes, as `numpy.tensordot`.
 
@@ -220,8 +215,7 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
         return _reductions.tensordot(backend, a, b, axes)
 
 
-@numpy_errors(getattr(np, "vecdot", None))
-@recorded()
+@public_product(getattr(np, "vecdot", None))
 def vecdot(x1: Any, x2: Any, /, out: Any = None, *, axis: int = -1, dtype: Any = None) -> Any:
     """Vector dot product along ``axis``, the first operand conjugated, as `numpy.vecdot`.
 
@@ -268,8 +262,7 @@ def vecdot(x1: Any, x2: Any, /, out: Any = None, *, axis: int = -1, dtype: Any =
         return result if out is not None else _like_numpy_ufunc(result)
 
 
-@numpy_errors(getattr(np, "matvec", None))
-@recorded()
+@public_product(getattr(np, "matvec", None))
 def matvec(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
     """Matrix-vector product over stacks, as `numpy.matvec` (NumPy 2.2; nothing conjugated).
 
@@ -314,8 +307,7 @@ def matvec(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
         return _reductions.matvec(backend, x1, x2, out, dtype)
 
 
-@numpy_errors(getattr(np, "vecmat", None))
-@recorded()
+@public_product(getattr(np, "vecmat", None))
 def vecmat(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
     """Vector-matrix product over stacks, ``x1`` conjugated, as `numpy.vecmat` (NumPy 2.2).
 

@@ -25,7 +25,15 @@ from gpudot.backends._base import Backend
 from gpudot.backends._numpy import BLAS_DTYPES
 from gpudot.backends._registry import lookup, owner_of
 
-__all__ = ["asarray", "backend_for", "dot", "matmul", "to_numpy", "wrap_backends_with"]
+__all__ = [
+    "asarray",
+    "backend_for",
+    "dot",
+    "matmul",
+    "runs_inline",
+    "to_numpy",
+    "wrap_backends_with",
+]
 
 _ndarray = np.ndarray
 _np_matmul = np.matmul
@@ -54,6 +62,19 @@ def wrap_backends_with(wrap: Callable[[Backend], Any] | None) -> None:
         return wrap(current_backend())
 
     _selected = wrapped
+
+
+def runs_inline(a: Any, b: Any) -> bool:
+    """Whether a product of ``a`` and ``b`` is NumPy's own call: the NumPy backend in effect (no
+    profile open), plain NumPy arrays, and a dtype (BLAS), size (under `MIN_WORK`) or shape
+    (vectors) for which no exact route would act. `dot` and `matmul` spell out the same test
+    inline, to spare a call on every product."""
+    return (
+        (_selected(BACKEND_SETTING.default) or current_backend()) is _NUMPY
+        and type(a) is _ndarray
+        and type(b) is _ndarray
+        and (a.dtype in BLAS_DTYPES or a.size * b.size < MIN_WORK or a.ndim + b.ndim < 3)
+    )
 
 
 def backend_for(*operands: Any) -> Any:

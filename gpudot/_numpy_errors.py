@@ -11,17 +11,14 @@ layout that take no memory (zero strides), so nothing is computed or written, an
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from gpudot._errors import AutogradError, TransferError, UnsupportedDtypeError
 
-__all__ = ["explained", "numpy_errors", "raise_like_numpy"]
-
-Product = TypeVar("Product", bound=Callable[..., Any])
+__all__ = ["explained", "raise_like_numpy"]
 
 #: gpudot's own refusals, which keep gpudot's class and message: where NumPy would compute, and
 #: a tensor that requires grad (`AutogradError` is also the RuntimeError torch gives NumPy).
@@ -148,25 +145,3 @@ def raise_like_numpy(
         numpy_func(*args, **kwargs)
     except Exception as numpy_error:  # noqa: BLE001 - whatever NumPy raises is the answer
         raise explained(numpy_error, str(error)) from None
-
-
-def numpy_errors(numpy_func: Callable[..., Any] | None) -> Callable[[Product], Product]:
-    """Decorate a public product so that a failure is `numpy_func`'s for the same arguments,
-    with gpudot's message after NumPy's (see `raise_like_numpy`); ``None``: no such NumPy
-    function here (an old NumPy), gpudot's error stays as it is.
-
-    `gpudot.dot` and `gpudot.matmul` do the same inline, to spare a call frame on every product.
-    """
-
-    def decorate(product: Product) -> Product:
-        @functools.wraps(product)
-        def like_numpy(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return product(*args, **kwargs)
-            except (ValueError, TypeError, IndexError) as error:
-                raise_like_numpy(error, numpy_func, *args, **kwargs)
-                raise
-
-        return like_numpy  # type: ignore[return-value]
-
-    return decorate

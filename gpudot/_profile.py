@@ -3,22 +3,22 @@
 While at least one profile is open, `gpudot._linalg` runs products on a recording wrapper of the
 backend (`gpudot._linalg.wrap_backends_with`); when none is open they run on the backend itself
 again, so products pay nothing for the feature. The rest of the family and ``multi_dot`` are
-`recorded`: one record per call the user made, whose ``components`` are the ``dot`` and
-``matmul`` products it was reduced to (none where NumPy's own loop ran). Calls from every
-thread are recorded while a profile is open. On a GPU each call is bracketed by CUDA events and
-synchronised, so the wall time covers the device work (profiling changes the timing it measures).
+recorded by their entry (`gpudot._entry`): one record per call the user made, whose
+``components`` are the ``dot`` and ``matmul`` products it was reduced to (none where NumPy's own
+loop ran). Calls from every thread are recorded while a profile is open. On a GPU each call is
+bracketed by CUDA events and synchronised, so the wall time covers the device work (profiling
+changes the timing it measures).
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -29,9 +29,7 @@ from gpudot._tiling import operand_shape
 from gpudot.backends._auto import AutoBackend
 from gpudot.backends._base import Backend
 
-__all__ = ["CallRecord", "Profile", "profile", "recorded"]
-
-Product = TypeVar("Product", bound=Callable[..., Any])
+__all__ = ["CallRecord", "Profile", "is_open", "profile", "record_call"]
 
 
 @dataclass(frozen=True)
@@ -208,34 +206,12 @@ def _record(func: str, backend: Backend, x1: Any, x2: Any, out: Any, dtype: Any)
     return result
 
 
-def _pair(args: tuple[Any, ...]) -> Sequence[Any]:
-    return args[:2]
+def is_open() -> bool:
+    """Whether a profile is open (in any thread), so that products are recorded."""
+    return bool(_OPEN)
 
 
-def recorded(
-    operands: Callable[[tuple[Any, ...]], Sequence[Any]] = _pair,
-) -> Callable[[Product], Product]:
-    """Record each call of a public product while a profile is open, as one `CallRecord`.
-
-    Parameters
-    ----------
-    operands : callable
-        The operands among the call's positional arguments (default: the first two).
-    """
-
-    def decorate(product: Product) -> Product:
-        @functools.wraps(product)
-        def call(*args: Any, **kwargs: Any) -> Any:
-            if not _OPEN:
-                return product(*args, **kwargs)
-            return _record_call(product, operands(args), args, kwargs)
-
-        return call  # type: ignore[return-value]
-
-    return decorate
-
-
-def _record_call(
+def record_call(
     product: Callable[..., Any], operands: Sequence[Any], args: tuple[Any, ...], kwargs: Any
 ) -> Any:
     """Run ``product`` collecting its component records, then publish one record of the call."""

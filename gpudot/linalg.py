@@ -7,9 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._entry import public_product
 from gpudot._linalg import backend_for
-from gpudot._numpy_errors import numpy_errors
-from gpudot._profile import recorded
 from gpudot.backends._base import Backend
 
 __all__ = ["chain_order", "multi_dot"]
@@ -57,8 +56,7 @@ def chain_order(dims: Sequence[int]) -> tuple[int, Order]:
     return cost[0][n - 1], order(0, n - 1)
 
 
-@numpy_errors(np.linalg.multi_dot)
-@recorded(operands=lambda args: args[0])
+@public_product(np.linalg.multi_dot, operands=lambda args: args[0], inline=False)
 def multi_dot(arrays: Sequence[Any], *, out: Any = None) -> Any:
     """Product of two or more arrays in the cheapest order, exactly as `numpy.linalg.multi_dot`.
 

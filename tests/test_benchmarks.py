@@ -604,3 +604,30 @@ def test_dask_matmul_script_checks_its_corner_against_numpy(dtype, chunk):
 
     a, b = make((8, 8), dtype, seed=1), make((8, 8), dtype, seed=2)
     assert dask_matmul._check(a, b, chunk).agreement in ("matches", "within rounding")
+
+
+def test_tiny_calls_times_every_family_product_beside_numpy():
+    from benchmarks import tiny_calls
+
+    results = tiny_calls.measure(repeats=2, calls=5)
+    expected = {name for name, (_, func) in tiny_calls.PRODUCTS.items() if func is not None}
+    assert set(results) == expected and {"vdot 4", "matmul 4x4"} <= expected
+    assert all(ours > 0 and theirs > 0 and ratio > 0 for ours, theirs, ratio in results.values())
+
+
+def test_tiny_calls_products_are_numpys():
+    from benchmarks import tiny_calls
+
+    for operands, func in tiny_calls.PRODUCTS.values():
+        if func is not None:
+            ours = getattr(gpudot, func.__name__)(*operands)
+            assert np.asarray(ours).tobytes() == np.asarray(func(*operands)).tobytes()
+
+
+def test_cpu_line_names_the_model_and_simd_features():
+    from benchmarks.machine import SIMD_FLAGS, cpu_line, simd_features
+
+    features = simd_features()
+    assert set(features) <= set(SIMD_FLAGS)
+    line = cpu_line()
+    assert all(feature in line for feature in features) and line.endswith(")")

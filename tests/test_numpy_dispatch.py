@@ -230,3 +230,38 @@ def test_small_products_and_vectors_of_other_dtypes_are_computed_inline(
         type(numpy_backend), func, lambda self, *args: pytest.fail("the backend was called")
     )
     assert_same(getattr(gpudot, func)(a, b), PRODUCTS[func](a, b))
+
+
+FAMILY_SHAPES = {
+    "vdot": ((6,), (6,)),
+    "inner": ((3, 4), (5, 4)),
+    "outer": ((3,), (4,)),
+    "tensordot": ((3, 4, 2), (4, 2, 5)),
+    "vecdot": ((3, 4), (3, 4)),
+    "matvec": ((3, 4), (4,)),
+    "vecmat": ((4,), (4, 3)),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int8, np.float16, np.bool_])
+@pytest.mark.parametrize("func", FAMILY_SHAPES)
+def test_small_family_calls_are_numpys_own_call(func, dtype, monkeypatch):
+    """Below MIN_WORK the family's products go straight to NumPy's function, backend untouched."""
+    rng = np.random.default_rng(7)
+    a, b = ((rng.random(shape) * 9).astype(dtype) for shape in FAMILY_SHAPES[func])
+    numpy_backend = lookup("numpy")
+    for product in ("dot", "matmul"):
+        monkeypatch.setattr(
+            type(numpy_backend), product, lambda self, *args: pytest.fail("the backend was called")
+        )
+    assert_same(getattr(gpudot, func)(a, b), getattr(np, func)(a, b))
+
+
+def test_a_failing_inline_family_call_is_explained_like_numpy():
+    with pytest.raises(ValueError) as numpys:
+        np.inner(np.ones(3), np.ones(4))
+    with pytest.raises(ValueError) as gpudots:
+        gpudot.inner(np.ones(3), np.ones(4))
+    assert (
+        str(gpudots.value).startswith(f"{numpys.value}\n") and type(gpudots.value) is not ValueError
+    )

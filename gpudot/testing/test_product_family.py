@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import gpudot
+from gpudot._exact import MIN_WORK
 from gpudot.testing import assert_matches_numpy, assert_raises_like_numpy
 from gpudot.testing._inputs import ALL_DTYPES, make, supported
 
@@ -294,9 +295,13 @@ def test_integer_tensordot_takes_the_matmul_route(monkeypatch):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(NumpyBackend, "matmul", spy)
-    a, b = make((3, 4, 5), "int32", 1), make((4, 5, 2), "int32", 2)
+    a, b = make((3, 16, 8), "int32", 1), make((16, 8, 2), "int32", 2)
+    assert a.size * b.size >= MIN_WORK  # smaller products are NumPy's own call
     with gpudot.use_backend("numpy"):
         np.testing.assert_array_equal(gpudot.tensordot(a, b), np.tensordot(a, b))
+        assert calls == [np.dtype("int32")]
+        small = a[:, :4], b[:4]
+        np.testing.assert_array_equal(gpudot.tensordot(*small), np.tensordot(*small))
     assert calls == [np.dtype("int32")]
 
 
