@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gpudot
 from gpudot.backends import DaskBackend, _registry
 from gpudot.backends._numpy import NumpyBackend
 from gpudot.testing import assert_matches_numpy
-from gpudot.testing import test_properties as properties
 from gpudot.testing._inputs import make
-from gpudot.testing._oracle import error_bound
+from gpudot.testing._oracle import check, error_bound
+from gpudot.testing._strategies import dot_operands, draw_operands, matmul_operands
 
 da = pytest.importorskip("dask.array")
 from dask.callbacks import Callback  # noqa: E402
@@ -354,23 +354,24 @@ def test_dask_out_becomes_the_product(dask_backend):
 # --- the shipped property tests, with budgets small enough to split every axis -----------------
 
 budgets = st.sampled_from([16, 64, 256, 1024])
+BLOCK_SETTINGS = settings(max_examples=60, deadline=None)
 # Dask warns when a product has 10x more blocks than an operand: that is the point here.
 many_blocks = pytest.mark.filterwarnings("ignore:Increasing number of chunks:Warning")
 
 
 @many_blocks
-@properties.SETTINGS
-@given(data=st.data(), shapes=properties.matmul_operands(), budget=budgets)
+@BLOCK_SETTINGS
+@given(data=st.data(), shapes=matmul_operands(), budget=budgets)
 def test_matmul_in_small_blocks_matches_numpy(data, shapes, budget):
     backend = DaskBackend(budget=budget)
     with gpudot.use_backend(backend):
-        properties._run(backend, data, np.matmul, gpudot.matmul, shapes)
+        check(backend, "matmul", *draw_operands(data, backend, shapes))
 
 
 @many_blocks
-@properties.SETTINGS
-@given(data=st.data(), shapes=properties.dot_operands(), budget=budgets)
+@BLOCK_SETTINGS
+@given(data=st.data(), shapes=dot_operands(), budget=budgets)
 def test_dot_in_small_blocks_matches_numpy(data, shapes, budget):
     backend = DaskBackend(budget=budget)
     with gpudot.use_backend(backend):
-        properties._run(backend, data, np.dot, gpudot.dot, shapes)
+        check(backend, "dot", *draw_operands(data, backend, shapes))

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 import pytest
 
-__all__ = ["ALL_DTYPES", "make", "supported", "supported_among"]
+__all__ = ["ALL_DTYPES", "CASES", "make", "shape_id", "supported", "supported_among"]
 
 ALL_DTYPES = (
     "bool",
@@ -60,3 +60,47 @@ def supported_among(backend: object, dtypes: Iterable[str]) -> list[str]:
         name = getattr(backend, "name", type(backend).__name__)
         pytest.skip(f"{name} supports none of {', '.join(dtypes)}")
     return found
+
+
+MATMUL_SHAPES = [
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (3, 4)),
+    ((2, 3), (3, 4)),
+    ((5, 2, 3), (3, 4)),
+    ((2, 3), (5, 3, 4)),
+    ((1, 2, 3), (4, 3, 2)),
+    ((4, 1, 2, 3), (5, 3, 2)),
+    ((3,), (6, 3, 2)),
+    ((0, 3), (3, 4)),
+    ((2, 0), (0, 4)),
+    ((2, 3), (3, 0)),
+    ((0, 2, 3), (1, 3, 2)),
+]
+
+DOT_SHAPES = [
+    ((), ()),
+    ((), (3,)),
+    ((2, 3), ()),
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (3, 4)),
+    ((2, 3), (3, 4)),
+    ((2, 3, 4), (4,)),
+    ((2, 3, 4), (4, 5)),
+    ((2, 3, 4), (6, 4, 5)),
+    ((4,), (2, 4, 3)),
+    ((0, 3), (3, 2)),
+    ((2, 0), (0, 3)),
+    ((2, 3, 0), (5, 0, 2)),
+]
+
+#: (product, shape of a, shape of b) for dot and matmul: every kind of operand NumPy takes.
+CASES = [("matmul", s1, s2) for s1, s2 in MATMUL_SHAPES] + [
+    ("dot", s1, s2) for s1, s2 in DOT_SHAPES
+]
+
+
+def shape_id(case: tuple[str, tuple[int, ...], tuple[int, ...]]) -> str:
+    func, s1, s2 = case
+    return f"{func}-{'x'.join(map(str, s1)) or 'scalar'}-{'x'.join(map(str, s2)) or 'scalar'}"

@@ -8,10 +8,79 @@ from typing import Any
 import numpy as np
 import pytest
 
+import gpudot
 from gpudot._bounds import error_bound
 from gpudot.backends import Backend
 
-__all__ = ["assert_matches_numpy", "assert_raises_like_numpy", "error_bound"]
+__all__ = [
+    "NUMPY_PRODUCTS",
+    "assert_matches_numpy",
+    "assert_raises_like_numpy",
+    "check",
+    "error_bound",
+    "family_bound",
+]
+
+
+def ref_vecdot(x1: Any, x2: Any, axis: int = -1) -> Any:
+    """NumPy 2 documentation: sum over ``axis`` of ``conj(x1) * x2``, the other axes broadcast."""
+    return np.sum(np.conj(x1) * x2, axis=axis)
+
+
+def ref_matvec(x1: Any, x2: Any) -> Any:
+    """NumPy 2.2 documentation: ``sum_j x1[..., i, j] * x2[..., j]``, no conjugation."""
+    return np.sum(x1 * x2[..., None, :], axis=-1)
+
+
+def ref_vecmat(x1: Any, x2: Any) -> Any:
+    """NumPy 2.2 documentation: ``sum_i conj(x1[..., i]) * x2[..., i, j]``."""
+    return np.sum(np.conj(x1)[..., :, None] * x2, axis=-2)
+
+
+#: NumPy's function for each product gpudot has (the documented reference where NumPy lacks it).
+NUMPY_PRODUCTS: dict[str, Callable[..., Any]] = {
+    "dot": np.dot,
+    "matmul": np.matmul,
+    "vdot": np.vdot,
+    "inner": np.inner,
+    "outer": np.outer,
+    "tensordot": np.tensordot,
+    "vecdot": getattr(np, "vecdot", ref_vecdot),
+    "matvec": getattr(np, "matvec", ref_matvec),
+    "vecmat": getattr(np, "vecmat", ref_vecmat),
+}
+
+
+def family_bound(func: Callable[..., Any], a: Any, b: Any, dtype: np.dtype, **kwargs: Any) -> Any:
+    """Allowed |difference| between two summation orders: ``(2K + 1) eps |a||b|``, ``K`` >= any
+    contracted length (complex doubles it)."""
+    k = max(np.size(a), 1) * (2 if dtype.kind == "c" else 1)
+    magnitude = np.abs(
+        func(np.abs(np.asarray(a, np.complex128)), np.abs(np.asarray(b, np.complex128)), **kwargs)
+    )
+    return (2 * k + 1) * np.finfo(dtype).eps * magnitude + np.finfo(dtype).tiny
+
+
+def check(backend: Backend, name: str, a: Any, b: Any, **kwargs: Any) -> Any:
+    """Run product ``name`` through gpudot and NumPy on host operands; compare; inputs untouched.
+
+    Returns gpudot's result.
+    """
+    numpy_func = NUMPY_PRODUCTS[name]
+    expected = numpy_func(a, b, **kwargs)
+    a_copy, b_copy = np.copy(a), np.copy(b)
+    result = getattr(gpudot, name)(a, b, **kwargs)
+    dtype = np.asarray(expected).dtype
+    if dtype.kind not in "fc":
+        bound = None
+    elif name in ("dot", "matmul"):
+        bound = error_bound(numpy_func, a, b, dtype)
+    else:
+        bound = family_bound(numpy_func, a, b, dtype, **kwargs)
+    assert_matches_numpy(result, expected, backend, bound=bound)
+    np.testing.assert_array_equal(a, a_copy)
+    np.testing.assert_array_equal(b, b_copy)
+    return result
 
 
 def _same_bits(x: np.ndarray, y: np.ndarray) -> bool:

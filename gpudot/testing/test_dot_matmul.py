@@ -7,67 +7,10 @@ import pytest
 
 import gpudot
 from gpudot.testing import assert_matches_numpy, assert_raises_like_numpy
-from gpudot.testing._inputs import ALL_DTYPES, make, supported
-from gpudot.testing._oracle import error_bound
+from gpudot.testing._inputs import ALL_DTYPES, CASES, make, shape_id, supported
+from gpudot.testing._oracle import check, error_bound
 
 FUNCS = {"dot": (np.dot, gpudot.dot), "matmul": (np.matmul, gpudot.matmul)}
-
-MATMUL_SHAPES = [
-    ((3,), (3,)),
-    ((2, 3), (3,)),
-    ((3,), (3, 4)),
-    ((2, 3), (3, 4)),
-    ((5, 2, 3), (3, 4)),
-    ((2, 3), (5, 3, 4)),
-    ((1, 2, 3), (4, 3, 2)),
-    ((4, 1, 2, 3), (5, 3, 2)),
-    ((3,), (6, 3, 2)),
-    ((0, 3), (3, 4)),
-    ((2, 0), (0, 4)),
-    ((2, 3), (3, 0)),
-    ((0, 2, 3), (1, 3, 2)),
-]
-
-DOT_SHAPES = [
-    ((), ()),
-    ((), (3,)),
-    ((2, 3), ()),
-    ((3,), (3,)),
-    ((2, 3), (3,)),
-    ((3,), (3, 4)),
-    ((2, 3), (3, 4)),
-    ((2, 3, 4), (4,)),
-    ((2, 3, 4), (4, 5)),
-    ((2, 3, 4), (6, 4, 5)),
-    ((4,), (2, 4, 3)),
-    ((0, 3), (3, 2)),
-    ((2, 0), (0, 3)),
-    ((2, 3, 0), (5, 0, 2)),
-]
-
-CASES = [("matmul", s1, s2) for s1, s2 in MATMUL_SHAPES] + [
-    ("dot", s1, s2) for s1, s2 in DOT_SHAPES
-]
-
-
-def shape_id(case: tuple[str, tuple[int, ...], tuple[int, ...]]) -> str:
-    func, s1, s2 = case
-    return f"{func}-{'x'.join(map(str, s1)) or 'scalar'}-{'x'.join(map(str, s2)) or 'scalar'}"
-
-
-def check(backend, func, a, b, **kwargs):
-    """Run ``func`` through gpudot and NumPy on host operands ``a`` and ``b``; compare."""
-    numpy_func, gpudot_func = FUNCS[func]
-    expected = numpy_func(a, b, **kwargs)
-    a_copy, b_copy = a.copy(), b.copy()
-    result = gpudot_func(a, b, **kwargs)
-    dtype = np.asarray(expected).dtype
-    bound = error_bound(numpy_func, a, b, dtype) if dtype.kind in "fc" else None
-    assert_matches_numpy(result, expected, backend, bound=bound)
-    np.testing.assert_array_equal(a, a_copy)  # inputs untouched
-    np.testing.assert_array_equal(b, b_copy)
-    return result
-
 
 # --- textbook examples -------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from gpudot._exact import _bool, _dispatch, _integer, _numba_kernels, _ordered, 
 from gpudot.backends import lookup
 from gpudot.testing import assert_matches_numpy, assert_raises_like_numpy
 from gpudot.testing._inputs import make, supported, supported_among
-from gpudot.testing.test_properties import _layout, dot_operands, matmul_operands
+from gpudot.testing._strategies import dot_operands, layout, matmul_operands
 
 INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 SETTINGS = settings(
@@ -103,8 +103,8 @@ def _draw_operands(data, backend, shapes, dtypes, families, result_kinds="biufc"
     dtype2 = data.draw(st.sampled_from(pairs), label="dtype2")
     family = data.draw(st.sampled_from(families), label="family")
     seed = data.draw(st.integers(0, 2**16), label="seed")
-    a = _layout(data, values(shapes[0], dtype1, family, seed))
-    b = _layout(data, values(shapes[1], dtype2, family, seed + 1))
+    a = layout(data, values(shapes[0], dtype1, family, seed))
+    b = layout(data, values(shapes[1], dtype2, family, seed + 1))
     return a, b
 
 

@@ -9,56 +9,14 @@ import gpudot
 from gpudot._exact import MIN_WORK
 from gpudot.testing import assert_matches_numpy, assert_raises_like_numpy
 from gpudot.testing._inputs import ALL_DTYPES, make, supported
-
-
-def ref_vecdot(x1, x2, axis=-1):
-    """NumPy 2 documentation: sum over ``axis`` of ``conj(x1) * x2``, the other axes broadcast."""
-    return np.sum(np.conj(x1) * x2, axis=axis)
-
-
-def ref_matvec(x1, x2):
-    """NumPy 2.2 documentation: ``sum_j x1[..., i, j] * x2[..., j]``, no conjugation."""
-    return np.sum(x1 * x2[..., None, :], axis=-1)
-
-
-def ref_vecmat(x1, x2):
-    """NumPy 2.2 documentation: ``sum_i conj(x1[..., i]) * x2[..., i, j]``."""
-    return np.sum(np.conj(x1)[..., :, None] * x2, axis=-2)
-
-
-NUMPY = {
-    "vdot": np.vdot,
-    "inner": np.inner,
-    "outer": np.outer,
-    "tensordot": np.tensordot,
-    "vecdot": getattr(np, "vecdot", ref_vecdot),
-    "matvec": getattr(np, "matvec", ref_matvec),
-    "vecmat": getattr(np, "vecmat", ref_vecmat),
-}
-
-
-def family_bound(func, a, b, dtype, **kwargs):
-    """Allowed |difference| between two summation orders: ``(2K + 1) eps |a||b|``, ``K`` >= any
-    contracted length (complex doubles it)."""
-    k = max(np.size(a), 1) * (2 if dtype.kind == "c" else 1)
-    magnitude = np.abs(
-        func(np.abs(np.asarray(a, np.complex128)), np.abs(np.asarray(b, np.complex128)), **kwargs)
-    )
-    return (2 * k + 1) * np.finfo(dtype).eps * magnitude + np.finfo(dtype).tiny
-
-
-def check(backend, name, a, b, **kwargs):
-    """Run ``name`` through gpudot and NumPy on host operands; compare; check inputs untouched."""
-    expected = NUMPY[name](a, b, **kwargs)
-    a_copy, b_copy = np.copy(a), np.copy(b)
-    result = getattr(gpudot, name)(a, b, **kwargs)
-    dtype = np.asarray(expected).dtype
-    bound = family_bound(NUMPY[name], a, b, dtype, **kwargs) if dtype.kind in "fc" else None
-    assert_matches_numpy(result, expected, backend, bound=bound)
-    np.testing.assert_array_equal(a, a_copy)
-    np.testing.assert_array_equal(b, b_copy)
-    return result
-
+from gpudot.testing._oracle import (
+    NUMPY_PRODUCTS,
+    check,
+    family_bound,
+    ref_matvec,
+    ref_vecdot,
+    ref_vecmat,
+)
 
 CASES = [
     ("vdot", (3,), (3,), {}),
@@ -208,12 +166,12 @@ OUT_CASES = [
 def test_out_receives_the_result(backend, case):
     name, s1, s2, shape = case
     a, b = make(s1, "float64", 9), make(s2, "float64", 10)
-    expected = NUMPY[name](a, b)
+    expected = NUMPY_PRODUCTS[name](a, b)
     out = backend.from_host(np.zeros(shape))
     result = getattr(gpudot, name)(a, b, out=out)
     assert result is out
     assert_matches_numpy(
-        out, expected, backend, bound=family_bound(NUMPY[name], a, b, np.dtype("float64"))
+        out, expected, backend, bound=family_bound(NUMPY_PRODUCTS[name], a, b, np.dtype("float64"))
     )
 
 
@@ -224,11 +182,11 @@ def test_out_may_have_extra_broadcast_axes_like_numpy(backend, case, dtype):
         pytest.skip(f"{backend.name} arrays are not written in place")
     name, s1, s2, shape = case
     a, b = make(s1, dtype, 9), make(s2, dtype, 10)
-    expected = NUMPY[name](a, b, out=np.zeros((2, *shape), dtype))
+    expected = NUMPY_PRODUCTS[name](a, b, out=np.zeros((2, *shape), dtype))
     out = backend.from_host(np.zeros((2, *shape), dtype))
     assert getattr(gpudot, name)(a, b, out=out) is out
     exact = dtype == "int64"
-    bound = None if exact else family_bound(NUMPY[name], a, b, np.dtype(dtype))
+    bound = None if exact else family_bound(NUMPY_PRODUCTS[name], a, b, np.dtype(dtype))
     assert_matches_numpy(out, expected, backend, bound=bound)
 
 
@@ -241,7 +199,7 @@ def test_bad_out_raises_like_numpy_and_stays_untouched(backend, case):
     for bad in (np.full(shape + (3,), 7.0), np.full(shape, 7, dtype=np.int64)):
         out = backend.from_host(bad)
         assert_raises_like_numpy(
-            lambda bad=bad: NUMPY[name](a, b, out=bad.copy()),
+            lambda bad=bad: NUMPY_PRODUCTS[name](a, b, out=bad.copy()),
             lambda out=out: getattr(gpudot, name)(a, b, out=out),
         )
         assert (backend.to_numpy(out) == 7).all()
@@ -274,10 +232,10 @@ def test_bad_arguments_raise_like_numpy(backend, case):
     name, s1, s2, kwargs = case
     a, b = np.ones(s1), np.ones(s2)
     message = assert_raises_like_numpy(
-        lambda: NUMPY[name](a, b, **kwargs), lambda: getattr(gpudot, name)(a, b, **kwargs)
+        lambda: NUMPY_PRODUCTS[name](a, b, **kwargs), lambda: getattr(gpudot, name)(a, b, **kwargs)
     )
     with pytest.raises(Exception) as numpy_error:
-        NUMPY[name](a, b, **kwargs)
+        NUMPY_PRODUCTS[name](a, b, **kwargs)
     assert message.startswith(f"{name}: ") and message != str(numpy_error.value)
 
 
