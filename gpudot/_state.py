@@ -3,16 +3,17 @@
 The choice is a `ScopedSetting`: ``set_backend`` changes the process-wide default, ``use_backend``
 overrides it for one thread or asyncio task. A backend that cannot run here falls back to NumPy
 with one `GpudotFallbackWarning`, or raises `BackendUnavailableError` when ``strict=True``.
-The default comes from ``GPUDOT_BACKEND`` (else ``"numpy"``), resolved on first use.
+The default comes from ``GPUDOT_BACKEND`` (else ``"numpy"``), resolved on first use; its fallback
+warning points at the call that used it first.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from gpudot._caller import warn
 from gpudot._errors import BackendUnavailableError, GpudotFallbackWarning
 from gpudot._settings import ScopedSetting
 from gpudot.backends._auto import auto_backend
@@ -46,11 +47,10 @@ def resolve_backend(choice: BackendLike, *, strict: bool = False) -> Backend:
         return backend
     if strict:
         raise BackendUnavailableError(f"backend {backend.name!r} is unavailable: {reason}")
-    warnings.warn(
+    warn(
         f"gpudot: backend {backend.name!r} is unavailable: {reason}. Using the 'numpy' backend "
         "instead; pass strict=True to raise, or select 'numpy' to silence this warning.",
         GpudotFallbackWarning,
-        stacklevel=3,
     )
     return lookup("numpy")
 

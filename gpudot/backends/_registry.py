@@ -12,11 +12,11 @@ from __future__ import annotations
 import functools
 import re
 import sys
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 
+from gpudot._caller import warn
 from gpudot._errors import PluginWarning
 from gpudot.backends._base import Backend
 
@@ -95,7 +95,7 @@ def _plugin_backend(name: str) -> Backend:
             f"gpudot backend plugin {name!r} ({entry_point.value}) failed to load: "
             f"{type(error).__name__}: {error}"
         )
-        warnings.warn(message, PluginWarning, stacklevel=3)
+        warn(message, PluginWarning)
         raise ValueError(message) from error
     register_backend(name, factory)
     return backend
