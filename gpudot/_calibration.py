@@ -12,7 +12,6 @@ import json
 import os
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._caller import warn
 from gpudot._costmodel import DEFAULT_PROFILE, Profile, product_flops
 
 __all__ = ["calibrate", "load_profile", "profile_path", "save_profile"]
@@ -64,23 +64,21 @@ def load_profile(path: Path | None = None) -> Profile:
     except FileNotFoundError:
         return DEFAULT_PROFILE
     except (OSError, ValueError) as error:
-        warnings.warn(
-            f"gpudot: ignoring the profile {path} ({error}); using the default profile. "
-            "Run `python -m gpudot calibrate` to rewrite it.",
-            UserWarning,
-            stacklevel=2,
-        )
-        return DEFAULT_PROFILE
+        return _ignored(path, error)
     try:
         return Profile.from_dict(data, source=f"{data.get('source', 'stored')}, from {path}")
     except ValueError as error:
-        warnings.warn(
-            f"gpudot: ignoring the profile {path} ({error}); using the default profile. "
-            "Run `python -m gpudot calibrate` to rewrite it.",
-            UserWarning,
-            stacklevel=2,
-        )
-        return DEFAULT_PROFILE
+        return _ignored(path, error)
+
+
+def _ignored(path: Path, error: Exception) -> Profile:
+    """Warn that the profile at ``path`` is unusable, and return the defaults instead."""
+    warn(
+        f"gpudot: ignoring the profile {path} ({error}); using the default profile. "
+        "Run `python -m gpudot calibrate` to rewrite it.",
+        UserWarning,
+    )
+    return DEFAULT_PROFILE
 
 
 def save_profile(profile: Profile, path: Path | None = None) -> Path:

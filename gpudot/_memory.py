@@ -20,7 +20,6 @@ The policy is a `ScopedSetting` like the backend: `set_oom_policy`, `use_oom_pol
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gpudot import _checks, _tiling
+from gpudot._caller import warn
 from gpudot._errors import DeviceMemoryError, GpudotFallbackWarning
 from gpudot._settings import ScopedSetting, choice
 from gpudot._transfer import use_transfer_policy
@@ -155,10 +155,9 @@ def _on_host(
 ) -> Any:
     from gpudot.backends._registry import lookup
 
-    warnings.warn(
+    warn(
         f"gpudot: {why}. Computing it on the host with NumPy instead (out-of-memory policy 'cpu').",
         GpudotFallbackWarning,
-        stacklevel=5,
     )
     host = lookup("numpy")
     device_out = out is not None and not isinstance(out, np.ndarray)

@@ -3,16 +3,17 @@
 The choice is a `ScopedSetting`: ``set_backend`` changes the process-wide default, ``use_backend``
 overrides it for one thread or asyncio task. A backend that cannot run here falls back to NumPy
 with one `GpudotFallbackWarning`, or raises `BackendUnavailableError` when ``strict=True``.
-The default comes from ``GPUDOT_BACKEND`` (else ``"numpy"``), resolved on first use.
+The default comes from ``GPUDOT_BACKEND`` (when unset, empty or blank: ``"numpy"``), resolved on
+first use; its fallback warning points at the call that used it first.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from gpudot._caller import warn
 from gpudot._errors import BackendUnavailableError, GpudotFallbackWarning
 from gpudot._settings import ScopedSetting
 from gpudot.backends._auto import auto_backend
@@ -34,11 +35,12 @@ BackendLike = str | Backend
 def resolve_backend(choice: BackendLike, *, strict: bool = False) -> Backend:
     """Return the backend that ``choice`` selects here, after any fallback.
 
-    ``"auto"`` routes each product to CUDA or NumPy by cost (`gpudot.backends._auto`) where CUDA
-    is usable, else is NumPy itself, without a warning. Any other name that cannot run here raises
-    `BackendUnavailableError` if ``strict``, else falls back to NumPy with a warning.
+    Names are matched case-insensitively. ``"auto"`` routes each product to CUDA or NumPy by cost
+    (`gpudot.backends._auto`) where CUDA is usable, else is NumPy itself, without a warning. Any
+    other name that cannot run here raises `BackendUnavailableError` if ``strict``, else falls back
+    to NumPy with a warning.
     """
-    if choice == "auto":
+    if isinstance(choice, str) and choice.lower() == "auto":
         return auto_backend()
     backend = choice if isinstance(choice, Backend) else lookup(choice)
     reason = backend.unavailable_reason()
@@ -46,11 +48,10 @@ def resolve_backend(choice: BackendLike, *, strict: bool = False) -> Backend:
         return backend
     if strict:
         raise BackendUnavailableError(f"backend {backend.name!r} is unavailable: {reason}")
-    warnings.warn(
+    warn(
         f"gpudot: backend {backend.name!r} is unavailable: {reason}. Using the 'numpy' backend "
         "instead; pass strict=True to raise, or select 'numpy' to silence this warning.",
         GpudotFallbackWarning,
-        stacklevel=3,
     )
     return lookup("numpy")
 
@@ -62,7 +63,8 @@ def _checked(value: object) -> Backend:
 
 
 def _from_environment() -> Backend:
-    name = os.environ.get("GPUDOT_BACKEND", "numpy")
+    """The backend ``GPUDOT_BACKEND`` names; unset, empty or blank means ``"numpy"``."""
+    name = os.environ.get("GPUDOT_BACKEND", "").strip() or "numpy"
     try:
         return resolve_backend(name)
     except ValueError as error:

@@ -7,10 +7,10 @@ another backend's arrays, and are always converted.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from gpudot._caller import warn
 from gpudot._errors import TransferError, TransferWarning
 from gpudot._settings import ScopedSetting, choice
 
@@ -50,4 +50,4 @@ def check_transfer(argname: str, source: str, target: str) -> None:
             f"{message}; move it there yourself (gpudot.asarray / gpudot.to_numpy) or set the "
             "transfer policy to 'allow' or 'warn'"
         )
-    warnings.warn(f"{message}; copying it (transfer policy 'warn')", TransferWarning, stacklevel=4)
+    warn(f"{message}; copying it (transfer policy 'warn')", TransferWarning)

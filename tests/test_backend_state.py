@@ -6,6 +6,7 @@ import asyncio
 import subprocess
 import sys
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -62,6 +63,47 @@ def test_aliases_resolve_to_the_same_backend():
     assert lookup("cuda") is lookup("cupy")
     assert lookup("cuda:1") is lookup("cupy:1")
     assert lookup("cuda:1").index == 1
+
+
+@pytest.mark.parametrize(
+    "name, canonical",
+    [
+        ("CPU", "numpy"),
+        ("NumPy", "numpy"),
+        ("CUDA", "cupy"),
+        ("Cuda:0", "cupy:0"),
+        ("CuPy:1", "cupy:1"),
+    ],
+)
+def test_names_are_matched_case_insensitively(name, canonical):
+    backend = lookup(name)
+    assert backend is lookup(canonical) and backend.name == canonical
+
+
+def test_set_and_use_backend_take_any_case(other):
+    assert gpudot.set_backend("Other-Test") is other
+    with gpudot.use_backend("NumPy") as selected:
+        assert selected is lookup("numpy") and gpudot.get_backend().name == "numpy"
+    assert gpudot.get_backend() is other
+
+
+def test_auto_in_any_case_is_auto():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "auto" never warns
+        assert gpudot.set_backend("AUTO") is gpudot.set_backend("auto")
+
+
+def test_cuda_in_capitals_falls_back_like_cuda(cuda_reason):
+    with pytest.warns(gpudot.GpudotFallbackWarning, match="backend 'cupy' is unavailable"):
+        assert gpudot.set_backend("CUDA") is lookup("numpy")
+
+
+def test_register_backend_refuses_names_that_are_not_lowercase():
+    with pytest.raises(ValueError, match="must be lowercase"):
+        gpudot.register_backend("Mixed-Test", NumpyBackend)
+    with pytest.raises(ValueError, match="must be lowercase"):
+        gpudot.register_backend("mixed-test", NumpyBackend, aliases=("MIXED",))
+    assert "mixed-test" not in _ENTRIES
 
 
 def test_use_backend_restores_on_exit_and_on_error(other):
@@ -130,9 +172,10 @@ def test_use_backend_is_per_asyncio_task(other):
     assert asyncio.run(main()) == ("other-test", "numpy")
 
 
-def test_unknown_name_lists_the_valid_ones():
-    with pytest.raises(ValueError, match="unknown backend 'cdua'") as error:
-        gpudot.set_backend("cdua")
+@pytest.mark.parametrize("name", ["cdua", "CDUA"])
+def test_unknown_name_lists_the_valid_ones(name):
+    with pytest.raises(ValueError, match=f"unknown backend '{name}'") as error:
+        gpudot.set_backend(name)
     for name in ("'auto'", "'numpy'", "'cpu'", "'cupy'", "'cuda'", "'cuda:N'"):
         assert name in str(error.value)
 
@@ -197,9 +240,17 @@ def _first_use(env_value: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
 
 
-def test_environment_variable_selects_the_default():
-    run = _first_use("cpu")
+@pytest.mark.parametrize("env_value", ["cpu", "CPU", " NumPy "])
+def test_environment_variable_selects_the_default(env_value):
+    run = _first_use(env_value)
     assert run.returncode == 0 and run.stdout.split() == ["imported", "numpy"]
+
+
+@pytest.mark.parametrize("env_value", ["", "  "], ids=["empty", "blank"])
+def test_empty_environment_variable_means_unset(env_value):
+    run = _first_use(env_value)
+    assert run.returncode == 0 and run.stdout.split() == ["imported", "numpy"]
+    assert run.stderr == ""  # no warning, no error
 
 
 def test_invalid_environment_variable_fails_on_first_use_not_import():
@@ -208,7 +259,8 @@ def test_invalid_environment_variable_fails_on_first_use_not_import():
     assert "GPUDOT_BACKEND='cdua' is invalid" in run.stderr and "'numpy'" in run.stderr
 
 
-def test_environment_variable_cuda_falls_back_with_a_warning(cuda_reason):
-    run = _first_use("cuda")
+@pytest.mark.parametrize("env_value", ["cuda", "CUDA"])
+def test_environment_variable_cuda_falls_back_with_a_warning(cuda_reason, env_value):
+    run = _first_use(env_value)
     assert run.returncode == 0 and run.stdout.split() == ["imported", "numpy"]
     assert "GpudotFallbackWarning" in run.stderr

@@ -8,6 +8,8 @@ and the fallback. What it cannot prove (cuBLAS numerics, kernel compilation, spe
 
 from __future__ import annotations
 
+from importlib import metadata
+
 import fakecupy
 import numpy as np
 import pytest
@@ -153,6 +155,58 @@ def test_out_of_memory_leaves_out_untouched(cuda):
 def test_probe_says_why_the_device_is_unusable(settings, reason):
     with fakecupy.simulate(**settings):
         assert reason in CupyBackend(module=fakecupy).unavailable_reason()
+
+
+@pytest.mark.parametrize(
+    "runtime_version, built_for, needs, other",
+    [
+        (
+            12090,
+            'CUDA 12 ("gpudot[cuda12]")',
+            "driver 525 or newer",
+            'driver 580 or newer, pip install "gpudot[cuda13]"',
+        ),
+        (
+            13000,
+            'CUDA 13 ("gpudot[cuda13]")',
+            "driver 580 or newer",
+            'driver 525 or newer, pip install "gpudot[cuda12]"',
+        ),
+    ],
+    ids=["cuda12", "cuda13"],
+)
+def test_no_driver_names_the_driver_the_wheel_needs_and_the_other_extra(
+    runtime_version, built_for, needs, other
+):
+    with fakecupy.simulate(driver=False, runtime_version=runtime_version):
+        reason = CupyBackend(module=fakecupy).unavailable_reason()
+    assert reason.startswith("no NVIDIA driver was found (cudaErrorInsufficientDriver: ")
+    for part in (f"built for {built_for}", needs, "nvidia-smi", other):
+        assert part in reason
+
+
+def test_a_driver_too_old_says_which_cuda_it_supports():
+    with fakecupy.simulate(driver_version=11040, runtime_version=12090):
+        reason = CupyBackend(module=fakecupy).unavailable_reason()
+    assert reason.startswith("the NVIDIA driver is too old (it supports CUDA 11.4)")
+    assert "needs NVIDIA driver 525 or newer" in reason
+
+
+def test_no_driver_for_an_unknown_cuda_major_names_both_extras():
+    with fakecupy.simulate(driver=False, runtime_version=14000):
+        reason = CupyBackend(module=fakecupy).unavailable_reason()
+    assert "nvidia-smi" in reason
+    assert '"gpudot[cuda12]" (CUDA 12) or "gpudot[cuda13]" (CUDA 13)' in reason
+
+
+def test_the_installed_wheel_without_a_driver_names_its_own_extra():
+    cupy = pytest.importorskip("cupy")
+    if cupy.cuda.runtime.driverGetVersion() != 0:
+        pytest.skip("an NVIDIA driver is installed here")
+    (wheel,) = (d for d in metadata.packages_distributions()["cupy"] if d.startswith("cupy-cuda"))
+    extra = wheel.removeprefix("cupy-").removesuffix("x")  # cupy-cuda12x -> cuda12
+    reason = CupyBackend().unavailable_reason()
+    assert f'("gpudot[{extra}]")' in reason and "nvidia-smi" in reason
 
 
 def test_no_visible_device_when_the_count_is_zero(monkeypatch, machine):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -150,8 +151,10 @@ def test_cpu_policy_computes_numpys_bits_on_the_host_with_one_warning(standin, f
         with pytest.warns(
             gpudot.GpudotFallbackWarning, match=f"{func} on cuda:0 ran out"
         ) as record:
+            line = sys._getframe().f_lineno + 1  # the warning points at the user's call
             result = getattr(gpudot, func)(a, b)
     assert len(record) == 1
+    assert (record[0].filename, record[0].lineno) == (__file__, line)
     assert type(result) is np.ndarray
     np.testing.assert_array_equal(result, getattr(np, func)(a, b))
 

@@ -89,6 +89,21 @@ def test_broken_plugin_warns_and_never_breaks_own_backends(plugins, value, error
     assert "broken" not in _registry._ENTRIES
 
 
+def test_plugin_names_are_matched_case_insensitively(plugins):
+    plugins(Good="gpudot_test_plugin:backend")
+    assert gpudot.backend_names()[-1] == "good"
+    with gpudot.use_backend("GOOD") as selected:
+        assert selected is _registry.lookup("good") and selected.name == "good"
+
+
+def test_plugin_warning_points_at_the_users_call(plugins):
+    plugins(broken="gpudot_test_plugin:raises")
+    with pytest.warns(gpudot.PluginWarning) as record, pytest.raises(ValueError):
+        line = sys._getframe().f_lineno + 1
+        gpudot.set_backend("broken")
+    assert [(w.filename, w.lineno) for w in record] == [(__file__, line)]
+
+
 def test_unknown_name_lists_plugins(plugins):
     plugins(good="gpudot_test_plugin:backend")
     with pytest.raises(ValueError, match="'good'"):

@@ -49,12 +49,46 @@ _CUDA_DTYPES = frozenset(
     )
 )
 
-_DRIVER_ERRORS = {
-    "cudaErrorInsufficientDriver": (
-        "no NVIDIA driver was found, or it is older than CuPy's CUDA runtime"
-    ),
-    "cudaErrorNoDevice": "the NVIDIA driver found no CUDA device (check CUDA_VISIBLE_DEVICES)",
-}
+#: gpudot's extra per CUDA major version, and the oldest NVIDIA driver that runs it (NVIDIA's
+#: CUDA minor version compatibility table: 12.x needs 525 or newer, 13.x needs 580 or newer).
+_CUDA_EXTRAS = {12: ("cuda12", 525), 13: ("cuda13", 580)}
+
+
+def _cuda_version(version: int) -> str:
+    """CUDA's ``1000 * major + 10 * minor`` encoding as ``"major.minor"``."""
+    return f"{version // 1000}.{version % 1000 // 10}"
+
+
+def _driver_fix(runtime: ModuleType) -> str:
+    """What the installed CuPy needs from the driver, how to check it, and the other extra."""
+    major = runtime.runtimeGetVersion() // 1000
+    if major not in _CUDA_EXTRAS:
+        return f"check the driver with nvidia-smi, or install CuPy with {CUDA_INSTALL_HINT}"
+    extra, driver = _CUDA_EXTRAS[major]
+    other, (other_extra, other_driver) = next(
+        (cuda, entry) for cuda, entry in _CUDA_EXTRAS.items() if cuda != major
+    )
+    return (
+        f'the installed CuPy is built for CUDA {major} ("gpudot[{extra}]") and needs NVIDIA driver '
+        f"{driver} or newer: check the driver with nvidia-smi and install or update it, or, with a "
+        f'driver {other_driver} or newer, pip install "gpudot[{other_extra}]" (CUDA {other})'
+    )
+
+
+def _runtime_failure(runtime: ModuleType, error: Exception) -> str:
+    """Why the first CUDA runtime call failed, and the fix."""
+    status = str(error).split(":", 1)[0]
+    if status == "cudaErrorInsufficientDriver":
+        supported = runtime.driverGetVersion()  # 0 without a driver, as CUDA documents
+        why = (
+            "no NVIDIA driver was found"
+            if supported == 0
+            else f"the NVIDIA driver is too old (it supports CUDA {_cuda_version(supported)})"
+        )
+        return f"{why} ({error}); {_driver_fix(runtime)}"
+    if status == "cudaErrorNoDevice":
+        return f"the NVIDIA driver found no CUDA device (check CUDA_VISIBLE_DEVICES) ({error})"
+    return f"the CUDA runtime failed to start ({error})"
 
 
 #: Dtypes whose CuPy GEMM can use TF32: their compute-type slot is set around each product.
@@ -118,9 +152,7 @@ class CupyBackend(Backend):
         try:
             count = cp.cuda.runtime.getDeviceCount()
         except cp.cuda.runtime.CUDARuntimeError as error:
-            status = str(error).split(":", 1)[0]
-            why = _DRIVER_ERRORS.get(status, "the CUDA runtime failed to start")
-            return f"{why} ({error})"
+            return _runtime_failure(cp.cuda.runtime, error)
         if count == 0:
             return "no CUDA device is visible (check CUDA_VISIBLE_DEVICES)"
         if self.index is not None and not 0 <= self.index < count:

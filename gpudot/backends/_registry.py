@@ -12,11 +12,11 @@ from __future__ import annotations
 import functools
 import re
 import sys
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 
+from gpudot._caller import warn
 from gpudot._errors import PluginWarning
 from gpudot.backends._base import Backend
 
@@ -51,18 +51,21 @@ def register_backend(
     Parameters
     ----------
     name : str
-        Lowercase name used with `gpudot.set_backend`.
+        Lowercase name used with `gpudot.set_backend` (which matches it case-insensitively).
     factory : callable
         Builds the `Backend`; called once, on first use of the name.
     aliases : tuple of str
-        Other names for the same backend.
+        Other lowercase names for the same backend.
     module : str, optional
         Top-level module of the array library, e.g. ``"torch"``: once it is imported, its arrays
         are recognised as this backend's (and copied under the transfer policy).
     replace : bool
         Allow replacing an existing registration.
     """
-    taken = [n for n in (name, *aliases) if n in _ENTRIES or n in _ALIASES or n == "auto"]
+    names = (name, *aliases)
+    if any(n != n.lower() for n in names):
+        raise ValueError(f"backend names must be lowercase, got {', '.join(map(repr, names))}")
+    taken = [n for n in names if n in _ENTRIES or n in _ALIASES or n == "auto"]
     if taken and not replace:
         raise ValueError(f"backend name(s) {', '.join(map(repr, taken))} already registered")
     _ENTRIES[name] = _Entry(factory, module)
@@ -73,8 +76,8 @@ def register_backend(
 
 @functools.cache
 def _plugins() -> dict[str, metadata.EntryPoint]:
-    """The ``gpudot.backends`` entry points of the installed packages, scanned once, not loaded."""
-    return {ep.name: ep for ep in metadata.entry_points(group=PLUGIN_GROUP)}
+    """The installed ``gpudot.backends`` entry points by lowercase name; scanned once, unloaded."""
+    return {ep.name.lower(): ep for ep in metadata.entry_points(group=PLUGIN_GROUP)}
 
 
 def _plugin_backend(name: str) -> Backend:
@@ -95,7 +98,7 @@ def _plugin_backend(name: str) -> Backend:
             f"gpudot backend plugin {name!r} ({entry_point.value}) failed to load: "
             f"{type(error).__name__}: {error}"
         )
-        warnings.warn(message, PluginWarning, stacklevel=3)
+        warn(message, PluginWarning)
         raise ValueError(message) from error
     register_backend(name, factory)
     return backend
@@ -119,10 +122,14 @@ def _valid_names() -> str:
 
 
 def lookup(name: str) -> Backend:
-    """Return the backend registered as ``name`` (or an alias, or ``"cuda:N"``), built once."""
+    """Return the backend registered as ``name`` (or an alias, or ``"cuda:N"``), built once.
+
+    Names are matched case-insensitively: ``"CUDA"`` is ``"cuda"``.
+    """
     if not isinstance(name, str):
         raise TypeError(f"backend name must be a str, got {type(name).__name__}")
-    canonical = _ALIASES.get(name, name)
+    folded = name.lower()
+    canonical = _ALIASES.get(folded, folded)
     backend = _INSTANCES.get(canonical)
     if backend is not None:
         return backend

@@ -7,6 +7,7 @@ wheel where no driver is usable and on the stand-in simulating that machine.
 from __future__ import annotations
 
 import inspect
+from importlib import metadata
 
 import numpy as np
 import pytest
@@ -95,3 +96,17 @@ def test_first_runtime_call_raises_insufficient_driver(nodriver_cp, call):
     error = nodriver_cp.cuda.runtime.CUDARuntimeError
     with pytest.raises(error, match="cudaErrorInsufficientDriver"):
         call(nodriver_cp)
+
+
+def test_runtime_version_needs_no_driver(any_cp):
+    assert any_cp.cuda.runtime.runtimeGetVersion() // 1000 in (12, 13)
+
+
+def test_runtime_version_is_the_wheels_cuda_major():
+    cupy = pytest.importorskip("cupy")
+    major = cupy.cuda.runtime.runtimeGetVersion() // 1000
+    assert f"cupy-cuda{major}x" in metadata.packages_distributions()["cupy"]
+
+
+def test_driver_version_is_zero_without_a_driver(nodriver_cp):
+    assert nodriver_cp.cuda.runtime.driverGetVersion() == 0

@@ -17,6 +17,10 @@ class Machine:
 
     device_count: int = 2
     driver: bool = True
+    #: CUDA versions as CUDA writes them (1000 * major + 10 * minor): the runtime CuPy was built
+    #: with, and the newest the driver supports (0 without a driver).
+    runtime_version: int = 12090
+    driver_version: int = 13000
     memory_per_device: int = 16 * GIB
     device_name: str = "fakecupy simulated GPU"
 

@@ -9,10 +9,12 @@ from fakecupy._machine import MACHINE
 __all__ = [
     "CUDARuntimeError",
     "deviceSynchronize",
+    "driverGetVersion",
     "getDevice",
     "getDeviceCount",
     "getDeviceProperties",
     "memGetInfo",
+    "runtimeGetVersion",
     "setDevice",
 ]
 
@@ -35,8 +37,9 @@ _current = threading.local()  # CUDA's current device is per host thread
 
 
 def check_driver() -> None:
-    """Raise what the first runtime call raises without a driver, or without a device."""
-    if not MACHINE.driver:
+    """Raise what the first runtime call raises without a driver (or one for an older CUDA major
+    version than the runtime's), or without a device."""
+    if not MACHINE.driver or MACHINE.driver_version // 1000 < MACHINE.runtime_version // 1000:
         raise CUDARuntimeError(35)
     if MACHINE.device_count == 0:
         raise CUDARuntimeError(100)
@@ -46,6 +49,16 @@ def check_device(index: int) -> None:
     check_driver()
     if not 0 <= index < MACHINE.device_count:
         raise CUDARuntimeError(101)
+
+
+def runtimeGetVersion() -> int:  # noqa: N802
+    """The CUDA runtime version CuPy was built with; needs no driver."""
+    return MACHINE.runtime_version
+
+
+def driverGetVersion() -> int:  # noqa: N802
+    """The newest CUDA version the driver supports, 0 without a driver (it never raises)."""
+    return MACHINE.driver_version if MACHINE.driver else 0
 
 
 def getDeviceCount() -> int:  # noqa: N802 - CuPy's name
