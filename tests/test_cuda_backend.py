@@ -157,6 +157,17 @@ def test_probe_says_why_the_device_is_unusable(settings, reason):
         assert reason in CupyBackend(module=fakecupy).unavailable_reason()
 
 
+def test_probe_reports_any_other_runtime_failure_with_cudas_words(monkeypatch):
+    failure = fakecupy.cuda.runtime.CUDARuntimeError(101)
+
+    def fails():
+        raise failure
+
+    monkeypatch.setattr(fakecupy.cuda.runtime, "getDeviceCount", fails)
+    reason = CupyBackend(module=fakecupy).unavailable_reason()
+    assert reason == f"the CUDA runtime failed to start ({failure})"
+
+
 @pytest.mark.parametrize(
     "runtime_version, built_for, needs, other",
     [
