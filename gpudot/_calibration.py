@@ -3,7 +3,9 @@
 The profile lives in the user's cache directory (``$GPUDOT_PROFILE`` if set, else
 ``$XDG_CACHE_HOME/gpudot/profile.json``, ``~/.cache/gpudot/profile.json`` by default;
 ``%LOCALAPPDATA%\\gpudot`` on Windows, ``~/Library/Caches/gpudot`` on macOS). Without one, the
-documented `gpudot._costmodel.DEFAULT_PROFILE` applies.
+documented `gpudot._costmodel.DEFAULT_PROFILE` applies. What is timed (`gpudot._tuning`): gpudot's
+own NumPy backend per dtype, so the integer, bool and float16 figures include the exact routes,
+and each routed dtype's time is stored against the routes' cost rule (``cpu_route_scale``).
 """
 
 from __future__ import annotations
@@ -21,25 +23,10 @@ import numpy as np
 
 from gpudot._caller import warn
 from gpudot._costmodel import DEFAULT_PROFILE, Profile, product_flops
+from gpudot._exact import product_cost
+from gpudot._tuning import CPU_SIZES, GPU_SIZE, TRANSFER_BYTES
 
 __all__ = ["calibrate", "load_profile", "profile_path", "save_profile"]
-
-#: (dtype, square size) timed on each side: large enough to reach steady throughput, small
-#: enough that NumPy's loops without BLAS (integers, float16) finish in a fraction of a second.
-CPU_SIZES = {
-    "float32": 512,
-    "float64": 512,
-    "complex64": 256,
-    "complex128": 256,
-    "float16": 64,
-    "int8": 128,
-    "int16": 128,
-    "int32": 128,
-    "int64": 128,
-    "bool": 128,
-}
-GPU_SIZE = 2048
-TRANSFER_BYTES = 64 << 20
 
 
 def profile_path() -> Path:
@@ -113,18 +100,46 @@ def _operands(xp: Any, dtype: str, size: int) -> tuple[Any, Any]:
     return xp.asarray(a), xp.asarray(a.T.copy())
 
 
-def measure_cpu(repeats: int = 3) -> tuple[dict[str, float], float]:
-    """NumPy's FLOP/s per dtype and its fixed cost per call (a 4x4 float64 product)."""
-    flops = {}
-    for dtype, size in CPU_SIZES.items():
-        a, b = _operands(np, dtype, size)
-        seconds = best_time(partial(np.matmul, a, b), repeats)
-        flops[dtype] = product_flops(size, size, size, 1, np.dtype(dtype)) / seconds
-    for name in ("uint8", "uint16", "uint32", "uint64"):
-        flops[name] = flops["int" + name[4:]]
+def _cpu_operands(dtype: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Operands like those the cost rule assumes: full-range integers (a read of max|x| finds
+    no smaller gemm), sparse bool (1 % True: the gemm route), random normal floats."""
+    rng = np.random.default_rng(0)
+    kind = np.dtype(dtype)
+    if kind.kind == "b":
+        return rng.random((size, size)) < 0.01, rng.random((size, size)) < 0.01
+    if kind.kind in "iu":
+        info = np.iinfo(kind)
+        a, b = (
+            rng.integers(info.min, info.max, (size, size), dtype=kind, endpoint=True) for _ in "ab"
+        )
+        return a, b
+    return (rng.standard_normal((size, size)).astype(kind) for _ in "ab")  # type: ignore[return-value]
+
+
+def measure_cpu(repeats: int = 3) -> tuple[dict[str, float], dict[str, float], float]:
+    """gpudot's NumPy backend on this machine: FLOP/s per dtype (exact routes included), the
+    measured time over the routes' cost rule per routed dtype, and the fixed cost per call (a
+    4x4 float64 product)."""
+    from gpudot.backends._registry import lookup
+
+    backend = lookup("numpy")
     tiny = np.ones((4, 4))
-    call = best_time(lambda: [np.matmul(tiny, tiny) for _ in range(1000)], repeats) / 1000
-    return flops, call
+    call = best_time(lambda: [backend.matmul(tiny, tiny) for _ in range(1000)], repeats) / 1000
+    flops, scale = {}, {}
+    for dtype, size in CPU_SIZES.items():
+        a, b = _cpu_operands(dtype, size)
+        seconds = best_time(partial(backend.matmul, a, b), repeats)
+        flops[dtype] = product_flops(size, size, size, 1, np.dtype(dtype)) / seconds
+        rule = product_cost(np.dtype(dtype), size, size, size)
+        if rule is not None:
+            scale[dtype] = max(seconds - call, 1e-9) / (rule.ns * 1e-9)
+    for name in ("uint8", "uint16", "uint32", "uint64"):
+        signed = "int" + name[4:]
+        if signed in flops:
+            flops[name] = flops[signed]
+        if signed in scale:
+            scale[name] = scale[signed]
+    return flops, scale, call
 
 
 def measure_gpu(backend: Any, repeats: int = 3) -> dict[str, Any]:
@@ -148,8 +163,9 @@ def measure_gpu(backend: Any, repeats: int = 3) -> dict[str, Any]:
 
 
 def calibrate(gpu: Any | None, repeats: int = 3) -> Profile:
-    """Measure this machine: NumPy always, the GPU if ``gpu`` (a usable CuPy backend) is given."""
-    cpu_flops, cpu_call = measure_cpu(repeats)
+    """Measure this machine: gpudot's NumPy backend always, the GPU if ``gpu`` (a usable CuPy
+    backend) is given."""
+    cpu_flops, cpu_scale, cpu_call = measure_cpu(repeats)
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     if gpu is None:
         figures: dict[str, Any] = {
@@ -162,7 +178,13 @@ def calibrate(gpu: Any | None, repeats: int = 3) -> Profile:
     else:
         figures = measure_gpu(gpu, repeats)
         source = f"calibrated {when} on {gpu.device}"
-    return Profile(cpu_flops=cpu_flops, cpu_call=cpu_call, source=source, **figures)
+    return Profile(
+        cpu_flops=cpu_flops,
+        cpu_call=cpu_call,
+        source=source,
+        cpu_route_scale=cpu_scale,
+        **figures,
+    )
 
 
 def run(output: Path | None, stream: Any) -> int:
@@ -179,13 +201,18 @@ def run(output: Path | None, stream: Any) -> int:
     profile = calibrate(None if reason else gpu)
     path = save_profile(profile, output)
     print(f"Profile written to {path} ({profile.source}):", file=stream)
-    for side, table in (("CPU", profile.cpu_flops), ("GPU", profile.gpu_flops)):
+    sides = (
+        ("CPU GFLOP/s (gpudot's NumPy backend, exact routes included)", profile.cpu_flops, 1e9),
+        ("CPU time over the exact routes' cost rule", profile.cpu_route_scale, 1.0),
+        ("GPU GFLOP/s", profile.gpu_flops, 1e9),
+    )
+    for side, table, unit in sides:
         rates = ", ".join(
-            f"{name} {rate / 1e9:.3g}"
+            f"{name} {rate / unit:.3g}{'x' if unit == 1 else ''}"
             for name, rate in table.items()
             if not name.startswith("uint")
         )
-        print(f"  {side} GFLOP/s: {rates}", file=stream)
+        print(f"  {side}: {rates}", file=stream)
     print(
         f"  H2D {profile.h2d / 1e9:.3g} GB/s, D2H {profile.d2h / 1e9:.3g} GB/s, "
         f"CPU call {profile.cpu_call * 1e6:.3g} us, GPU launch {profile.gpu_launch * 1e6:.3g} us",

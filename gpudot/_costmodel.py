@@ -3,13 +3,16 @@
 Pure functions of a `Profile` (throughputs and bandwidths) and the product's size, so the routing
 decision is unit-tested with synthetic profiles and never touches a device. The model:
 
-- CPU time = per-call overhead + flops / CPU throughput of the dtype.
+- CPU time (`cpu_estimate`, what gpudot's NumPy backend takes) = per-call overhead + either
+  flops / BLAS throughput of the dtype (float32, float64, complex), or, for the dtypes gpudot
+  sends through its exact routes (integers, bool, float16), the routes' own cost rule
+  (`gpudot._exact.product_cost`, the numbers the NumPy backend chooses its route with) times
+  the profile's calibrated factor for the dtype (1 where none was measured).
 - GPU time = launch cost + flops / GPU throughput of the dtype + bytes of host operands / H2D
   bandwidth + bytes of the result / D2H bandwidth when the result must come back to the host.
 
-NumPy multiplies integers, bools and float16 without BLAS (hundreds of times slower than float32),
-so their CPU throughput is low and they favour the GPU at much smaller sizes. ``flops`` counts a
-multiply-add as 2 and a complex multiply-add as 8.
+``flops`` counts a multiply-add as 2 and a complex multiply-add as 8. The default figures and
+where they come from: `gpudot._tuning`.
 """
 
 from __future__ import annotations
@@ -20,24 +23,20 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["DEFAULT_PROFILE", "Estimate", "Profile", "estimate", "product_flops"]
+from gpudot import _tuning
+from gpudot._exact import product_cost
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "CpuEstimate",
+    "Estimate",
+    "Profile",
+    "cpu_estimate",
+    "estimate",
+    "product_flops",
+]
 
 Device = Literal["cpu", "gpu"]
-
-
-def _dtype_table(floats: float, doubles: float, ints: float, half: float) -> dict[str, float]:
-    return {
-        "float32": floats,
-        "complex64": floats,
-        "float64": doubles,
-        "complex128": doubles,
-        "float16": half,
-        "bool": ints,
-        **{
-            name: ints
-            for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
-        },
-    }
 
 
 @dataclass(frozen=True)
@@ -48,13 +47,18 @@ class Profile:
     ----------
     cpu_flops, gpu_flops : mapping of dtype name to float
         Sustained product throughput in FLOP/s per dtype (a dtype missing on the GPU side is
-        never routed there).
+        never routed there). On the CPU, the NumPy backend's; only the dtypes without an exact
+        route (BLAS dtypes, longdouble...) are predicted from it.
     h2d, d2h : float
         Host-to-device and device-to-host copy bandwidth in bytes/s.
     cpu_call, gpu_launch : float
         Fixed seconds per call: NumPy's dispatch, and CuPy's launch and synchronisation.
     source : str
         Where the figures come from (``"default"`` or the calibration file and date).
+    cpu_route_scale : mapping of dtype name to float
+        Per dtype with exact routes: this machine's measured time of the NumPy backend over the
+        routes' cost rule's prediction at the calibration size (the rule's ns are for its
+        reference machine). Missing dtypes: 1.
     """
 
     cpu_flops: Mapping[str, float]
@@ -64,6 +68,7 @@ class Profile:
     cpu_call: float
     gpu_launch: float
     source: str = "default"
+    cpu_route_scale: Mapping[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         """The profile as JSON-ready data (see `from_dict`)."""
@@ -75,6 +80,7 @@ class Profile:
             "cpu_call": self.cpu_call,
             "gpu_launch": self.gpu_launch,
             "source": self.source,
+            "cpu_route_scale": dict(self.cpu_route_scale),
         }
 
     @classmethod
@@ -84,32 +90,77 @@ class Profile:
             cpu = {str(k): float(v) for k, v in dict(data["cpu_flops"]).items()}  # type: ignore[call-overload]
             gpu = {str(k): float(v) for k, v in dict(data["gpu_flops"]).items()}  # type: ignore[call-overload]
             scalars = {key: float(data[key]) for key in ("h2d", "d2h", "cpu_call", "gpu_launch")}  # type: ignore[arg-type]
+            scale = {str(k): float(v) for k, v in dict(data.get("cpu_route_scale", {})).items()}  # type: ignore[call-overload]
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"invalid gpudot profile: bad or missing field {error}") from None
-        if any(
-            value <= 0 for value in (*cpu.values(), *gpu.values(), scalars["h2d"], scalars["d2h"])
-        ):
+        positive = (*cpu.values(), *gpu.values(), *scale.values(), scalars["h2d"], scalars["d2h"])
+        if any(value <= 0 for value in positive):
             raise ValueError("invalid gpudot profile: throughputs and bandwidths must be positive")
-        return cls(cpu, gpu, source=source or str(data.get("source", "file")), **scalars)
+        source = source or str(data.get("source", "file"))
+        return cls(cpu, gpu, source=source, cpu_route_scale=scale, **scalars)
 
 
-#: Documented defaults, used where no calibration profile exists: a small multi-core CPU with
-#: NumPy's bundled OpenBLAS (about 100 GFLOP/s float64, 200 float32; integers and float16 without
-#: BLAS at 1-3 GOP/s, see docs/gpus.md) and a data-centre GPU on PCIe 4 (float64 10 TFLOP/s without
-#: tensor cores, float32 15, 12 GB/s each way, 30 us per launch including synchronisation).
+#: Documented defaults (`gpudot._tuning`), used where no calibration profile exists: NumPy's
+#: OpenBLAS on a small multi-core CPU for the BLAS dtypes, the exact routes' cost rule for
+#: integers, bool and float16 (no throughput needed), and an assumed data-centre GPU on PCIe 4.
 DEFAULT_PROFILE = Profile(
-    cpu_flops=_dtype_table(floats=200e9, doubles=100e9, ints=2e9, half=1e9),
-    gpu_flops=_dtype_table(floats=15e12, doubles=10e12, ints=1e12, half=15e12),
-    h2d=12e9,
-    d2h=12e9,
-    cpu_call=2e-6,
-    gpu_launch=30e-6,
+    cpu_flops=dict(_tuning.DEFAULT_CPU_FLOPS),
+    gpu_flops=dict(_tuning.DEFAULT_GPU_FLOPS),
+    h2d=_tuning.DEFAULT_H2D,
+    d2h=_tuning.DEFAULT_D2H,
+    cpu_call=_tuning.DEFAULT_CPU_CALL,
+    gpu_launch=_tuning.DEFAULT_GPU_LAUNCH,
 )
 
 
 def product_flops(m: int, n: int, k: int, batch: int, dtype: np.dtype) -> float:
     """Floating-point operations of a ``batch`` of (m, k) @ (k, n) products (complex counts 4x)."""
     return 2.0 * batch * m * n * k * (4 if dtype.kind == "c" else 1)
+
+
+def _time(seconds: float) -> str:
+    """Seconds in words: "38 us", "1.3 ms", "2.1 s"."""
+    if seconds == float("inf"):
+        return "unknown"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+@dataclass(frozen=True)
+class CpuEstimate:
+    """Predicted seconds of a product on gpudot's NumPy backend, and the path it takes."""
+
+    seconds: float
+    path: str
+
+
+def cpu_estimate(
+    profile: Profile,
+    dtype: np.dtype,
+    m: int,
+    n: int,
+    k: int,
+    batch: int = 1,
+    *,
+    func: str = "matmul",
+) -> CpuEstimate:
+    """Predict gpudot's NumPy backend on a (batch of) (m, k) @ (k, n) ``func`` product.
+
+    Dtypes with exact routes: the routes' cost rule (`gpudot._exact.product_cost`, the same
+    numbers the backend picks its route with), scaled by ``profile.cpu_route_scale``. Others:
+    flops over ``profile.cpu_flops`` (infinite when the profile has no figure for the dtype).
+    """
+    rule = product_cost(dtype, m, n, k, batch, func=func)
+    if rule is not None:
+        scale = profile.cpu_route_scale.get(dtype.name, 1.0)
+        return CpuEstimate(profile.cpu_call + rule.ns * 1e-9 * scale, rule.describe(dtype))
+    rate = profile.cpu_flops.get(dtype.name)
+    flops = product_flops(m, n, k, batch, dtype)
+    return CpuEstimate(
+        profile.cpu_call + flops / rate if rate else float("inf"), f"NumPy's {dtype}"
+    )
 
 
 @dataclass(frozen=True)
@@ -120,6 +171,7 @@ class Estimate:
     gpu: float
     device: Device
     reason: str = field(compare=False)
+    cpu_path: str = field(default="", compare=False)
 
 
 def estimate(
@@ -133,6 +185,8 @@ def estimate(
     host_bytes: int,
     result_bytes: int,
     on_gpu: bool = False,
+    cpu: CpuEstimate | None = None,
+    func: str = "matmul",
 ) -> Estimate:
     """Predict a product's time on the CPU and the GPU and choose the faster one.
 
@@ -150,25 +204,27 @@ def estimate(
         Bytes of the result (copied back to the host if the GPU is chosen for host operands).
     on_gpu : bool
         Every operand already lives on the GPU: it stays there, whatever the model says.
+    cpu : CpuEstimate, optional
+        The CPU side as the CPU backend predicts it (``NumpyBackend.estimate_seconds``); by
+        default `cpu_estimate` under ``profile``.
+    func : str
+        ``"matmul"`` or ``"dot"`` (they differ only for bfloat16 on the CPU).
 
     Returns
     -------
     Estimate
     """
-    flops = product_flops(m, n, k, batch, dtype)
-    cpu_rate = profile.cpu_flops.get(dtype.name)
+    host = cpu or cpu_estimate(profile, dtype, m, n, k, batch, func=func)
     gpu_rate = profile.gpu_flops.get(dtype.name)
-    cpu = profile.cpu_call + flops / cpu_rate if cpu_rate else float("inf")
     gpu = float("inf")
     if gpu_rate:
         copies = host_bytes / profile.h2d + (0 if on_gpu else result_bytes / profile.d2h)
-        gpu = profile.gpu_launch + flops / gpu_rate + copies
+        gpu = profile.gpu_launch + product_flops(m, n, k, batch, dtype) / gpu_rate + copies
+    cpu_words = f"{_time(host.seconds)} ({host.path})"
     if on_gpu:
-        return Estimate(cpu, gpu, "gpu", "operands already on the GPU")
-    if gpu < cpu:
-        return Estimate(
-            cpu, gpu, "gpu", f"GPU predicted faster incl. copies ({gpu:.3g} s < {cpu:.3g} s)"
-        )
-    return Estimate(
-        cpu, gpu, "cpu", f"CPU predicted faster ({cpu:.3g} s <= {gpu:.3g} s incl. copies)"
-    )
+        return Estimate(host.seconds, gpu, "gpu", "operands already on the GPU", host.path)
+    if gpu < host.seconds:
+        reason = f"GPU predicted faster: {_time(gpu)} incl. copies vs CPU {cpu_words}"
+        return Estimate(host.seconds, gpu, "gpu", reason, host.path)
+    reason = f"CPU predicted faster: {cpu_words} vs GPU {_time(gpu)} incl. copies"
+    return Estimate(host.seconds, gpu, "cpu", reason, host.path)

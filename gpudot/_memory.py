@@ -31,6 +31,7 @@ from gpudot._caller import warn
 from gpudot._errors import DeviceMemoryError, GpudotFallbackWarning
 from gpudot._settings import ScopedSetting, choice
 from gpudot._transfer import use_transfer_policy
+from gpudot._tuning import TILE_BUDGET
 
 if TYPE_CHECKING:
     from gpudot.backends._cupy import CupyBackend
@@ -47,10 +48,6 @@ OOM_POLICIES = ("raise", "tile", "cpu")
 _OOM_POLICY: ScopedSetting[str] = ScopedSetting(
     "oom_policy", choice("out-of-memory policy", OOM_POLICIES), lambda: "raise"
 )
-
-#: Fraction of the device's free memory a tile may plan to use (cuBLAS workspace, copies of
-#: non-contiguous blocks and float16 batches widened to float32 need the rest).
-_TILE_BUDGET = 0.4
 
 Product = Callable[[Any, Any, Any], Any]
 
@@ -197,7 +194,7 @@ def _tiled(backend: CupyBackend, func: str, product: Product, x1: Any, x2: Any, 
             total += int(count) * item.itemsize
         return total
 
-    sizes = _tiling.initial_sizes(axes, block_bytes, int(backend.memory_info()[0] * _TILE_BUDGET))
+    sizes = _tiling.initial_sizes(axes, block_bytes, int(backend.memory_info()[0] * TILE_BUDGET))
     ndims = (len(shape), x1.ndim, x2.ndim)
 
     def fill() -> None:

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot import _calibration
+from gpudot import _calibration, _costmodel
 from gpudot._costmodel import DEFAULT_PROFILE, Profile
+from gpudot._exact import _bool, _integer, _ordered, product_cost
 from gpudot.backends import _auto, lookup
 from gpudot.backends._auto import AutoBackend
 
@@ -135,6 +136,8 @@ def test_calibrate_without_gpu_measures_the_cpu_and_keeps_gpu_defaults(tmp_path,
     assert _calibration.run(tmp_path / "p.json", out) == 0
     profile = _calibration.load_profile(tmp_path / "p.json")
     assert "No usable GPU" in out.getvalue() and "GPU figures are the defaults" in profile.source
+    assert "gpudot's NumPy backend, exact routes included" in out.getvalue()
+    assert profile.cpu_route_scale["int32"] > 0 and "float64" not in profile.cpu_route_scale
     assert profile.gpu_flops == DEFAULT_PROFILE.gpu_flops
     assert profile.cpu_flops["float64"] > profile.cpu_flops["int32"] > 0
     assert profile.cpu_flops["uint32"] == profile.cpu_flops["int32"]
@@ -150,3 +153,121 @@ def test_calibrate_measures_the_gpu_through_the_backend(standin, monkeypatch):
     assert set(profile.gpu_flops) >= {"float64", "int8", "uint8"}
     assert profile.h2d > 0 and profile.d2h > 0 and profile.gpu_launch > 0
     assert "on cuda:0" in profile.source
+
+
+def _full_range(dtype, shape, seed):
+    rng = np.random.default_rng(seed)
+    if np.dtype(dtype).kind == "b":
+        return rng.random(shape) < 0.01
+    if np.dtype(dtype).kind == "f":
+        return rng.standard_normal(shape).astype(dtype)
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
+
+
+def _gpu_profile(int8_flops, h2d=DEFAULT_PROFILE.h2d):
+    return Profile.from_dict(
+        {
+            **DEFAULT_PROFILE.to_dict(),
+            "gpu_flops": {**DEFAULT_PROFILE.gpu_flops, "int8": int8_flops},
+            "h2d": h2d,
+            "d2h": h2d,
+        },
+        source="synthetic",
+    )
+
+
+def test_auto_keeps_int8_512_on_the_cpu_when_the_gpu_is_no_faster_than_gpudots_route(standin):
+    numpy = lookup("numpy")
+    int8 = np.dtype("int8")
+    cpu = numpy.estimate_seconds("matmul", int8, 512, 512, 512)
+    flops = 2 * 512**3
+    # The GPU multiplies exactly as fast as gpudot's CPU route (then adds launch and copies) ...
+    auto = AutoBackend(standin.backend, numpy, _gpu_profile(flops / cpu.seconds))
+    a, b = _full_range(int8, (512, 512), 0), _full_range(int8, (512, 512), 1)
+    backend, reason = auto.route("matmul", a, b)
+    assert backend is numpy, reason
+    assert reason.startswith("CPU predicted faster") and "int8 float32-gemm route" in reason
+    # ... which is still many times faster than NumPy's own int8 loop: the old model, which
+    # timed raw np.matmul, would have sent this product to the GPU.
+    numpy_loop = product_cost(int8, 512, 512, 512).candidates["numpy"] * 1e-9
+    assert flops / (flops / cpu.seconds) * 10 < numpy_loop
+
+
+def test_auto_sends_int8_512_to_a_much_faster_gpu(standin):
+    numpy = lookup("numpy")
+    cpu = numpy.estimate_seconds("matmul", np.dtype("int8"), 512, 512, 512)
+    auto = AutoBackend(standin.backend, numpy, _gpu_profile(1000 * 2 * 512**3 / cpu.seconds, 1e12))
+    a = _full_range("int8", (512, 512), 0)
+    backend, reason = auto.route("matmul", a, a)
+    assert backend is standin.backend, reason
+    assert reason.startswith("GPU predicted faster") and "int8 float32-gemm route" in reason
+
+
+_RUNS = {
+    (_integer, "float_gemm"): lambda args: args[3].name,
+    (_integer, "limb_gemm"): lambda args: "limbs",
+    (_integer, "einsum_matmul"): lambda args: "einsum",
+    (_bool, "gemm_any"): lambda args: "gemm",
+    (_ordered, "ordered_compiled"): lambda args: "compiled",
+    (_ordered, "ordered_rank1"): lambda args: "rank1",
+}
+
+
+@pytest.mark.parametrize(
+    "dtype, m, k, n",
+    [
+        ("int8", 512, 512, 512),
+        ("int8", 64, 1100, 64),  # K > 1024: float32 sums would not be exact
+        ("uint8", 256, 256, 256),
+        ("int16", 256, 256, 256),
+        ("int32", 256, 256, 256),
+        ("int64", 256, 256, 256),
+        ("int64", 24, 24, 24),
+        ("bool", 256, 256, 256),
+        ("float16", 256, 256, 256),
+        ("float16", 512, 64, 2),
+    ],
+)
+def test_autos_cpu_estimate_is_the_routing_rules_cost_of_the_route_that_runs(
+    monkeypatch, dtype, m, k, n
+):
+    ran = []
+    for (module, name), label in _RUNS.items():
+        original = getattr(module, name)
+
+        def spy(*args, _original=original, _label=label):
+            ran.append(_label(args))
+            return _original(*args)
+
+        monkeypatch.setattr(module, name, spy)
+    a, b = _full_range(dtype, (m, k), 0), _full_range(dtype, (k, n), 1)
+    numpy = lookup("numpy")
+    np.testing.assert_array_equal(numpy.matmul(a, b), np.matmul(a, b))
+    rule = product_cost(np.dtype(dtype), m, n, k)
+    assert (ran or ["numpy"]) == [rule.route]
+    cpu = numpy.estimate_seconds("matmul", np.dtype(dtype), m, n, k, 1, DEFAULT_PROFILE)
+    assert cpu.seconds == DEFAULT_PROFILE.cpu_call + rule.ns * 1e-9
+    assert cpu.path == rule.describe(np.dtype(dtype))
+    guess = _costmodel.estimate(
+        DEFAULT_PROFILE, np.dtype(dtype), m, n, k, host_bytes=0, result_bytes=0, cpu=cpu
+    )
+    assert guess.cpu == cpu.seconds and cpu.path in guess.reason
+
+
+def test_calibrate_times_the_numpy_backend_not_raw_numpy(monkeypatch):
+    monkeypatch.setattr(_calibration, "CPU_SIZES", {"float64": 16, "int8": 64, "float16": 64})
+    from gpudot.backends._numpy import NumpyBackend
+
+    timed = []
+    original = NumpyBackend.matmul
+
+    def spy(self, a, b, *rest):
+        timed.append(a.dtype)
+        return original(self, a, b, *rest)
+
+    monkeypatch.setattr(NumpyBackend, "matmul", spy)  # the class: an instance patch would stay
+    flops, scale, call = _calibration.measure_cpu(repeats=1)
+    assert {np.dtype(name) for name in ("float64", "int8", "float16")} <= set(timed)
+    assert set(scale) == {"int8", "uint8", "float16"} and all(v > 0 for v in scale.values())
+    assert flops["uint8"] == flops["int8"] and call > 0

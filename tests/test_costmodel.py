@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from gpudot._costmodel import DEFAULT_PROFILE, Profile, estimate, product_flops
+from gpudot._exact import product_cost
 
 DTYPES = [
     "bool",
@@ -36,6 +37,7 @@ SYNTHETIC = {
         gpu_launch=200e-6,
     ),
     "consumer-gpu": _profile(gpu_flops={**DEFAULT_PROFILE.gpu_flops, "float64": 0.4e12}),
+    "calibrated-cpu": _profile(cpu_route_scale={"int8": 3.0, "float16": 0.5, "bool": 2.0}),
 }
 
 
@@ -44,7 +46,10 @@ def _true_seconds(profile, dtype, m, n, k, batch, device):
     item = dtype.itemsize
     ops = 2 * batch * m * n * k * (4 if dtype.kind == "c" else 1)
     if device == "cpu":
-        return profile.cpu_call + ops / profile.cpu_flops[dtype.name]
+        rule = product_cost(dtype, m, n, k, batch)  # gpudot's exact routes, where it has them
+        if rule is None:
+            return profile.cpu_call + ops / profile.cpu_flops[dtype.name]
+        return profile.cpu_call + rule.ns * 1e-9 * profile.cpu_route_scale.get(dtype.name, 1)
     moved_in = batch * (m * k + k * n) * item
     moved_out = batch * m * n * item
     return (
@@ -103,10 +108,29 @@ def _crossover(dtype_name):
     return None
 
 
-def test_numpy_slow_dtypes_move_to_the_gpu_at_much_smaller_sizes():
+def test_routed_dtypes_move_to_the_gpu_before_float32_under_the_default_gpu():
     float32 = _crossover("float32")
     for slow in ("int32", "int8", "float16", "bool"):
-        assert _crossover(slow) * 4 <= float32, slow
+        assert _crossover(slow) < float32, slow
+
+
+def test_the_cpu_side_is_gpudots_route_not_numpys_loop():
+    """int8 512^2: the float32-gemm route, tens of times below NumPy's own loop's cost."""
+    int8 = np.dtype("int8")
+    rule = product_cost(int8, 512, 512, 512)
+    est = estimate(DEFAULT_PROFILE, int8, 512, 512, 512, host_bytes=2 << 18, result_bytes=1 << 18)
+    assert rule.route == "float32" and rule.ns * 20 < rule.candidates["numpy"]
+    assert est.cpu == pytest.approx(DEFAULT_PROFILE.cpu_call + rule.ns * 1e-9, rel=1e-12)
+    assert "int8 float32-gemm route" in est.reason and est.cpu_path in est.reason
+
+
+def test_a_calibrated_scale_multiplies_the_rule():
+    int8 = np.dtype("int8")
+    sizes = dict(host_bytes=2 << 18, result_bytes=1 << 18)
+    plain = estimate(DEFAULT_PROFILE, int8, 512, 512, 512, **sizes)
+    slow = estimate(_profile(cpu_route_scale={"int8": 4.0}), int8, 512, 512, 512, **sizes)
+    call = DEFAULT_PROFILE.cpu_call
+    assert slow.cpu - call == pytest.approx(4 * (plain.cpu - call))
 
 
 def test_operands_already_on_the_gpu_stay_there_even_when_tiny():
@@ -138,3 +162,8 @@ def test_profile_round_trips_and_rejects_bad_data():
         Profile.from_dict({**DEFAULT_PROFILE.to_dict(), "d2h": 0})
     with pytest.raises(ValueError, match="bad or missing field"):
         Profile.from_dict({**DEFAULT_PROFILE.to_dict(), "cpu_flops": 3})
+    with pytest.raises(ValueError, match="positive"):
+        Profile.from_dict({**DEFAULT_PROFILE.to_dict(), "cpu_route_scale": {"int8": -1}})
+    older = DEFAULT_PROFILE.to_dict()
+    del older["cpu_route_scale"]  # profiles written before the scale existed still load
+    assert Profile.from_dict(older).cpu_route_scale == {}

@@ -2,8 +2,9 @@
 
 NumPy runs a plain triple loop for every dtype but float32/float64/complex. The routes here give
 the same bits, faster: `gpudot._exact._routing` holds the rule that picks one per call,
-`gpudot._exact._dispatch` the entry points the NumPy backend calls, and docs/fast-paths.md the
-measurements. Routes are written against an array namespace ``xp``.
+`gpudot._exact._dispatch` the entry points the NumPy backend calls, `product_cost` the rule's
+estimate for "auto", and docs/fast-paths.md the measurements. Routes are written against an
+array namespace ``xp``.
 
 On other backends (CuPy) the routes are off: they are unmeasured there. ``ON_DEVICE = True`` (or
 the environment variable ``GPUDOT_EXACT_ROUTES_ON_DEVICE=1`` at import) lets the generic backend
@@ -13,9 +14,9 @@ pipeline (`gpudot._algorithms`) try them with that backend's ``xp`` before ``xp.
 import os
 
 from gpudot._exact._dispatch import device_matmul, dot, matmul
-from gpudot._exact._routing import MIN_WORK
+from gpudot._exact._routing import MIN_WORK, RouteCost, product_cost
 
-__all__ = ["MIN_WORK", "ON_DEVICE", "device_matmul", "dot", "matmul"]
+__all__ = ["MIN_WORK", "ON_DEVICE", "RouteCost", "device_matmul", "dot", "matmul", "product_cost"]
 
 #: Whether non-NumPy backends use the exact routes (off until measured on a GPU).
 ON_DEVICE = os.environ.get("GPUDOT_EXACT_ROUTES_ON_DEVICE", "") == "1"

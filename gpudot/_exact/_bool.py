@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._tuning import DENSITY_SAMPLE
+
 __all__ = ["DENSITY_SAMPLE", "density", "gemm_any"]
 
-#: About how many entries of an operand `density` reads.
-DENSITY_SAMPLE = 4096
 _float32 = np.dtype(np.float32)
 
 

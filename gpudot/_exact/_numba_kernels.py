@@ -8,15 +8,29 @@ The first call compiles the kernel and caches it on disk next to the module (num
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from types import ModuleType
 
-__all__ = ["ENABLED", "kernels"]
+__all__ = ["ENABLED", "available", "kernels"]
 
 #: Whether compiled kernels may be used (tests flip it to run both ways in one session).
 ENABLED = os.environ.get("GPUDOT_DISABLE_NUMBA", "") not in ("1", "true", "yes")
 
 _found: ModuleType | None | bool = False  # False: not looked for yet
+_installed: bool | None = None  # whether numba can be imported, looked up once
+
+
+def available() -> bool:
+    """Whether `kernels` would give the kernels, without importing numba (2 s) to find out."""
+    global _installed
+    if not ENABLED:
+        return False
+    if _found is not False:
+        return _found is not None
+    if _installed is None:
+        _installed = importlib.util.find_spec("numba") is not None
+    return _installed
 
 
 def kernels() -> ModuleType | None:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from gpudot._exact import _numba_kernels
+from gpudot._tuning import BLOCK_ELEMENTS, PARALLEL_MIN_WORK
 
 __all__ = [
     "FAST_BOUND_ABS",
@@ -34,10 +35,6 @@ __all__ = [
     "ordered_rank1",
 ]
 
-#: Elements of an accumulator block in `ordered_rank1` (64K float32 = 256 KiB: stays in L2).
-BLOCK_ELEMENTS = 65_536
-#: Multiply-adds from which the compiled kernel runs on all cores (below: on the calling thread).
-PARALLEL_MIN_WORK = 2_000_000
 #: Absolute part of the "fast" error bound: half the float16 subnormal spacing, twice.
 FAST_BOUND_ABS = 2.0**-24
 

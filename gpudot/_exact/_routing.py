@@ -1,60 +1,92 @@
 """Which exact route computes a product: a small cost rule over measured per-operation costs.
 
 Every route gives NumPy's bits; the rule only picks the cheapest. Costs are nanoseconds on a 2-core
-AVX-512 KVM guest (see docs/fast-paths.md), per multiply-add (``M*N*K*batch``) for the product,
-per element for the conversions a route needs, plus a fixed cost per call. NumPy's own loop wins
-below `MIN_WORK` multiply-adds, where no route is even considered (so small calls stay cheap).
+AVX-512 KVM guest (the constants and how to re-measure them: `gpudot._tuning`), per multiply-add
+(``M*N*K*batch``) for the product, per element for the conversions a route needs, plus a fixed
+cost per call. NumPy's own loop wins below `MIN_WORK` multiply-adds, where no route is even
+considered (so small calls stay cheap).
+
+The costs of a product known only by its dtype and sizes (`integer_costs`, `bool_costs`,
+`half_costs`) are what the routes decide with and what `product_cost` reports to "auto"
+(`gpudot._costmodel`): one formula for both.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from gpudot._exact import _bool, _integer, _ordered
+from gpudot._exact import _bool, _integer, _numba_kernels, _ordered
 from gpudot._precision import current_precision
+from gpudot._tuning import (
+    BLOCK_ELEMENTS,
+    BOOL_MIN_WORK,
+    EINSUM_MATRIX_NS,
+    EINSUM_NS,
+    FINITE_NS,
+    GEMM_MATRIX_NS,
+    GEMM_NS,
+    HALF_COMPILED_NS,
+    HALF_NUMPY_NS,
+    HALF_RANK1_NS,
+    HALF_RANK1_STEP_NS,
+    LIMB_STEP_NS,
+    MAGNITUDE_BYTE_NS,
+    MAGNITUDE_FIXED_NS,
+    MATRIX_MIN_WORK,
+    MIN_WORK,
+    NUMPY_BOOL_STEP_NS,
+    NUMPY_LOOP_NS,
+    NUMPY_MATRIX_NS,
+    ORDERED_MIN_OUTPUTS,
+    PASS_NS,
+    ROUTE_FIXED_NS,
+)
 
-__all__ = ["BOOL_MIN_WORK", "MIN_WORK", "bool_matmul", "half_matmul", "integer_matmul"]
+__all__ = [
+    "BOOL_MIN_WORK",
+    "MIN_WORK",
+    "RouteCost",
+    "bool_matmul",
+    "half_matmul",
+    "integer_matmul",
+    "product_cost",
+]
 
-#: Products with fewer multiply-adds than this stay in NumPy's loop (no route is considered).
-MIN_WORK = 32_768
-#: Integer and bool stacks of matrices smaller than this (M*N*K) stay in NumPy's loop: its
-#: per-matrix cost is lower than a float gemm call's on small matrices.
-MATRIX_MIN_WORK = 65_536
-#: Fixed cost of a route (Python calls, temporaries), in ns.
-ROUTE_FIXED_NS = 5_000.0
-#: Cost of one elementwise conversion pass, ns per element (measured 0.1 in cache to 0.6 from
-#: memory for int8 to int64 casts to and from float).
-PASS_NS = 0.3
-#: Python and ufunc calls around each float64 gemm of the limb route (digits, casts, shift, add).
-LIMB_STEP_NS = 15_000.0
-#: ns per multiply-add of NumPy's own integer loop, by width in bytes (np.matmul, 512^2).
-NUMPY_LOOP_NS = {1: 0.63, 2: 1.09, 4: 1.35, 8: 2.45}
-#: ns per multiply-add of einsum for integers, by width in bytes.
-EINSUM_NS = {1: 0.052, 2: 0.057, 4: 0.13, 8: 0.5}
 _FLOAT32 = np.dtype(np.float32)
-#: ns per multiply-add of a single-threaded float32 / float64 gemm.
-GEMM_NS = {_FLOAT32: 0.011, np.dtype(np.float64): 0.022}
-#: Reading max|x| off an operand (`gpudot._exact._integer.magnitude`, a min and a max pass):
-#: ns per operand and per byte read.
-MAGNITUDE_FIXED_NS = 3_500.0
-MAGNITUDE_BYTE_NS = 0.05
-#: ns per matrix of a stack (loop set-up): NumPy's loop, einsum, one gemm.
-NUMPY_MATRIX_NS = 300.0
-EINSUM_MATRIX_NS = 600.0
-GEMM_MATRIX_NS = 80.0
-#: Bool products below this many multiply-adds stay with NumPy without looking at the data:
-#: counting the operands' densities costs several microseconds, more than NumPy's early-exit loop
-#: takes on small dense inputs (64 x 64: about 5 us), so deciding would make those slower.
-BOOL_MIN_WORK = 1 << 22
-#: ns per step of NumPy's bool loop (it stops at the first k where both factors are True).
-NUMPY_BOOL_STEP_NS = 0.3
-#: The pure-array float16 route pays per k step; it needs at least this many outputs per step.
-ORDERED_MIN_OUTPUTS = 1_024
+_FLOAT64 = np.dtype(np.float64)
+
+#: What each route of the rule is called in "auto"'s reasons (``{dtype}`` is the loop dtype).
+ROUTE_NAMES = {
+    "numpy": "NumPy's own {dtype} loop",
+    "einsum": "gpudot's {dtype} einsum route",
+    "float32": "gpudot's {dtype} float32-gemm route",
+    "float64": "gpudot's {dtype} float64-gemm route",
+    "limbs": "gpudot's {dtype} limb route",
+    "gemm": "gpudot's bool float32-gemm route",
+    "compiled": "gpudot's {dtype} ordered numba kernel",
+    "rank1": "gpudot's {dtype} ordered rank-1 route",
+    "blas": "gpudot's {dtype} float32-BLAS route (precision 'fast')",
+}
+
+
+@dataclass(frozen=True)
+class RouteCost:
+    """The rule's cheapest route for a product, its estimated ns and every candidate's."""
+
+    route: str
+    ns: float
+    candidates: Mapping[str, float]
+
+    def describe(self, dtype: np.dtype) -> str:
+        """The route in words, e.g. "gpudot's int8 float32-gemm route"."""
+        return ROUTE_NAMES[self.route].format(dtype=dtype)
 
 
 def _sizes(a: Any, b: Any) -> tuple[int, int, int, int]:
@@ -80,32 +112,28 @@ def limb_gemms(width: int, k: int) -> int:
     )
 
 
-def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
-    """``matmul(a, b)`` for operands already in integer ``dtype``, or None for NumPy's loop.
+def _float_ns(ftype: np.dtype, batch: int, work: int, elements: int) -> float:
+    """One ``ftype`` gemm of an integer product: casts in, the gemm, casts back."""
+    return ROUTE_FIXED_NS + batch * GEMM_MATRIX_NS + work * GEMM_NS[ftype] + 3 * PASS_NS * elements
 
-    Candidates: einsum, one float gemm under the exactness bound, float64 limbs; the cheapest by
-    the cost rule, NumPy's loop if that is cheaper still. The dtype alone bounds every |x|, which
-    is enough for int8 and int16 to take a float gemm. Reading max|a| and max|b| off the data
-    (one min and one max pass over each) can allow float32, or a gemm at all for int32/int64.
-    On large values the read is wasted, so it is paid only where what it can save (a float32
-    gemm in place of the best route known without it) exceeds what it can waste (its own cost):
-    a product NumPy or einsum does cheaply (small, or matrix-vector) is not slowed by the read.
+
+def integer_costs(
+    dtype: np.dtype, batch: int, m: int, n: int, k: int, a_size: int, b_size: int
+) -> tuple[dict[str, float], float | None]:
+    """The candidates' ns for an integer product, and the cost of reading max|a|, max|b|.
+
+    Known by dtype and sizes only: a float gemm is a candidate where the dtype's bound allows
+    one. The read cost is None where reading the values cannot pay (see `integer_matmul`);
+    otherwise the read may find a float32 gemm exact. NumPy's loop is the only candidate below
+    `MIN_WORK` and for stacks of matrices below `MATRIX_MIN_WORK`.
     """
-    batch, m, n, k = _sizes(a, b)
     work = batch * m * n * k
-    if work < MIN_WORK or a.ndim + b.ndim < 3 or (batch > 1 and m * n * k < MATRIX_MIN_WORK):
-        return None
     width = dtype.itemsize
-    elements: int = a.size + b.size + batch * m * n
-
-    def float_ns(ftype: np.dtype) -> float:
-        return (
-            ROUTE_FIXED_NS + batch * GEMM_MATRIX_NS + work * GEMM_NS[ftype] + 3 * PASS_NS * elements
-        )
-
     costs: dict[str, float] = {"numpy": batch * NUMPY_MATRIX_NS + work * NUMPY_LOOP_NS[width]}
+    if work < MIN_WORK or (batch > 1 and m * n * k < MATRIX_MIN_WORK):
+        return costs, None
+    elements = a_size + b_size + batch * m * n
     costs["einsum"] = ROUTE_FIXED_NS + batch * EINSUM_MATRIX_NS + work * EINSUM_NS[width]
-    a, b = _integer.signed_view(a), _integer.signed_view(b)
     ftype = _integer.exact_float(k * _integer.dtype_magnitude(dtype) ** 2)
     if ftype is None:
         costs["limbs"] = (
@@ -114,31 +142,70 @@ def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | Non
             * (
                 LIMB_STEP_NS
                 + batch * GEMM_MATRIX_NS
-                + work * GEMM_NS[np.dtype(np.float64)]
+                + work * GEMM_NS[_FLOAT64]
                 + 2 * PASS_NS * batch * m * n
             )
             + 6 * PASS_NS * elements
         )
     else:
-        costs["float"] = float_ns(ftype)
-    read_ns = 2 * MAGNITUDE_FIXED_NS + MAGNITUDE_BYTE_NS * (a.nbytes + b.nbytes)
-    data_may_help = ftype is None or ftype != _FLOAT32  # float32, or a gemm at all
-    if data_may_help and 2 * read_ns + float_ns(_FLOAT32) < min(costs.values()):
+        costs[ftype.name] = _float_ns(ftype, batch, work, elements)
+    read_ns = 2 * MAGNITUDE_FIXED_NS + MAGNITUDE_BYTE_NS * width * (a_size + b_size)
+    data_may_help = ftype != _FLOAT32  # float32, or a gemm at all
+    pays = 2 * read_ns + _float_ns(_FLOAT32, batch, work, elements) < min(costs.values())
+    return costs, read_ns if data_may_help and pays else None
+
+
+def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
+    """``matmul(a, b)`` for operands already in integer ``dtype``, or None for NumPy's loop.
+
+    Candidates (`integer_costs`): einsum, one float gemm under the exactness bound, float64
+    limbs; the cheapest by the cost rule, NumPy's loop if that is cheaper still. The dtype alone
+    bounds every |x|, which is enough for int8 and int16 to take a float gemm. Reading max|a|
+    and max|b| off the data (one min and one max pass over each) can allow float32, or a gemm at
+    all for int32/int64. On large values the read is wasted, so it is paid only where what it
+    can save (a float32 gemm in place of the best route known without it) exceeds what it can
+    waste (its own cost): a product NumPy or einsum does cheaply (small, or matrix-vector) is not
+    slowed by the read.
+    """
+    batch, m, n, k = _sizes(a, b)
+    if batch * m * n * k < MIN_WORK or a.ndim + b.ndim < 3:
+        return None
+    costs, read_ns = integer_costs(dtype, batch, m, n, k, a.size, b.size)
+    a, b = _integer.signed_view(a), _integer.signed_view(b)
+    if read_ns is not None:
         found = _integer.exact_float(k * _integer.magnitude(a) * _integer.magnitude(b))
         if found is not None:
-            ftype = found
-            costs["float"] = float_ns(found)
+            costs[found.name] = _float_ns(
+                found, batch, batch * m * n * k, a.size + b.size + batch * m * n
+            )
     route = min(costs, key=costs.__getitem__)
     if route == "numpy":
         return None
     if route == "einsum":
         result = _integer.einsum_matmul(xp, a, b)
-    elif route == "float":
-        assert ftype is not None
-        result = _integer.float_gemm(xp, a, b, ftype, a.dtype)
+    elif route == "limbs":
+        result = _integer.limb_gemm(xp, a, b, 8 * dtype.itemsize, a.dtype)
     else:
-        result = _integer.limb_gemm(xp, a, b, 8 * width, a.dtype)
+        result = _integer.float_gemm(xp, a, b, np.dtype(route), a.dtype)
     return result.view(dtype) if result.dtype != dtype else result
+
+
+def bool_costs(batch: int, m: int, n: int, k: int, a_size: int, b_size: int) -> dict[str, float]:
+    """The candidates' ns for a bool product known by its sizes only.
+
+    ``"numpy"`` is NumPy's loop at its slowest (K steps per output, no early exit); the gemm is
+    a candidate from `BOOL_MIN_WORK` (and stacks from `MATRIX_MIN_WORK`) where it beats that.
+    """
+    work = batch * m * n * k
+    costs = {"numpy": work * NUMPY_BOOL_STEP_NS}
+    if work < BOOL_MIN_WORK or (batch > 1 and m * n * k < MATRIX_MIN_WORK):
+        return costs
+    gemm_ns = (
+        ROUTE_FIXED_NS + work * GEMM_NS[_FLOAT32] + 2 * PASS_NS * (a_size + b_size + batch * m * n)
+    )
+    if gemm_ns < costs["numpy"]:
+        costs["gemm"] = gemm_ns
+    return costs
 
 
 def bool_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
@@ -147,20 +214,57 @@ def bool_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
     NumPy stops at the first k where both factors are True: on random inputs of densities p and
     q that is about ``min(K, 1/(p*q))`` steps per output, so dense inputs stay with NumPy. Where
     the gemm loses even to NumPy's slowest loop (K steps per output: matrix-vector, say), the
-    densities are not read at all; elsewhere they are estimated on a small grid of entries.
+    densities are not read at all (`bool_costs`); elsewhere they are estimated on a small grid.
     """
     batch, m, n, k = _sizes(a, b)
-    work = batch * m * n * k
-    if work < BOOL_MIN_WORK or a.ndim + b.ndim < 3 or (batch > 1 and m * n * k < MATRIX_MIN_WORK):
+    if batch * m * n * k < BOOL_MIN_WORK or a.ndim + b.ndim < 3:
         return None
-    elements = a.size + b.size + batch * m * n
-    gemm_ns = ROUTE_FIXED_NS + work * GEMM_NS[_FLOAT32] + 2 * PASS_NS * elements
-    if gemm_ns >= work * NUMPY_BOOL_STEP_NS:
+    gemm_ns = bool_costs(batch, m, n, k, a.size, b.size).get("gemm")
+    if gemm_ns is None:
         return None
     both = _bool.density(xp, a) * _bool.density(xp, b)
     steps = k if both * k <= 1 else 1 / both
     numpy_ns = batch * m * n * steps * NUMPY_BOOL_STEP_NS
     return _bool.gemm_any(xp, a, b) if gemm_ns < numpy_ns else None
+
+
+def half_costs(
+    dtype: np.dtype,
+    batch: int,
+    m: int,
+    n: int,
+    k: int,
+    a_size: int,
+    b_size: int,
+    *,
+    compiled: bool,
+    fast: bool,
+) -> dict[str, float]:
+    """The candidates' ns for a float16 (or bfloat16 ``dot``) product known by its sizes only.
+
+    ``compiled``: the numba kernel can run (NumPy arrays, numba present); ``fast``: precision
+    ``"fast"`` (one float32 BLAS gemm, the only route then). Operands with inf or NaN, which the
+    routes leave to NumPy, are not foreseen here.
+    """
+    work = batch * m * n * k
+    costs = {
+        "numpy": batch * NUMPY_MATRIX_NS
+        + work * HALF_NUMPY_NS.get(dtype.name, HALF_NUMPY_NS["float16"])
+    }
+    if work < MIN_WORK:
+        return costs
+    elements = a_size + b_size + batch * m * n
+    if fast:
+        costs["blas"] = ROUTE_FIXED_NS + work * GEMM_NS[_FLOAT32] + 3 * PASS_NS * elements
+        return costs
+    ordered = ROUTE_FIXED_NS + FINITE_NS * (a_size + b_size) + 3 * PASS_NS * elements
+    if compiled:
+        costs["compiled"] = ordered + work * HALF_COMPILED_NS
+    if batch * m * n >= ORDERED_MIN_OUTPUTS:
+        rows = max(1, m if batch > 1 else min(m, BLOCK_ELEMENTS // max(n, 1)))
+        steps = k * -(-m // rows)
+        costs["rank1"] = ordered + work * HALF_RANK1_NS + steps * HALF_RANK1_STEP_NS
+    return costs
 
 
 def half_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
@@ -169,20 +273,50 @@ def half_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
     Precision ``"fast"`` takes float32 BLAS (not NumPy's bits; bound in `gpudot._exact._ordered`).
     Operands with inf or NaN stay with NumPy: its loop decides which NaN (sign, payload) a sum
     of NaNs keeps by the operand order its compiler chose, which no other code reproduces.
-    Otherwise the numba kernel when available, else ordered rank-1 updates when there are enough
-    outputs per k step to pay for them.
+    Otherwise the cheapest of NumPy's loop, the numba kernel (when available) and ordered rank-1
+    updates (with enough outputs per k step to pay for them) by `half_costs`.
     """
     batch, m, n, k = _sizes(a, b)
     if batch * m * n * k < MIN_WORK or a.ndim + b.ndim < 3:
         return None
-    if current_precision() == "fast":
+    fast = current_precision() == "fast"
+    compiled = xp is np and _numba_kernels.available()
+    costs = half_costs(dtype, batch, m, n, k, a.size, b.size, compiled=compiled, fast=fast)
+    route = min(costs, key=costs.__getitem__)
+    if route == "numpy":
+        return None
+    if route == "blas":
         return _ordered.blas_rounded(xp, a, b, dtype)
     if not (_ordered.all_finite(xp, a) and _ordered.all_finite(xp, b)):
         return None  # which NaN a sum of NaNs keeps depends on NumPy's compiled operand order
-    if xp is np:
-        compiled = _ordered.ordered_compiled(a, b, dtype)
-        if compiled is not None:
-            return compiled
-    if batch * m * n < ORDERED_MIN_OUTPUTS:
-        return None
+    if route == "compiled":
+        result = _ordered.ordered_compiled(a, b, dtype)
+        if result is not None or "rank1" not in costs:
+            return result
     return _ordered.ordered_rank1(xp, a, b, dtype)
+
+
+def product_cost(
+    dtype: np.dtype, m: int, n: int, k: int, batch: int = 1, *, func: str = "matmul"
+) -> RouteCost | None:
+    """What the NumPy backend's rule predicts for ``func`` of a (batch of) (m, k) @ (k, n).
+
+    The same costs the routes choose with (operands as full stacks, values not looked at: where
+    an integer route would read max|x|, its cost is added, as if the values were full range).
+    None for the dtypes NumPy multiplies itself with BLAS (float32, float64, complex; bfloat16
+    ``matmul``) or that no route covers (longdouble, object, ...): their time is a throughput.
+    """
+    a_size, b_size = batch * m * k, batch * k * n
+    read_ns: float | None = None
+    if dtype.kind in "iu" and dtype.itemsize in NUMPY_LOOP_NS:
+        costs, read_ns = integer_costs(dtype, batch, m, n, k, a_size, b_size)
+    elif dtype.kind == "b":
+        costs = bool_costs(batch, m, n, k, a_size, b_size)
+    elif dtype.name == "float16" or (dtype.name == "bfloat16" and func == "dot"):
+        compiled = _numba_kernels.available()
+        fast = current_precision() == "fast"
+        costs = half_costs(dtype, batch, m, n, k, a_size, b_size, compiled=compiled, fast=fast)
+    else:
+        return None
+    route = min(costs, key=costs.__getitem__)
+    return RouteCost(route, costs[route] + (read_ns or 0.0), costs)

@@ -1,8 +1,9 @@
 """``"auto"``: each product runs where the cost model predicts it finishes first.
 
 Operands already on a GPU keep the product there; host operands go to the GPU only when the
-`gpudot._costmodel` estimate, copies included, beats NumPy. Where no GPU is usable, ``"auto"``
-resolves to the NumPy backend itself, so the per-call path is exactly NumPy's.
+`gpudot._costmodel` estimate, copies included, beats the CPU backend's own estimate of the
+product (for NumPy: its exact routes' cost rule, or BLAS throughput). Where no GPU is usable,
+``"auto"`` resolves to the NumPy backend itself, so the per-call path is exactly NumPy's.
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ class AutoBackend(Backend):
         if supported is not None and compute not in supported:
             return self.cpu, f"{compute} is not supported on the GPU"
         m, n, k, batch = sizes
+        cpu = self.cpu.estimate_seconds(func, compute, m, n, k, batch, self.profile)
         guess = estimate(
             self.profile,
             compute,
@@ -119,6 +121,8 @@ class AutoBackend(Backend):
             batch,
             host_bytes=x1.nbytes + x2.nbytes,
             result_bytes=m * n * batch * compute.itemsize,
+            cpu=cpu,
+            func=func,
         )
         return (self.gpu if guess.device == "gpu" else self.cpu), guess.reason
 

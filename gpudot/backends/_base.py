@@ -12,12 +12,15 @@ import abc
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gpudot import _algorithms, _checks, _torch
 from gpudot._transfer import check_transfer
+
+if TYPE_CHECKING:
+    from gpudot._costmodel import CpuEstimate, Profile
 
 __all__ = ["Backend"]
 
@@ -62,6 +65,20 @@ class Backend(abc.ABC):
         """The backend that runs a whole family product of ``operands``, and why (``"auto"``
         chooses once per call; every other backend runs it itself)."""
         return self, ""
+
+    def estimate_seconds(
+        self,
+        func: str,
+        dtype: np.dtype,
+        m: int,
+        n: int,
+        k: int,
+        batch: int = 1,
+        profile: Profile | None = None,
+    ) -> CpuEstimate | None:
+        """Predicted time of ``func`` on a (batch of) (m, k) @ (k, n) here, or None where this
+        backend has no model of its own (``"auto"`` then uses the profile's throughput)."""
+        return None
 
     @abc.abstractmethod
     def from_host(self, x: np.ndarray) -> Any:

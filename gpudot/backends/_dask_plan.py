@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gpudot._tuning import MIN_TILE
+
 __all__ = [
     "MIN_TILE",
     "Footprint",
@@ -39,9 +41,6 @@ __all__ = [
 
 #: Blockwise index names of an array's axes.
 Index = tuple[str, ...]
-
-#: Narrowest output tile for which the contracted axis is still kept whole.
-MIN_TILE = 256
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from gpudot import _checks, _exact
+from gpudot._costmodel import DEFAULT_PROFILE, CpuEstimate, Profile, cpu_estimate
 from gpudot.backends._base import Backend
 
 __all__ = ["BLAS_DTYPES", "NumpyBackend"]
@@ -53,6 +54,24 @@ class NumpyBackend(Backend):
 
     def to_numpy(self, x: Any) -> np.ndarray:
         return np.asarray(x)
+
+    def estimate_seconds(
+        self,
+        func: str,
+        dtype: np.dtype,
+        m: int,
+        n: int,
+        k: int,
+        batch: int = 1,
+        profile: Profile | None = None,
+    ) -> CpuEstimate:
+        """Predicted seconds of ``func`` on a (batch of) (m, k) @ (k, n) here, and the path.
+
+        Integers, bool and float16: the exact routes' cost rule, the numbers this backend picks
+        its route with (scaled by the profile's calibration); float32/float64/complex: the
+        profile's BLAS throughput. See `gpudot._costmodel.cpu_estimate`.
+        """
+        return cpu_estimate(profile or DEFAULT_PROFILE, np.dtype(dtype), m, n, k, batch, func=func)
 
     def _operand(self, x: object, argname: str) -> Any:
         """``x`` as NumPy takes it: other backends' arrays are copied here, other libraries'

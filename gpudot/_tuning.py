@@ -1,0 +1,155 @@
+"""Every measured constant of gpudot's cost rules, in one place, with where it was measured.
+
+Machines: **machine A** is the reference for the CPU figures: a 2 vCPU AMD EPYC (Zen 4,
+AVX-512) KVM guest, numpy 2.4.6 with its bundled OpenBLAS (SkylakeX kernel), numba 0.68; see
+docs/fast-paths.md and /work/shared/notes/cpu-performance.md. The GPU figures of the default
+profile are documented assumptions for a data-centre GPU on PCIe 4, **not measurements**: no GPU
+run has fitted them yet (docs/gpus.md, "What only a real GPU run can confirm").
+
+Re-measure with:
+
+- ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 python
+  benchmarks/exact_routes.py``: the exact routes' costs (``*_NS``) and thresholds (``*_MIN_*``):
+  time each route alone and choose the constants with which the rule picks the fastest route.
+- ``python -m gpudot calibrate``: the profile of this machine (BLAS FLOP/s, gpudot's routed
+  dtypes against the rule, GPU FLOP/s, copy bandwidths, call and launch costs), stored as JSON;
+  it replaces the ``DEFAULT_*`` figures below for ``"auto"``.
+
+Modules that use a constant import it by name (``from gpudot._tuning import MIN_WORK``); a test
+that changes one patches the module that reads it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# --- The exact routes' cost rule (gpudot/_exact/_routing.py) -------------------------------------
+# Nanoseconds on machine A, 1 BLAS thread, re-measured 2026-12-02 by timing every route alone on
+# 120 shapes and dtypes (`benchmarks/exact_routes.py`); fitted so that the rule's pick is closest
+# to the fastest route (relative costs matter more than absolute ones).
+
+#: Products with fewer multiply-adds than this stay in NumPy's loop (no route is considered).
+MIN_WORK = 32_768
+#: Integer and bool stacks of matrices smaller than this (M*N*K) stay in NumPy's loop: its
+#: per-matrix cost is lower than a float gemm call's on small matrices.
+MATRIX_MIN_WORK = 65_536
+#: Fixed cost of a route (Python calls, temporaries), in ns.
+ROUTE_FIXED_NS = 5_000.0
+#: Cost of one elementwise conversion pass, ns per element (measured 0.1 in cache to 0.6 from
+#: memory for int8 to int64 casts to and from float).
+PASS_NS = 0.3
+#: Python and ufunc calls around each float64 gemm of the limb route (digits, casts, shift, add).
+LIMB_STEP_NS = 15_000.0
+#: ns per multiply-add of NumPy's own integer loop, by width in bytes (np.matmul, 512^2).
+NUMPY_LOOP_NS = {1: 0.63, 2: 1.09, 4: 1.35, 8: 2.45}
+#: ns per multiply-add of einsum for integers, by width in bytes.
+EINSUM_NS = {1: 0.052, 2: 0.057, 4: 0.13, 8: 0.5}
+#: ns per multiply-add of a float32 / float64 gemm (fitted values: faster than one thread's
+#: peak, 0.017 ns for float32 on machine A, because the fit weighs route choices, not times).
+GEMM_NS = {np.dtype(np.float32): 0.011, np.dtype(np.float64): 0.022}
+#: Reading max|x| off an operand (`gpudot._exact._integer.magnitude`, a min and a max pass):
+#: ns per operand and per byte read.
+MAGNITUDE_FIXED_NS = 3_500.0
+MAGNITUDE_BYTE_NS = 0.05
+#: ns per matrix of a stack (loop set-up): NumPy's loop, einsum, one gemm.
+NUMPY_MATRIX_NS = 300.0
+EINSUM_MATRIX_NS = 600.0
+GEMM_MATRIX_NS = 80.0
+#: Bool products below this many multiply-adds stay with NumPy without looking at the data:
+#: counting the operands' densities costs several microseconds, more than NumPy's early-exit loop
+#: takes on small dense inputs (64 x 64: about 5 us), so deciding would make those slower.
+BOOL_MIN_WORK = 1 << 22
+#: ns per step of NumPy's bool loop (it stops at the first k where both factors are True).
+NUMPY_BOOL_STEP_NS = 0.3
+#: About how many entries of a bool operand `gpudot._exact._bool.density` reads.
+DENSITY_SAMPLE = 4096
+
+# float16 / bfloat16 routes (gpudot/_exact/_ordered.py). Measured 2026-12-07 on a 2 vCPU AMD EPYC
+# (Zen 4 family, AVX-512) KVM guest like machine A, numba's default 2 threads: min of 5 runs of
+# each route function alone on random normal square operands, 64^2 to 512^2. End to end against
+# NumPy: `python benchmarks/exact_routes.py --dtypes float16 bfloat16`.
+
+#: ns per multiply-add of NumPy's own loop: float16 `matmul` (3.3-3.9 at 64^2-512^2, notes:
+#: 524 ms at 512^2) and ml_dtypes' bfloat16 `dot` (293 ms at 512^2).
+HALF_NUMPY_NS = {"float16": 3.85, "bfloat16": 2.2}
+#: ns per multiply-add of the numba ordered kernel at 512^2 (its tiles are full there; it is
+#: about 2x that per multiply-add at 256^2 and 4x at 128^2).
+HALF_COMPILED_NS = 0.04
+#: The pure-array ordered route: ns per multiply-add, and per k step of each row block (two ufunc
+#: calls).
+HALF_RANK1_NS = 0.36
+HALF_RANK1_STEP_NS = 2_000.0
+#: ns per operand element of the inf/NaN check (`isfinite` on float16 is slow: 1.4 ns).
+FINITE_NS = 1.4
+#: The pure-array float16 route pays per k step; it needs at least this many outputs per step.
+ORDERED_MIN_OUTPUTS = 1_024
+#: Elements of an accumulator block in the pure-array route (64K float32 = 256 KiB: stays in L2).
+BLOCK_ELEMENTS = 65_536
+#: Multiply-adds from which the compiled kernel runs on all cores (below: on the calling thread).
+PARALLEL_MIN_WORK = 2_000_000
+
+# --- The default machine profile for "auto" (gpudot/_costmodel.py) ------------------------------
+# Used where `python -m gpudot calibrate` has stored no profile. CPU: NumPy's OpenBLAS on a small
+# multi-core CPU (machine A, 2 threads: 192 GFLOP/s float32 and 93 float64 at 512^2, notes §2).
+# The dtypes gpudot routes (integers, bool, float16) take the exact routes' cost rule above, not
+# a throughput. GPU: assumed, not measured (see the module docstring).
+
+#: NumPy's BLAS throughput in FLOP/s (a complex multiply-add counts 8).
+DEFAULT_CPU_FLOPS = {
+    "float32": 200e9,
+    "complex64": 200e9,
+    "float64": 100e9,
+    "complex128": 100e9,
+}
+#: GPU throughput in FLOP/s: float64 10 TFLOP/s without tensor cores, float32 and float16 15,
+#: integers and bool 1 (CuPy's integer matmul is a custom kernel, not cuBLAS).
+DEFAULT_GPU_FLOPS = {
+    "float32": 15e12,
+    "complex64": 15e12,
+    "float64": 10e12,
+    "complex128": 10e12,
+    "float16": 15e12,
+    "bool": 1e12,
+    **{
+        name: 1e12
+        for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+    },
+}
+#: Host-to-device and device-to-host bandwidth, bytes/s (PCIe 4, pinned or not: assumed).
+DEFAULT_H2D = 12e9
+DEFAULT_D2H = 12e9
+#: Seconds per call: gpudot's NumPy backend dispatch (machine A: about 1 us at 2x2), and a GPU
+#: launch including synchronisation (assumed).
+DEFAULT_CPU_CALL = 2e-6
+DEFAULT_GPU_LAUNCH = 30e-6
+
+# --- What `python -m gpudot calibrate` times (gpudot/_calibration.py) ----------------------------
+
+#: (dtype, square size) timed on the CPU through gpudot's NumPy backend: large enough to reach
+#: steady throughput (and, for bool, `BOOL_MIN_WORK`), small enough to take well under a second.
+CPU_SIZES = {
+    "float32": 512,
+    "float64": 512,
+    "complex64": 256,
+    "complex128": 256,
+    "float16": 256,
+    "int8": 128,
+    "int16": 128,
+    "int32": 128,
+    "int64": 128,
+    "bool": 256,
+}
+#: Square size of the GEMMs timed on the GPU, and bytes of each timed copy.
+GPU_SIZE = 2048
+TRANSFER_BYTES = 64 << 20
+
+# --- Tiles -------------------------------------------------------------------------------------
+# Design choices with stated reasons, not fitted figures.
+
+#: Fraction of the device's free memory a tile may plan to use under the "tile" OOM policy
+#: (cuBLAS workspace, copies of non-contiguous blocks and float16 batches widened to float32 need
+#: the rest; gpudot/_memory.py). To be confirmed on a real GPU.
+TILE_BUDGET = 0.4
+#: Narrowest Dask output tile for which the contracted axis is still kept whole
+#: (gpudot/backends/_dask_plan.py).
+MIN_TILE = 256
