@@ -22,6 +22,7 @@ from gpudot._exact import _dispatch
 from gpudot.backends import lookup
 from gpudot.backends._numpy import NumpyBackend
 from gpudot.backends._registry import _ENTRIES, _INSTANCES
+from gpudot.testing._inputs import make
 
 PRODUCTS = {"matmul": np.matmul, "dot": np.dot}
 
@@ -265,3 +266,22 @@ def test_a_failing_inline_family_call_is_explained_like_numpy():
     assert (
         str(gpudots.value).startswith(f"{numpys.value}\n") and type(gpudots.value) is not ValueError
     )
+
+
+def test_integer_tensordot_takes_the_matmul_route(monkeypatch):
+    calls = []
+    original = NumpyBackend.matmul
+
+    def spy(self, *args, **kwargs):
+        calls.append(args[0].dtype)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(NumpyBackend, "matmul", spy)
+    a, b = make((3, 16, 8), "int32", 1), make((16, 8, 2), "int32", 2)
+    assert a.size * b.size >= _exact.MIN_WORK  # smaller products are NumPy's own call
+    with gpudot.use_backend("numpy"):
+        np.testing.assert_array_equal(gpudot.tensordot(a, b), np.tensordot(a, b))
+        assert calls == [np.dtype("int32")]
+        small = a[:, :4], b[:4]
+        np.testing.assert_array_equal(gpudot.tensordot(*small), np.tensordot(*small))
+    assert calls == [np.dtype("int32")]

@@ -17,6 +17,7 @@ __all__ = [
     "assert_matches_numpy",
     "assert_raises_like_numpy",
     "check",
+    "check_bits",
     "error_bound",
     "family_bound",
 ]
@@ -147,3 +148,14 @@ def assert_raises_like_numpy(numpy_call: Callable[[], Any], gpudot_call: Callabl
         f"no explanation after NumPy's message: {message!r}"
     )
     return explanation.strip()
+
+
+def check_bits(backend: Backend, func: str, a: Any, b: Any, **kwargs: Any) -> Any:
+    """Assert gpudot's ``func`` gives NumPy's type, dtype, shape and bits, on every backend, and
+    leaves the inputs unchanged; return gpudot's result."""
+    expected = getattr(np, func)(a, b, **kwargs)
+    copies = a.copy(), b.copy()
+    result = getattr(gpudot, func)(a, b, **kwargs)
+    assert_matches_numpy(result, expected, backend)
+    assert copies[0].tobytes() == a.tobytes() and copies[1].tobytes() == b.tobytes()
+    return result

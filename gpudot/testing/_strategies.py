@@ -10,12 +10,13 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from gpudot.testing._inputs import ALL_DTYPES, make, supported_among
+from gpudot.testing._inputs import ALL_DTYPES, hard_values, make, supported_among
 
 __all__ = [
     "MAX_SIDE",
     "broadcastable",
     "dot_operands",
+    "draw_hard_operands",
     "draw_operands",
     "layout",
     "matmul_operands",
@@ -116,3 +117,24 @@ def draw_operands(
     seed = data.draw(st.integers(0, 2**16), label="seed")
     a, b = make(shapes[0], dtype1, seed), make(shapes[1], dtype2, seed + 1)
     return (layout(data, a) if a.ndim else a), (layout(data, b) if b.ndim else b)
+
+
+def draw_hard_operands(
+    data: st.DataObject,
+    backend: object,
+    shapes: tuple[tuple[int, ...], tuple[int, ...]],
+    dtypes: tuple[str, ...],
+    families: tuple[str, ...],
+    result_kinds: str = "biufc",
+) -> tuple[np.ndarray, np.ndarray]:
+    """`hard_values` operands of ``families``, in dtypes ``backend`` declares among ``dtypes``
+    whose result dtype is of ``result_kinds``, each in a random layout."""
+    declared = supported_among(backend, dtypes)
+    dtype1 = data.draw(st.sampled_from(declared), label="dtype1")
+    pairs = [d for d in declared if np.result_type(dtype1, d).kind in result_kinds]
+    dtype2 = data.draw(st.sampled_from(pairs), label="dtype2")
+    family = data.draw(st.sampled_from(families), label="family")
+    seed = data.draw(st.integers(0, 2**16), label="seed")
+    a = layout(data, hard_values(shapes[0], dtype1, family, seed))
+    b = layout(data, hard_values(shapes[1], dtype2, family, seed + 1))
+    return a, b

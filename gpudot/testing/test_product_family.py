@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot._exact import MIN_WORK
 from gpudot.testing import assert_matches_numpy, assert_raises_like_numpy
 from gpudot.testing._inputs import ALL_DTYPES, make, supported
 from gpudot.testing._oracle import (
@@ -240,27 +239,6 @@ def test_bad_arguments_raise_like_numpy(backend, case):
 
 
 # --- routes --------------------------------------------------------------------------------------
-
-
-def test_integer_tensordot_takes_the_matmul_route(monkeypatch):
-    from gpudot.backends._numpy import NumpyBackend
-
-    calls = []
-    original = NumpyBackend.matmul
-
-    def spy(self, *args, **kwargs):
-        calls.append(args[0].dtype)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(NumpyBackend, "matmul", spy)
-    a, b = make((3, 16, 8), "int32", 1), make((16, 8, 2), "int32", 2)
-    assert a.size * b.size >= MIN_WORK  # smaller products are NumPy's own call
-    with gpudot.use_backend("numpy"):
-        np.testing.assert_array_equal(gpudot.tensordot(a, b), np.tensordot(a, b))
-        assert calls == [np.dtype("int32")]
-        small = a[:, :4], b[:4]
-        np.testing.assert_array_equal(gpudot.tensordot(*small), np.tensordot(*small))
-    assert calls == [np.dtype("int32")]
 
 
 @pytest.mark.parametrize("name", ["vecdot", "matvec", "vecmat"])
