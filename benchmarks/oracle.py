@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 from gpudot._bounds import error_bound
+from gpudot._compare import count, differing_bits, mismatch, within
 
 __all__ = [
     "CORNER",
@@ -143,18 +144,18 @@ def compare(result: Any, reference: Reference) -> Comparison:
         return Comparison("disagrees", f"shape {got.shape}, NumPy gives {reference.shape}")
     part = got if reference.where is None else got[reference.where]
     want = reference.values
-    differ = _differing_bits(part, want)
+    differ = differing_bits(part, want)
     if not differ.any():  # NumPy's bits
         return Comparison("matches")
     on = "" if reference.where is None else f" on a {'x'.join(map(str, want.shape))} corner"
     if reference.bound is None:
-        return Comparison("disagrees", _count(differ, "differ from NumPy's bits", on, part, want))
-    off = differ & ~_within(part, want, reference.bound)
+        return Comparison("disagrees", count(differ, f"differ from NumPy's bits{on}", part, want))
+    off = differ & ~within(part, want, reference.bound)
     if off.any():
-        return Comparison("disagrees", _count(off, "off by more than rounding", on, part, want))
+        return Comparison("disagrees", count(off, f"off by more than rounding{on}", part, want))
     if not reference.bits_known:
         return Comparison("matches")
-    return Comparison("within rounding", _count(differ, "not NumPy's bits", on))
+    return Comparison("within rounding", count(differ, f"not NumPy's bits{on}"))
 
 
 def note(gpudot: Comparison, raw: Comparison, raw_name: str) -> str:
@@ -185,41 +186,4 @@ def _said(name: str, comparison: Comparison) -> str:
 
 def same_bits(x: np.ndarray, y: np.ndarray) -> bool:
     """Whether two host arrays have one dtype, one shape and the same bits in every value."""
-    same_kind = x.dtype == y.dtype and x.shape == y.shape
-    return same_kind and not _differing_bits(x, y).any()
-
-
-def _differing_bits(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Per value of two arrays of one dtype and shape: whether their bits differ."""
-    if x.dtype.hasobject:
-        return np.asarray(x != y, dtype=bool).reshape(x.shape)
-    as_bytes = [
-        np.ascontiguousarray(v).reshape(-1).view(np.uint8).reshape(v.size, v.dtype.itemsize)
-        for v in (x, y)
-    ]
-    differ: np.ndarray = (as_bytes[0] != as_bytes[1]).any(axis=1).reshape(x.shape)
-    return differ
-
-
-def _within(x: np.ndarray, y: np.ndarray, bound: np.ndarray) -> np.ndarray:
-    """Per value: equal, both NaN, or at most ``bound`` apart."""
-    with np.errstate(invalid="ignore"):
-        close = np.abs(x.astype(np.complex128) - y) <= bound
-        within: np.ndarray = (x == y) | (np.isnan(x) & np.isnan(y)) | close
-    return within
-
-
-def _count(
-    mask: np.ndarray,
-    what: str,
-    on: str,
-    got: np.ndarray | None = None,
-    want: np.ndarray | None = None,
-) -> str:
-    """``"3 of 64 values <what><on>"``, and the first such value beside NumPy's when given."""
-    text = f"{int(mask.sum())} of {mask.size} values {what}{on}"
-    if got is None or want is None:
-        return text
-    first = tuple(int(i) for i in np.argwhere(mask)[0])
-    at = f" at {list(first)}" if first else ""
-    return f"{text}; first{at}: {got[first]} vs NumPy's {want[first]}"
+    return mismatch(x, y) is None

@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._dtypes import BLAS_DTYPES
 from gpudot._exact import MIN_WORK
 from gpudot._numpy_errors import raise_like_numpy
 from gpudot._precision import use_precision
 from gpudot._state import BACKEND_SETTING, current_backend
 from gpudot.backends._base import Backend
-from gpudot.backends._numpy import BLAS_DTYPES
 from gpudot.backends._registry import lookup, owner_of
 
 __all__ = [

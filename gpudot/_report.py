@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import platform
 from collections.abc import Callable, Iterator
@@ -12,6 +11,7 @@ import numpy as np
 
 import gpudot
 from gpudot._bounds import error_bound
+from gpudot._compare import mismatch
 from gpudot._state import use_backend
 from gpudot.backends import Backend, backend_names, lookup
 from gpudot.backends._cupy import CupyBackend
@@ -72,18 +72,6 @@ def _checks() -> Iterator[Check]:
     )
 
 
-def _compare(
-    result: np.ndarray, expected: np.ndarray, bound: Callable[[], np.ndarray]
-) -> str | None:
-    if result.dtype != expected.dtype or result.shape != expected.shape:
-        return f"gave {result.dtype} {result.shape}, NumPy gives {expected.dtype} {expected.shape}"
-    if expected.dtype.kind in "fc":
-        same = bool(np.all(np.abs(result - expected) <= bound()))
-    else:
-        same = bool(np.array_equal(result, expected))
-    return None if same else "values differ from NumPy"
-
-
 def check_backend(backend: Backend) -> list[tuple[str, str | None]]:
     """Run the self-check on ``backend``: (description, ``None`` if it passed, else the problem)."""
     outcomes: list[tuple[str, str | None]] = []
@@ -95,8 +83,9 @@ def check_backend(backend: Backend) -> list[tuple[str, str | None]]:
             except Exception as error:  # a self-check reports every failure instead of stopping
                 outcomes.append((description, f"raised {type(error).__name__}: {error}"))
                 continue
-            bound = functools.partial(error_bound, numpy_func, a, b, expected.dtype)
-            outcomes.append((description, _compare(result, expected, bound)))
+            floating = expected.dtype.kind in "fc"
+            bound = error_bound(numpy_func, a, b, expected.dtype) if floating else None
+            outcomes.append((description, mismatch(result, expected, bound)))
     return outcomes
 
 

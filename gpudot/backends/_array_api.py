@@ -17,29 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._dtypes import NUMERIC_DTYPE_NAMES
 from gpudot._errors import UnsupportedDtypeError
 from gpudot.backends._base import Backend
 
 __all__ = ["ARRAY_API_INSTALL_HINT", "ArrayAPIBackend"]
 
 ARRAY_API_INSTALL_HINT = 'pip install "gpudot[array-api]"'
-
-_DTYPE_NAMES = (
-    "bool",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "float16",
-    "float32",
-    "float64",
-    "complex64",
-    "complex128",
-)
 
 
 def _standard(namespace: ModuleType) -> tuple[ModuleType, bool]:
@@ -78,7 +62,7 @@ class ArrayAPIBackend(Backend):
         info = self._xp.__array_namespace_info__()
         self._device = info.default_device() if device is None else device
         self._dtypes = [
-            (np.dtype(n), getattr(self._xp, n)) for n in _DTYPE_NAMES if hasattr(self._xp, n)
+            (np.dtype(n), getattr(self._xp, n)) for n in NUMERIC_DTYPE_NAMES if hasattr(self._xp, n)
         ]
         self.supported_dtypes = frozenset(dt for dt, _ in self._dtypes if dt.kind != "b")
 

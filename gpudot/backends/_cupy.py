@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._dtypes import NUMERIC_DTYPES
 from gpudot._memory import run_with_memory_policy
 from gpudot._precision import current_precision
 from gpudot.backends._base import Backend
@@ -29,25 +30,6 @@ __all__ = ["CUDA_INSTALL_HINT", "CupyBackend"]
 
 CUDA_INSTALL_HINT = 'pip install "gpudot[cuda12]" (CUDA 12) or "gpudot[cuda13]" (CUDA 13)'
 
-_CUDA_DTYPES = frozenset(
-    np.dtype(name)
-    for name in (
-        "bool",
-        "int8",
-        "int16",
-        "int32",
-        "int64",
-        "uint8",
-        "uint16",
-        "uint32",
-        "uint64",
-        "float16",
-        "float32",
-        "float64",
-        "complex64",
-        "complex128",
-    )
-)
 
 #: gpudot's extra per CUDA major version, and the oldest NVIDIA driver that runs it (NVIDIA's
 #: CUDA minor version compatibility table: 12.x needs 525 or newer, 13.x needs 580 or newer).
@@ -111,7 +93,7 @@ class CupyBackend(Backend):
         Registry name; defaults to ``"cupy"`` or ``"cupy:N"``.
     """
 
-    supported_dtypes = _CUDA_DTYPES
+    supported_dtypes = NUMERIC_DTYPES
 
     def __init__(
         self, index: int | None = None, *, module: ModuleType | None = None, name: str | None = None

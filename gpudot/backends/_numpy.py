@@ -17,12 +17,12 @@ import numpy as np
 
 from gpudot import _checks, _exact
 from gpudot._costmodel import DEFAULT_PROFILE, CpuEstimate, Profile, cpu_estimate
+from gpudot._dtypes import BLAS_DTYPES
 from gpudot.backends._base import Backend
 
-__all__ = ["BLAS_DTYPES", "NumpyBackend"]
+__all__ = ["NumpyBackend"]
 
 #: Dtypes NumPy multiplies with BLAS: no exact route is faster, so they go straight to NumPy.
-BLAS_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128))
 
 _ndarray = np.ndarray
 _np_matmul = np.matmul

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 import numpy as np
 import pytest
 
+from gpudot._dtypes import NUMERIC_DTYPE_NAMES
+
 __all__ = [
     "ALL_DTYPES",
     "CASES",
@@ -20,22 +22,7 @@ __all__ = [
     "supported_among",
 ]
 
-ALL_DTYPES = (
-    "bool",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "float16",
-    "float32",
-    "float64",
-    "complex64",
-    "complex128",
-)
+ALL_DTYPES = NUMERIC_DTYPE_NAMES
 
 #: The integer dtypes, signed and unsigned.
 INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")

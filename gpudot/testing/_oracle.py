@@ -10,6 +10,7 @@ import pytest
 
 import gpudot
 from gpudot._bounds import error_bound
+from gpudot._compare import mismatch
 from gpudot.backends import Backend
 
 __all__ = [
@@ -84,12 +85,6 @@ def check(backend: Backend, name: str, a: Any, b: Any, **kwargs: Any) -> Any:
     return result
 
 
-def _same_bits(x: np.ndarray, y: np.ndarray) -> bool:
-    if x.dtype.hasobject:
-        return bool(np.array_equal(x, y))
-    return np.ascontiguousarray(x).tobytes() == np.ascontiguousarray(y).tobytes()
-
-
 def assert_matches_numpy(
     result: Any,
     expected: Any,
@@ -113,22 +108,9 @@ def assert_matches_numpy(
         )
     host = backend.to_numpy(result)
     expected = np.asarray(expected)
-    assert host.dtype == expected.dtype, f"dtype {host.dtype}, NumPy gives {expected.dtype}"
-    assert host.shape == expected.shape, f"shape {host.shape}, NumPy gives {expected.shape}"
-    if backend.name == "numpy" or expected.dtype.kind not in "fc" or bound is None:
-        assert _same_bits(host, expected), (
-            f"values differ from NumPy:\n{host}\nexpected\n{expected}"
-        )
-        return
-    both_nan = np.isnan(host) & np.isnan(expected)
-    with np.errstate(invalid="ignore"):
-        same = (host == expected) | both_nan
-        close = np.abs(host.astype(np.complex128) - expected) <= bound
-    bad = ~(same | close)
-    assert not bad.any(), (
-        f"{int(bad.sum())} of {bad.size} values exceed the error bound; first at "
-        f"{np.argwhere(bad)[0].tolist()}: {host[bad][0]} vs NumPy {expected[bad][0]}"
-    )
+    exact = backend.name == "numpy" or expected.dtype.kind not in "fc"
+    problem = mismatch(host, expected, None if exact else bound)
+    assert problem is None, problem
 
 
 def assert_raises_like_numpy(numpy_call: Callable[[], Any], gpudot_call: Callable[[], Any]) -> str:
