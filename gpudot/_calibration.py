@@ -25,6 +25,7 @@ from gpudot._caller import warn
 from gpudot._costmodel import DEFAULT_PROFILE, Profile, product_flops
 from gpudot._exact import product_cost
 from gpudot._tuning import CPU_SIZES, GPU_SIZE, TRANSFER_BYTES
+from gpudot.backends._registry import lookup
 
 __all__ = ["calibrate", "load_profile", "profile_path", "save_profile"]
 
@@ -120,8 +121,6 @@ def measure_cpu(repeats: int = 3) -> tuple[dict[str, float], dict[str, float], f
     """gpudot's NumPy backend on this machine: FLOP/s per dtype (exact routes included), the
     measured time over the routes' cost rule per routed dtype, and the fixed cost per call (a
     4x4 float64 product)."""
-    from gpudot.backends._registry import lookup
-
     backend = lookup("numpy")
     tiny = np.ones((4, 4))
     call = best_time(lambda: [backend.matmul(tiny, tiny) for _ in range(1000)], repeats) / 1000
@@ -189,8 +188,6 @@ def calibrate(gpu: Any | None, repeats: int = 3) -> Profile:
 
 def run(output: Path | None, stream: Any) -> int:
     """``python -m gpudot calibrate``: measure, store and print the profile; return 0."""
-    from gpudot.backends._registry import lookup
-
     gpu = lookup("cuda")
     reason = gpu.unavailable_reason()
     if reason is not None:

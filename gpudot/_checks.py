@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from gpudot._errors import UnsupportedDtypeError
-from gpudot._numpy_errors import explained
+from gpudot._explained import explained
 
 __all__ = [
     "check_dtypes",

@@ -1,4 +1,4 @@
-"""The public products: `dot` and `matmul` on the backend in effect, plus conversions.
+"""The public products: `dot` and `matmul` on the backend in effect, and `asarray`.
 
 A 4x4 float64 product takes NumPy about a microsecond, and each Python call frame in front of it
 adds a tenth of that. So the commonest call, plain ndarrays on the NumPy backend with no ``out``,
@@ -23,7 +23,7 @@ from gpudot._numpy_errors import raise_like_numpy
 from gpudot._precision import use_precision
 from gpudot._state import BACKEND_SETTING, current_backend
 from gpudot.backends._base import Backend
-from gpudot.backends._registry import lookup, owner_of
+from gpudot.backends._registry import lookup
 
 __all__ = [
     "asarray",
@@ -31,7 +31,6 @@ __all__ = [
     "dot",
     "matmul",
     "runs_inline",
-    "to_numpy",
     "wrap_backends_with",
 ]
 
@@ -212,9 +211,3 @@ def dot(a: Any, b: Any, out: Any = None, *, precision: str | None = None) -> Any
 def asarray(x: Any) -> Any:
     """Return ``x`` as an array of the backend in effect (copying it there if needed)."""
     return current_backend().asarray(x)
-
-
-def to_numpy(x: Any) -> np.ndarray:
-    """Return a NumPy copy (or view, for NumPy input) of an array from any backend."""
-    owner = owner_of(x)
-    return np.asarray(x) if owner is None else owner.to_numpy(x)

@@ -1,4 +1,4 @@
-"""What a GPU product does when device memory runs out: the out-of-memory policy.
+"""The out-of-memory policy: what a GPU product does when device memory runs out.
 
 On CuPy's ``OutOfMemoryError`` gpudot frees the memory pool's cached blocks and retries once. If
 that fails too, the policy in effect decides:
@@ -15,31 +15,19 @@ that fails too, the policy in effect decides:
 
 Inputs and ``out=`` are never modified by a failed attempt: results reach ``out=`` only at the end.
 The policy is a `ScopedSetting` like the backend: `set_oom_policy`, `use_oom_policy`,
-`get_oom_policy`.
+`get_oom_policy`. The CUDA backend carries it out (`gpudot.backends._cupy_memory`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from gpudot import _checks, _tiling
-from gpudot._caller import warn
-from gpudot._errors import DeviceMemoryError, GpudotFallbackWarning
 from gpudot._settings import ScopedSetting, choice
-from gpudot._transfer import use_transfer_policy
-from gpudot._tuning import TILE_BUDGET
-
-if TYPE_CHECKING:
-    from gpudot.backends._cupy import CupyBackend
 
 __all__ = [
     "OOM_POLICIES",
     "get_oom_policy",
-    "run_with_memory_policy",
     "set_oom_policy",
     "use_oom_policy",
 ]
@@ -48,8 +36,6 @@ OOM_POLICIES = ("raise", "tile", "cpu")
 _OOM_POLICY: ScopedSetting[str] = ScopedSetting(
     "oom_policy", choice("out-of-memory policy", OOM_POLICIES), lambda: "raise"
 )
-
-Product = Callable[[Any, Any, Any], Any]
 
 
 def get_oom_policy() -> str:
@@ -67,145 +53,3 @@ def use_oom_policy(policy: str) -> Iterator[str]:
     """Use out-of-memory ``policy`` in this thread or asyncio task until the block exits."""
     with _OOM_POLICY.use(policy) as value:
         yield value
-
-
-def _dtype(x: Any) -> np.dtype:
-    dtype = getattr(x, "dtype", None)
-    return np.dtype(dtype) if dtype is not None else np.asarray(x).dtype
-
-
-def _result(func: str, x1: Any, x2: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
-    s1, s2 = _tiling.operand_shape(x1), _tiling.operand_shape(x2)
-    shape, _ = _tiling.plan(func, s1, s2)
-    if func == "matmul":
-        return shape, _checks.matmul_dtype(_dtype(x1), _dtype(x2), dtype)
-    return shape, np.result_type(_dtype(x1), _dtype(x2))
-
-
-def _check_out(func: str, x1: Any, x2: Any, out: Any, dtype: Any) -> None:
-    """Raise NumPy's error for a bad ``out=`` (the failed attempt may not have checked it)."""
-    if out is None:
-        return
-    shape, result_dtype = _result(func, x1, x2, dtype)
-    check = _checks.check_matmul_out if func == "matmul" else _checks.check_dot_out
-    check(shape, result_dtype, out)
-
-
-def _describe(
-    backend: CupyBackend, func: str, x1: Any, x2: Any, dtype: Any, failure: BaseException
-) -> str:
-    shape, result_dtype = _result(func, x1, x2, dtype)
-    nbytes = [int(np.prod(_tiling.operand_shape(x))) * _dtype(x).itemsize for x in (x1, x2)]
-    needed = sum(nbytes) + int(np.prod(shape)) * result_dtype.itemsize
-    free, total = backend.memory_info()
-    return (
-        f"{func} on {backend.device} ran out of device memory: "
-        f"{_dtype(x1)} {_tiling.operand_shape(x1)} and {_dtype(x2)} {_tiling.operand_shape(x2)} "
-        f"-> {result_dtype} {shape} needs about {needed:,} bytes for operands and result "
-        f"({failure}); the device has {free:,} of {total:,} bytes free after freeing CuPy's "
-        "cached blocks. Use gpudot.set_oom_policy('tile') to compute in blocks, or 'cpu' to "
-        "compute on the host"
-    )
-
-
-def _attempt(
-    backend: CupyBackend, run: Callable[..., Any], *args: Any
-) -> tuple[Any, BaseException | None]:
-    """Return ``run(*args)``; on CuPy's OOM return the error without keeping the frames that
-    hold memory. (Arguments, not a closure: a closure would make the caller's arguments cells,
-    allocated on every product.)"""
-    try:
-        return run(*args), None
-    except backend.out_of_memory_error as error:
-        error.__traceback__ = None
-        return None, error
-
-
-def run_with_memory_policy(
-    backend: CupyBackend, func: str, product: Product, x1: Any, x2: Any, out: Any, dtype: Any = None
-) -> Any:
-    """Run ``product(x1, x2, out)``; on OOM free cached blocks, retry once, apply the policy."""
-    result, failure = _attempt(backend, product, x1, x2, out)
-    if failure is None:
-        return result
-    backend.free_cached_memory()
-    result, failure = _attempt(backend, product, x1, x2, out)
-    if failure is None:
-        return result
-    policy = get_oom_policy()
-    _check_out(func, x1, x2, out, dtype)  # NumPy's errors come before any policy action
-    message = _describe(backend, func, x1, x2, dtype, failure)
-    if policy == "cpu":
-        return _on_host(backend, func, x1, x2, out, dtype, message)
-    if policy == "tile":
-        tiled = _tiled(backend, func, product, x1, x2, dtype)
-        if tiled is not None:
-            return backend.deliver(tiled, out, None if out is None else backend.check_out(out))
-        message += (
-            "; tiling did not help: even the smallest block, or the result itself, does not fit"
-        )
-    raise DeviceMemoryError(message) from failure
-
-
-def _on_host(
-    backend: CupyBackend, func: str, x1: Any, x2: Any, out: Any, dtype: Any, why: str
-) -> Any:
-    from gpudot.backends._registry import lookup
-
-    warn(
-        f"gpudot: {why}. Computing it on the host with NumPy instead (out-of-memory policy 'cpu').",
-        GpudotFallbackWarning,
-    )
-    host = lookup("numpy")
-    device_out = out is not None and not isinstance(out, np.ndarray)
-    host_out = np.empty(out.shape, out.dtype) if device_out else out
-    with use_transfer_policy("allow"):  # the policy asked for this copy
-        if func == "matmul":
-            result = host.matmul(x1, x2, host_out, dtype)
-        else:
-            result = host.dot(x1, x2, host_out)
-    if not device_out:
-        return result
-    backend.fill_from_host(out, result)
-    return out
-
-
-def _tiled(backend: CupyBackend, func: str, product: Product, x1: Any, x2: Any, dtype: Any) -> Any:
-    """The product computed block by block into one device array, or ``None`` if nothing fits."""
-    x1 = x1 if hasattr(x1, "shape") else np.asarray(x1)
-    x2 = x2 if hasattr(x2, "shape") else np.asarray(x2)
-    shape, axes = _tiling.plan(func, tuple(x1.shape), tuple(x2.shape))
-    _, result_dtype = _result(func, x1, x2, dtype)
-    if not axes:
-        return None
-    with backend.context():
-        result, failure = _attempt(backend, backend.xp.empty, shape, result_dtype)
-    if failure is not None:
-        return None
-    arrays = ((shape, result_dtype), (tuple(x1.shape), _dtype(x1)), (tuple(x2.shape), _dtype(x2)))
-
-    def block_bytes(sizes: list[int]) -> int:
-        total = 0
-        for which, (full, item) in enumerate(arrays):
-            count = float(np.prod(full))
-            for axis, size in zip(axes, sizes, strict=True):
-                if (axis.result_axis, axis.x1_axis, axis.x2_axis)[which] is not None:
-                    count *= size / max(axis.length, 1)
-            total += int(count) * item.itemsize
-        return total
-
-    sizes = _tiling.initial_sizes(axes, block_bytes, int(backend.memory_info()[0] * TILE_BUDGET))
-    ndims = (len(shape), x1.ndim, x2.ndim)
-
-    def fill() -> None:
-        for at, at1, at2 in _tiling.block_slices(axes, sizes, ndims):
-            result[at] = product(x1[at1], x2[at2], None)
-
-    with use_transfer_policy("allow"):  # the operands' policy was applied by the first attempt
-        while True:
-            _, failure = _attempt(backend, fill)
-            if failure is None:
-                return result
-            backend.free_cached_memory()
-            if not _tiling.split_until_fits(sizes):
-                return None

@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 
 from gpudot._errors import AutogradError, TransferError, UnsupportedDtypeError
+from gpudot._explained import Explained, explained
+from gpudot.backends._registry import owner_of
 
-__all__ = ["explained", "raise_like_numpy"]
+__all__ = ["raise_like_numpy"]
 
 #: gpudot's own refusals, which keep gpudot's class and message: where NumPy would compute, and
 #: a tensor that requires grad (`AutogradError` is also the RuntimeError torch gives NumPy).
@@ -27,64 +29,6 @@ _GPUDOT_OWN = (UnsupportedDtypeError, TransferError, AutogradError)
 
 class _NoStandIn(Exception):
     """An operand's shape is not known, so NumPy cannot be asked about it."""
-
-
-class _Explained:
-    """Mixin of an exception that carries NumPy's message followed by gpudot's explanation."""
-
-    __slots__ = ()
-    explanation: str
-
-    def __str__(self) -> str:
-        numpy_message = super().__str__()
-        return f"{numpy_message}\n{self.explanation}" if self.explanation else numpy_message
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle as NumPy's own exception, explained again on loading (a process pool sends
-        a worker's exception back pickled; the class made at run time cannot be found by name).
-        """
-        numpy_class = type(self).__bases__[1]
-        _, args, *state = super().__reduce__()  # type: ignore[str-unpack]
-        return _unpickle, (numpy_class, args, state[0] if state else None, self.explanation)
-
-
-def _unpickle(
-    numpy_class: type[BaseException], args: tuple[Any, ...], state: Any, explanation: str
-) -> BaseException:
-    error = numpy_class(*args)  # as pickle rebuilds NumPy's own exception
-    if state:
-        error.__dict__.update(state)
-    return explained(error, explanation)
-
-
-#: NumPy's exception class -> its subclass with gpudot's explanation, made once per class.
-_EXPLAINED_CLASSES: dict[type[BaseException], type[BaseException]] = {}
-
-
-def _explained_class(cls: type[BaseException]) -> type[BaseException]:
-    """A subclass of NumPy's exception class ``cls`` whose message ends with the explanation."""
-    if cls not in _EXPLAINED_CLASSES:
-        namespace = {"__slots__": (), "__module__": cls.__module__}
-        _EXPLAINED_CLASSES[cls] = type(cls.__name__, (_Explained, cls), namespace)
-    return _EXPLAINED_CLASSES[cls]
-
-
-def explained(numpy_error: BaseException, explanation: str) -> BaseException:
-    """Return ``numpy_error``, still of NumPy's class and message, with ``explanation`` after.
-
-    The instance itself is re-classed where Python allows it: some NumPy exceptions (the ufunc
-    casting errors) build their message from attributes their constructor cannot be given again.
-    A builtin's instance cannot change class; it is rebuilt from its arguments, its message.
-    """
-    if isinstance(numpy_error, _Explained):
-        return numpy_error
-    cls = _explained_class(type(numpy_error))
-    try:
-        numpy_error.__class__ = cls
-    except TypeError:
-        numpy_error = cls(*numpy_error.args)
-    numpy_error.explanation = explanation  # type: ignore[attr-defined]
-    return numpy_error
 
 
 def _stand_in(x: Any, *, writeable: bool = False) -> Any:
@@ -112,8 +56,6 @@ def _stand_in(x: Any, *, writeable: bool = False) -> Any:
 
 def _numpy_dtype(x: Any) -> np.dtype | None:
     """``x``'s dtype in NumPy's terms, through the backend that owns it; None if it has none."""
-    from gpudot.backends._registry import owner_of
-
     owner = owner_of(x)
     try:
         return owner.numpy_dtype(x) if owner is not None else np.dtype(x.dtype)
@@ -133,7 +75,7 @@ def raise_like_numpy(
     unknown (NumPy cannot be asked), or when NumPy accepts the stand-ins (then gpudot is
     stricter than NumPy, which the conformance suite reports).
     """
-    if isinstance(error, (_Explained, *_GPUDOT_OWN)) or numpy_func is None:
+    if isinstance(error, (Explained, *_GPUDOT_OWN)) or numpy_func is None:
         return
     try:
         args = tuple(_stand_in(x) for x in args)

@@ -28,6 +28,7 @@ from gpudot._state import current_backend
 from gpudot._tiling import operand_shape
 from gpudot.backends._auto import AutoBackend
 from gpudot.backends._base import Backend
+from gpudot.backends._registry import owner_of
 
 __all__ = ["CallRecord", "Profile", "is_open", "profile", "record_call"]
 
@@ -129,8 +130,6 @@ def _copies(target: Backend, arrays: Sequence[Any], out: Any) -> tuple[int, int,
 
     Operands not on ``target``'s device are read there; ``out=`` elsewhere is written back.
     """
-    from gpudot.backends._registry import owner_of
-
     counts = {"h2d": 0, "d2h": 0, "peer": 0}
     here = "cpu" if target.device == "cpu" else "gpu"
     for x, reads in (*((x, True) for x in arrays), (out, False)):

@@ -11,6 +11,7 @@ import numpy as np
 
 import gpudot
 from gpudot._bounds import error_bound
+from gpudot._calibration import profile_path
 from gpudot._compare import mismatch
 from gpudot._state import use_backend
 from gpudot.backends import Backend, backend_names, lookup
@@ -91,8 +92,6 @@ def check_backend(backend: Backend) -> list[tuple[str, str | None]]:
 
 def _settings() -> Iterator[tuple[str, str]]:
     """GPU-relevant settings in effect: precision (and its meaning), OOM policy, auto profile."""
-    from gpudot._calibration import profile_path
-
     precision = gpudot.get_precision()
     if precision == "highest":
         meaning = "GPU float32/complex64 products in full float32, no TF32"

@@ -28,6 +28,7 @@ from gpudot._costmodel import product_flops
 from gpudot._precision import use_precision
 from gpudot._state import use_backend
 from gpudot.backends._cupy import CupyBackend
+from gpudot.backends._registry import lookup
 
 __all__ = [
     "EXIT_CHECK_FAILED",
@@ -352,8 +353,6 @@ def run(report: Path | None, quick: bool, stream: TextIO) -> int:
     The JSON report is written in either case: with no usable device it says why, and lists
     every check as not checked.
     """
-    from gpudot.backends._registry import lookup
-
     reason = lookup("cuda").unavailable_reason()
     if reason is not None:
         print(f"gpudot selftest: no usable CUDA device: {reason}", file=stream)

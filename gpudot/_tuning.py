@@ -148,7 +148,7 @@ TRANSFER_BYTES = 64 << 20
 
 #: Fraction of the device's free memory a tile may plan to use under the "tile" OOM policy
 #: (cuBLAS workspace, copies of non-contiguous blocks and float16 batches widened to float32 need
-#: the rest; gpudot/_memory.py). To be confirmed on a real GPU.
+#: the rest; gpudot/backends/_cupy_memory.py). To be confirmed on a real GPU.
 TILE_BUDGET = 0.4
 #: Narrowest Dask output tile for which the contracted axis is still kept whole
 #: (gpudot/backends/_dask_plan.py).

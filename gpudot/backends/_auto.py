@@ -14,8 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._calibration import load_profile
 from gpudot._costmodel import Profile, estimate
 from gpudot.backends._base import Backend
+from gpudot.backends._registry import lookup
 
 __all__ = ["AutoBackend", "auto_backend"]
 
@@ -27,9 +29,6 @@ def auto_backend() -> Backend:
     """The backend ``"auto"`` selects here: an `AutoBackend` if CUDA is usable, else NumPy."""
     backend = _AUTO.get("auto")
     if backend is None:
-        from gpudot._calibration import load_profile
-        from gpudot.backends._registry import lookup
-
         gpu, cpu = lookup("cuda"), lookup("numpy")
         backend = (
             cpu if gpu.unavailable_reason() is not None else AutoBackend(gpu, cpu, load_profile())

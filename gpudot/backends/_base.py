@@ -2,8 +2,13 @@
 
 A backend is data plus conversions: a name, an array namespace ``xp``, an availability probe,
 and the means to move arrays in and out. It holds no algorithm of its own: `Backend.dot` and
-`Backend.matmul` convert the operands (under the transfer policy), validate shapes, dtypes and
-``out=`` with NumPy's exception types, then run the shared `gpudot._algorithms` on ``xp``.
+`Backend.matmul` convert the operands, validate shapes, dtypes and ``out=`` with NumPy's
+exception types, then run the shared `gpudot._algorithms` on ``xp``.
+
+Backends are leaves: which backend owns an array, copying between backends under the transfer
+policy, and finding a backend by name belong to the dispatch layer above them
+(`gpudot._dispatch`), which the pipeline reaches through `Backend.dispatch` (a `Dispatch`),
+never by importing it.
 """
 
 from __future__ import annotations
@@ -12,17 +17,32 @@ import abc
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
 from gpudot import _algorithms, _checks, _torch
-from gpudot._transfer import check_transfer
 
 if TYPE_CHECKING:
     from gpudot._costmodel import CpuEstimate, Profile
 
-__all__ = ["Backend"]
+__all__ = ["Backend", "Dispatch"]
+
+
+class Dispatch(Protocol):
+    """The dispatch layer above the backends, as a backend sees it (`gpudot._dispatch`)."""
+
+    def lookup(self, name: str) -> Backend:
+        """The backend registered as ``name`` (e.g. the NumPy backend for host blocks)."""
+
+    def owner_of(self, x: object) -> Backend | None:
+        """The backend whose library made ``x``, or ``None`` for plain host data."""
+
+    def convert(self, target: Backend, x: object, argname: str) -> Any:
+        """``x``, not an array of ``target``, as one: copied under the transfer policy."""
+
+    def out_owner(self, target: Backend, out: object) -> Backend:
+        """The backend owning ``out``, not an array of ``target``, under the transfer policy."""
 
 
 class Backend(abc.ABC):
@@ -42,6 +62,8 @@ class Backend(abc.ABC):
     #: Whether NumPy's own functions compute on these arrays, so that a family product that has
     #: its own NumPy loop (``vdot``, ``vecdot``...) runs it, for NumPy's float bits.
     numpy_loops: bool = False
+    #: The layer above the backends; `gpudot._dispatch` sets it when gpudot is imported.
+    dispatch: ClassVar[Dispatch]
 
     @property
     @abc.abstractmethod
@@ -115,27 +137,13 @@ class Backend(abc.ABC):
         """Return ``x`` as an array of this backend, copying it under the transfer policy."""
         if self.owns(x):
             return x
-        from gpudot.backends._registry import owner_of
-
-        source = owner_of(x)
-        if source is None:
-            if hasattr(x, "__dlpack__"):
-                return self.from_dlpack(_torch.exportable(x, argname))
-            return self.from_host(np.asarray(x))
-        check_transfer(argname, source.locate(x) or source.device, self.device)
-        return self.from_foreign(x, source)
+        return self.dispatch.convert(self, x, argname)
 
     def check_out(self, out: object) -> Backend:
         """Return the backend that owns ``out``, after applying the transfer policy to it."""
         if self.owns(out):
             return self
-        from gpudot.backends._registry import owner_of
-
-        owner = owner_of(out)
-        if owner is None:
-            raise TypeError(f"out must be an array, got {type(out).__name__}")
-        check_transfer("out", owner.locate(out) or owner.device, self.device)
-        return owner
+        return self.dispatch.out_owner(self, out)
 
     def deliver(self, result: Any, out: Any, out_owner: Backend | None) -> Any:
         """Return ``result``, or write it into ``out`` (owned by ``out_owner``) and return that."""

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from gpudot._dtypes import NUMERIC_DTYPES
-from gpudot._memory import run_with_memory_policy
 from gpudot._precision import current_precision
 from gpudot.backends._base import Backend
+from gpudot.backends._cupy_memory import run_with_memory_policy
 
 _DLPACK_CPU = 1  # kDLCPU, the DLPack device type of host memory
 

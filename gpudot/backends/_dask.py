@@ -93,11 +93,9 @@ class DaskBackend(Backend):
 
     def to_numpy(self, x: Any) -> np.ndarray:
         """Compute ``x`` (with the scheduler in effect) and copy the result to the host."""
-        from gpudot.backends._registry import owner_of
-
         if self.owns(x):
             x = x.compute()
-        owner = owner_of(x)
+        owner = self.dispatch.owner_of(x)
         return np.asarray(x) if owner is None else owner.to_numpy(x)
 
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
@@ -177,9 +175,8 @@ class DaskBackend(Backend):
 def _operand(x: object, argname: str) -> Any:
     """``x`` as an array: Dask, NumPy and CuPy arrays as they are, other data as the NumPy
     backend takes it (another library's array through DLPack)."""
-    from gpudot.backends._registry import lookup, owner_of
-
-    return x if owner_of(x) is not None else lookup("numpy").asarray(x, argname)
+    dispatch = Backend.dispatch
+    return x if dispatch.owner_of(x) is not None else dispatch.lookup("numpy").asarray(x, argname)
 
 
 def _check_numeric(func: str, names: tuple[str, str], dtypes: tuple[np.dtype, np.dtype]) -> None:
@@ -214,10 +211,9 @@ def _bytes_per_element(dtype: np.dtype, loop: np.dtype, partial: np.dtype) -> in
 
 def _chunk_type_backend(x: Any) -> Backend:
     """The backend owning ``x``'s chunks (its ``_meta`` for a Dask array)."""
-    from gpudot.backends._registry import lookup, owner_of
-
-    chunk = getattr(x, "_meta", x) if lookup("dask").owns(x) else x
-    owner = owner_of(chunk)
+    dispatch = Backend.dispatch
+    chunk = getattr(x, "_meta", x) if dispatch.lookup("dask").owns(x) else x
+    owner = dispatch.owner_of(chunk)
     if owner is None:
         raise TypeError(f"gpudot has no backend for array chunks of type {type(chunk).__name__}")
     return owner
@@ -243,9 +239,7 @@ def _block_backend(names: tuple[str, str], a: Any, b: Any) -> tuple[Backend, Any
 
 def _moved(x: Any, source: Backend, target: Backend) -> Any:
     """``x`` with its chunks copied from ``source``'s device to ``target``'s, lazily."""
-    from gpudot.backends._registry import lookup
-
-    da = lookup("dask").xp
+    da = Backend.dispatch.lookup("dask").xp
     if not isinstance(x, da.Array):
         return target.from_foreign(x, source)
     meta = target.from_host(np.empty((0,) * x.ndim, dtype=x.dtype))
@@ -258,8 +252,7 @@ def _kind(backend: Backend) -> str:
 
 
 def _move_block(block: Any, source: str, target: str) -> Any:
-    from gpudot.backends._registry import lookup
-
+    lookup = Backend.dispatch.lookup
     return lookup(target).from_foreign(block, lookup(source))
 
 
@@ -353,9 +346,7 @@ def _block_product(
 ) -> Any:
     """One block product on the chunk type's backend, computed in ``cast`` if given (matmul's
     ``dtype=``); with ``partial``, a partial product in that dtype with a leading axis."""
-    from gpudot.backends._registry import lookup
-
-    runner = lookup(backend)
+    runner = Backend.dispatch.lookup(backend)
     with use_precision(precision):
         if partial is None:
             return runner.matmul(x, y, None, cast) if op == "matmul" else runner.dot(x, y)

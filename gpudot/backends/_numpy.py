@@ -78,9 +78,7 @@ class NumpyBackend(Backend):
         arrays are imported through DLPack (zero-copy on the host), the rest passes."""
         if isinstance(x, _ndarray):
             return x
-        from gpudot.backends._registry import owner_of
-
-        if hasattr(x, "__dlpack__") or owner_of(x) is not None:
+        if hasattr(x, "__dlpack__") or self.dispatch.owner_of(x) is not None:
             return self.asarray(x, argname)
         return x
 

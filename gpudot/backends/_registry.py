@@ -19,6 +19,9 @@ from importlib import metadata
 from gpudot._caller import warn
 from gpudot._errors import PluginWarning
 from gpudot.backends._base import Backend
+from gpudot.backends._cupy import CupyBackend
+from gpudot.backends._dask import DaskBackend
+from gpudot.backends._numpy import NumpyBackend
 
 __all__ = ["backend_names", "lookup", "owner_of", "register_backend"]
 
@@ -135,8 +138,6 @@ def lookup(name: str) -> Backend:
         return backend
     device = _DEVICE_NAME.fullmatch(canonical)
     if device is not None:
-        from gpudot.backends._cupy import CupyBackend
-
         canonical = f"cupy:{int(device.group(1))}"
         backend = _INSTANCES.get(canonical) or CupyBackend(int(device.group(1)))
     elif canonical in _ENTRIES:
@@ -163,24 +164,6 @@ def owner_of(x: object) -> Backend | None:
     return None
 
 
-def _numpy() -> Backend:
-    from gpudot.backends._numpy import NumpyBackend
-
-    return NumpyBackend()
-
-
-def _cupy() -> Backend:
-    from gpudot.backends._cupy import CupyBackend
-
-    return CupyBackend()
-
-
-def _dask() -> Backend:
-    from gpudot.backends._dask import DaskBackend
-
-    return DaskBackend()
-
-
-register_backend("numpy", _numpy, aliases=("cpu",), module="numpy")
-register_backend("cupy", _cupy, aliases=("cuda",), module="cupy")
-register_backend("dask", _dask, module="dask")
+register_backend("numpy", NumpyBackend, aliases=("cpu",), module="numpy")
+register_backend("cupy", CupyBackend, aliases=("cuda",), module="cupy")
+register_backend("dask", DaskBackend, module="dask")
