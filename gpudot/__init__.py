@@ -20,7 +20,7 @@ from gpudot._errors import (
     UnsupportedDtypeError,
 )
 from gpudot._family import inner, matvec, outer, tensordot, vdot, vecdot, vecmat
-from gpudot._linalg import asarray, dot, matmul
+from gpudot._products import asarray, dot, matmul
 from gpudot._memory import get_oom_policy, set_oom_policy, use_oom_policy
 from gpudot._precision import get_precision, set_precision, use_precision
 from gpudot._profile import profile

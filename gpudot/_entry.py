@@ -3,7 +3,7 @@
 A call passes three policies, in one call frame:
 
 1. On the NumPy backend, two plain NumPy operands that no exact route would speed up go straight to
-   NumPy's own function (`gpudot._linalg.runs_inline`, the test `gpudot.dot` and `gpudot.matmul`
+   NumPy's own function (`gpudot._products.runs_inline`, the test `gpudot.dot` and `gpudot.matmul`
    make inline): its result is the oracle's by definition, and a 4-element call costs about what
    NumPy's own does. A failure there is raised again, explained, by the full path.
 2. While a `gpudot.profile` is open, the call is recorded (`gpudot._profile.record_call`).
@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from gpudot import _profile
-from gpudot._linalg import runs_inline
+from gpudot._products import runs_inline
 from gpudot._numpy_errors import raise_like_numpy
 
 __all__ = ["public_product"]

@@ -1,7 +1,7 @@
 """``with gpudot.profile() as p:``: a record of every product computed inside the block.
 
-While at least one profile is open, `gpudot._linalg` runs products on a recording wrapper of the
-backend (`gpudot._linalg.wrap_backends_with`); when none is open they run on the backend itself
+While at least one profile is open, `gpudot._products` runs products on a recording wrapper of the
+backend (`gpudot._products.wrap_backends_with`); when none is open they run on the backend itself
 again, so products pay nothing for the feature. The rest of the family and ``multi_dot`` are
 recorded by their entry (`gpudot._entry`): one record per call the user made, whose
 ``components`` are the ``dot`` and ``matmul`` products it was reduced to (none where NumPy's own
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from gpudot import _linalg
+from gpudot import _products
 from gpudot._precision import current_precision
 from gpudot._state import current_backend
 from gpudot._tiling import operand_shape
@@ -294,11 +294,11 @@ def profile() -> Iterator[Profile]:
     opened = Profile()
     with _LOCK:
         _OPEN.append(opened)
-        _linalg.wrap_backends_with(_Recording)
+        _products.wrap_backends_with(_Recording)
     try:
         yield opened
     finally:
         with _LOCK:
             _OPEN.remove(opened)
             if not _OPEN:
-                _linalg.wrap_backends_with(None)
+                _products.wrap_backends_with(None)

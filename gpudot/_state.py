@@ -71,7 +71,7 @@ def _from_environment() -> Backend:
         raise ValueError(f"GPUDOT_BACKEND={name!r} is invalid: {error}") from None
 
 
-#: The backend choice (`gpudot._linalg` reads it inline on its hot path).
+#: The backend choice (`gpudot._products` reads it inline on its hot path).
 BACKEND_SETTING: ScopedSetting[Backend] = ScopedSetting("backend", _checked, _from_environment)
 
 #: The backend in effect in the calling thread or task.

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot import _linalg, _state
+from gpudot import _products, _state
 from gpudot._costmodel import DEFAULT_PROFILE
 from gpudot.backends import lookup
 from gpudot.backends._auto import AutoBackend
@@ -38,13 +38,13 @@ def test_numpy_calls_are_recorded_with_shapes_dtypes_and_precision():
 
 def test_the_hook_is_gone_after_the_block_so_products_pay_nothing():
     unhooked = _state.BACKEND_SETTING.override.get
-    assert _linalg._selected == unhooked
+    assert _products._selected == unhooked
     with gpudot.profile():
-        assert _linalg._selected != unhooked
-    assert _linalg._selected == unhooked
+        assert _products._selected != unhooked
+    assert _products._selected == unhooked
     with pytest.raises(RuntimeError), gpudot.profile():
         raise RuntimeError
-    assert _linalg._selected == unhooked
+    assert _products._selected == unhooked
     with gpudot.profile() as p:
         pass
     gpudot.matmul(np.eye(2), np.eye(2))
@@ -58,7 +58,7 @@ def test_nested_profiles_and_other_threads_are_recorded():
             worker.start()
             worker.join()
         gpudot.dot(np.eye(2), np.eye(2))
-        assert _linalg._selected != _state.BACKEND_SETTING.override.get
+        assert _products._selected != _state.BACKEND_SETTING.override.get
     assert [r.function for r in inner.records] == ["matmul"]
     assert [r.function for r in outer.records] == ["matmul", "dot"]
 
