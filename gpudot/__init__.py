@@ -20,9 +20,9 @@ from gpudot._errors import (
     UnsupportedDtypeError,
 )
 from gpudot._family import inner, matvec, outer, tensordot, vdot, vecdot, vecmat
-from gpudot._products import asarray, dot, matmul
 from gpudot._memory import get_oom_policy, set_oom_policy, use_oom_policy
 from gpudot._precision import get_precision, set_precision, use_precision
+from gpudot._products import asarray, dot, matmul
 from gpudot._profile import profile
 from gpudot._state import get_backend, set_backend, use_backend
 from gpudot._transfer import get_transfer_policy, set_transfer_policy, use_transfer_policy

@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from gpudot import _profile
-from gpudot._products import runs_inline
 from gpudot._numpy_errors import raise_like_numpy
+from gpudot._products import runs_inline
 
 __all__ = ["public_product"]
 
