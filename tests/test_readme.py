@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import tomllib
@@ -41,3 +42,14 @@ def test_testing_extra_is_exactly_what_the_shipped_suite_needs():
 def test_ci_runs_exactly_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert readme_commands()[1] in ci
+
+
+def test_architecture_page_is_linked_and_names_existing_modules():
+    """docs/architecture.md is reachable from the README, and every module it names exists."""
+    assert "(docs/architecture.md)" in (ROOT / "README.md").read_text()
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    named = set(re.findall(r"\b((?:backends/|_exact/)?_[a-z_]+\.py)\b", page))
+    assert len(named) > 20
+    places = [ROOT / "gpudot" / sub for sub in ("", "backends", "_exact", "testing")]
+    missing = [m for m in named if not any((place / m).exists() for place in places)]
+    assert not missing, f"docs/architecture.md names modules that do not exist: {missing}"
