@@ -126,7 +126,9 @@ class DaskBackend(Backend):
         names = ("x1", "x2") if func == "matmul" else ("a", "b")
         block, a, b = _block_backend(names, a, b)
         if block.supported_dtypes is not None:
-            _checks.check_dtypes(func, (a.dtype, b.dtype), block.supported_dtypes, block.name)
+            _checks.check_dtypes(
+                func, (a.dtype, b.dtype), block.supported_dtypes, block.name, names
+            )
         out_owner = None
         if out is not None:
             out_owner = self.check_out(out)
