@@ -1,8 +1,9 @@
 """Each product described once: ``dot`` and ``matmul`` as data that every layer reads.
 
 A `Description` holds a product's rules: its argument names, result shape, dtype and ``out=``
-rules and how to call it on a backend. The checks and the profiler look a product up here
-(`PRODUCTS`) instead of comparing its name. The rest of the family is reduced to these two.
+rules, the output axes that tiling may split and how to call it on a backend. The checks, the
+out-of-memory executor and the profiler look a product up here (`PRODUCTS`) instead of
+comparing its name. The rest of the family is reduced to these two.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from gpudot import _checks
+from gpudot._tiling import TileAxis
 
 __all__ = ["DOT", "MATMUL", "PRODUCTS", "Description"]
 
@@ -52,6 +54,8 @@ class Description:
         ``dtype=``; ``dot`` has none and ignores it).
     check_out : callable
         Raises NumPy's error for an ``out=`` that cannot take the result.
+    tile_axes : callable
+        ``(shape1, shape2, result_ndim) -> [TileAxis]``: the output axes tiling may split.
     call : callable
         ``(backend, x1, x2, out, dtype) -> result``: the product on ``backend``.
     """
@@ -61,6 +65,7 @@ class Description:
     result_shape: Callable[[Shape, Shape], Shape]
     result_dtype: Callable[[np.dtype, np.dtype, object], np.dtype]
     check_out: OutCheck
+    tile_axes: Callable[[Shape, Shape, int], list[TileAxis]]
     call: Callable[[Products, Any, Any, Any, Any], Any]
 
     def check_dtypes(
@@ -72,8 +77,30 @@ class Description:
         """`gpudot._checks.check_dtypes` for this product's operands."""
         _checks.check_dtypes(self.name, dtypes, supported, backend, self.arg_names)
 
+    def tiling(self, shape1: Shape, shape2: Shape) -> tuple[Shape, list[TileAxis]]:
+        """Result shape and splittable axes of this product on operands of these shapes."""
+        shape = self.result_shape(shape1, shape2)
+        return shape, self.tile_axes(shape1, shape2, len(shape))
+
 
 # matmul: (n?,k),(k,m?)->(n?,m?) with broadcast loop (batch) dimensions in front.
+
+
+def _matmul_tile_axes(s1: Shape, s2: Shape, nresult: int) -> list[TileAxis]:
+    axes = []
+    nbatch = nresult - (len(s1) >= 2) - (len(s2) >= 2)
+    if nbatch > 0:
+        length = max(s[-nbatch - 2] if len(s) - 2 == nbatch else 1 for s in (s1, s2))
+
+        def batch_axis(s: Shape) -> int | None:
+            return 0 if len(s) - 2 == nbatch and s[0] == length else None
+
+        axes.append(TileAxis(0, length, batch_axis(s1), batch_axis(s2)))
+    if len(s1) >= 2:
+        axes.append(TileAxis(nresult - 1 - (len(s2) >= 2), s1[-2], len(s1) - 2, None))
+    if len(s2) >= 2:
+        axes.append(TileAxis(nresult - 1, s2[-1], None, len(s2) - 1))
+    return axes
 
 
 def _call_matmul(backend: Products, x1: Any, x2: Any, out: Any, dtype: Any) -> Any:
@@ -89,6 +116,15 @@ def _dot_dtype(dtype1: np.dtype, dtype2: np.dtype, dtype: object = None) -> np.d
     return np.result_type(dtype1, dtype2)
 
 
+def _dot_tile_axes(s1: Shape, s2: Shape, nresult: int) -> list[TileAxis]:
+    axes = []
+    if len(s1) >= 2:
+        axes.append(TileAxis(0, s1[0], 0, None))
+    if len(s2) >= 2:
+        axes.append(TileAxis(nresult - 1, s2[-1], None, len(s2) - 1))
+    return axes
+
+
 def _call_dot(backend: Products, a: Any, b: Any, out: Any, dtype: Any) -> Any:
     return backend.dot(a, b, out)
 
@@ -99,6 +135,7 @@ MATMUL = Description(
     result_shape=_checks.matmul_shape,
     result_dtype=_checks.matmul_dtype,
     check_out=_checks.check_matmul_out,
+    tile_axes=_matmul_tile_axes,
     call=_call_matmul,
 )
 
@@ -108,6 +145,7 @@ DOT = Description(
     result_shape=_checks.dot_shape,
     result_dtype=_dot_dtype,
     check_out=_checks.check_dot_out,
+    tile_axes=_dot_tile_axes,
     call=_call_dot,
 )
 
