@@ -1,13 +1,16 @@
 """Each product described once: ``dot`` and ``matmul`` as data that every layer reads.
 
 A `Description` holds a product's rules: its argument names, result shape, dtype and ``out=``
-rules, the output axes that tiling may split and how to call it on a backend. The checks, the
-out-of-memory executor and the profiler look a product up here (`PRODUCTS`) instead of
-comparing its name. The rest of the family is reduced to these two.
+rules, its (m, n, k, batch) sizes for the cost models, the output axes that tiling may split,
+the dtypes the exact routes sum in float32 in order, and how to call it on a backend. The
+checks, the out-of-memory executor, ``"auto"``, the exact routes' cost rule and the profiler
+look a product up here (`PRODUCTS`) instead of comparing its name. The rest of the family is
+reduced to these two.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -17,9 +20,11 @@ import numpy as np
 from gpudot import _checks
 from gpudot._tiling import TileAxis
 
-__all__ = ["DOT", "MATMUL", "PRODUCTS", "Description"]
+__all__ = ["DOT", "MATMUL", "PRODUCTS", "Description", "Sizes"]
 
 Shape = tuple[int, ...]
+#: (m, n, k, batch) of a (batch of) (m, k) @ (k, n) product.
+Sizes = tuple[int, int, int, int]
 
 
 class Products(Protocol):
@@ -54,8 +59,14 @@ class Description:
         ``dtype=``; ``dot`` has none and ignores it).
     check_out : callable
         Raises NumPy's error for an ``out=`` that cannot take the result.
+    sizes : callable
+        ``(shape1, shape2) -> (m, n, k, batch)``, or ``None`` when the shapes are not a matrix
+        product (a 0-d operand, mismatched or unbroadcastable shapes).
     tile_axes : callable
         ``(shape1, shape2, result_ndim) -> [TileAxis]``: the output axes tiling may split.
+    half_loops : frozenset of str
+        Names of the dtypes whose NumPy loop sums in float32 in k order (the exact routes'
+        ordered half family); other floats go to BLAS.
     call : callable
         ``(backend, x1, x2, out, dtype) -> result``: the product on ``backend``.
     """
@@ -65,7 +76,9 @@ class Description:
     result_shape: Callable[[Shape, Shape], Shape]
     result_dtype: Callable[[np.dtype, np.dtype, object], np.dtype]
     check_out: OutCheck
+    sizes: Callable[[Shape, Shape], Sizes | None]
     tile_axes: Callable[[Shape, Shape, int], list[TileAxis]]
+    half_loops: frozenset[str]
     call: Callable[[Products, Any, Any, Any, Any], Any]
 
     def check_dtypes(
@@ -83,7 +96,22 @@ class Description:
         return shape, self.tile_axes(shape1, shape2, len(shape))
 
 
+def _contracts(s1: Shape, s2: Shape) -> bool:
+    """Whether neither operand is 0-d and ``s1``'s last axis meets ``s2``'s contracted one."""
+    return bool(s1) and bool(s2) and s1[-1] == (s2[-2] if len(s2) >= 2 else s2[-1])
+
+
 # matmul: (n?,k),(k,m?)->(n?,m?) with broadcast loop (batch) dimensions in front.
+
+
+def _matmul_sizes(s1: Shape, s2: Shape) -> Sizes | None:
+    if not _contracts(s1, s2):
+        return None
+    try:
+        batch = math.prod(np.broadcast_shapes(s1[:-2], s2[:-2]))
+    except ValueError:
+        return None
+    return s1[-2] if len(s1) >= 2 else 1, s2[-1] if len(s2) >= 2 else 1, s1[-1], batch
 
 
 def _matmul_tile_axes(s1: Shape, s2: Shape, nresult: int) -> list[TileAxis]:
@@ -116,6 +144,13 @@ def _dot_dtype(dtype1: np.dtype, dtype2: np.dtype, dtype: object = None) -> np.d
     return np.result_type(dtype1, dtype2)
 
 
+def _dot_sizes(s1: Shape, s2: Shape) -> Sizes | None:
+    if not _contracts(s1, s2):
+        return None
+    n = math.prod(s2[:-2]) * s2[-1] if len(s2) >= 2 else 1
+    return math.prod(s1[:-1]), n, s1[-1], 1
+
+
 def _dot_tile_axes(s1: Shape, s2: Shape, nresult: int) -> list[TileAxis]:
     axes = []
     if len(s1) >= 2:
@@ -135,7 +170,9 @@ MATMUL = Description(
     result_shape=_checks.matmul_shape,
     result_dtype=_checks.matmul_dtype,
     check_out=_checks.check_matmul_out,
+    sizes=_matmul_sizes,
     tile_axes=_matmul_tile_axes,
+    half_loops=frozenset({"float16"}),  # bfloat16's matmul is sgemm
     call=_call_matmul,
 )
 
@@ -145,7 +182,9 @@ DOT = Description(
     result_shape=_checks.dot_shape,
     result_dtype=_dot_dtype,
     check_out=_checks.check_dot_out,
+    sizes=_dot_sizes,
     tile_axes=_dot_tile_axes,
+    half_loops=frozenset({"float16", "bfloat16"}),  # ml_dtypes' bfloat16 dot sums like float16
     call=_call_dot,
 )
 

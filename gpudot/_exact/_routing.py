@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._descriptions import PRODUCTS
 from gpudot._exact import _bool, _integer, _numba_kernels, _ordered
 from gpudot._precision import current_precision
 from gpudot._tuning import (
@@ -312,7 +313,7 @@ def product_cost(
         costs, read_ns = integer_costs(dtype, batch, m, n, k, a_size, b_size)
     elif dtype.kind == "b":
         costs = bool_costs(batch, m, n, k, a_size, b_size)
-    elif dtype.name == "float16" or (dtype.name == "bfloat16" and func == "dot"):
+    elif dtype.name in PRODUCTS[func].half_loops:
         compiled = _numba_kernels.available()
         fast = current_precision() == "fast"
         costs = half_costs(dtype, batch, m, n, k, a_size, b_size, compiled=compiled, fast=fast)
