@@ -2,10 +2,10 @@
 
 A `Description` holds a product's rules: its argument names, result shape, dtype and ``out=``
 rules, its (m, n, k, batch) sizes for the cost models, the output axes that tiling may split,
-the dtypes the exact routes sum in float32 in order, and how to call it on a backend. The
-checks, the out-of-memory executor, ``"auto"``, the exact routes' cost rule and the profiler
-look a product up here (`PRODUCTS`) instead of comparing its name. The rest of the family is
-reduced to these two.
+its axes as blockwise indices for the Dask planner, the dtypes the exact routes sum in float32 in
+order, and how to call it on a backend. The checks, the out-of-memory executor, ``"auto"``, the
+exact routes' cost rule, the profiler and the Dask backend look a product up here
+(`PRODUCTS`) instead of comparing its name. The rest of the family is reduced to these two.
 """
 
 from __future__ import annotations
@@ -13,18 +13,37 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
 from gpudot import _checks
 from gpudot._tiling import TileAxis
 
-__all__ = ["DOT", "MATMUL", "PRODUCTS", "Description", "Sizes"]
+__all__ = ["DOT", "MATMUL", "PRODUCTS", "Description", "Index", "Labels", "Sizes"]
 
 Shape = tuple[int, ...]
 #: (m, n, k, batch) of a (batch of) (m, k) @ (k, n) product.
 Sizes = tuple[int, int, int, int]
+#: Blockwise index names of an array's axes.
+Index = tuple[str, ...]
+
+
+class Labels(NamedTuple):
+    """A product's axes as blockwise indices, grouped as batch, rows, contracted and columns.
+
+    Groups list their indices innermost first; ``inner`` is empty when nothing is contracted
+    (a 0-d operand of ``dot``). A broadcast length-1 batch axis gets an index of its own.
+    """
+
+    left: Index
+    right: Index
+    out: Index
+    sizes: dict[str, int]
+    batch: Index
+    rows: Index
+    inner: Index
+    cols: Index
 
 
 class Products(Protocol):
@@ -64,6 +83,8 @@ class Description:
         product (a 0-d operand, mismatched or unbroadcastable shapes).
     tile_axes : callable
         ``(shape1, shape2, result_ndim) -> [TileAxis]``: the output axes tiling may split.
+    labels : callable
+        ``(shape1, shape2) -> Labels`` for shapes that multiply.
     half_loops : frozenset of str
         Names of the dtypes whose NumPy loop sums in float32 in k order (the exact routes'
         ordered half family); other floats go to BLAS.
@@ -78,6 +99,7 @@ class Description:
     check_out: OutCheck
     sizes: Callable[[Shape, Shape], Sizes | None]
     tile_axes: Callable[[Shape, Shape, int], list[TileAxis]]
+    labels: Callable[[Shape, Shape], Labels]
     half_loops: frozenset[str]
     call: Callable[[Products, Any, Any, Any, Any], Any]
 
@@ -131,6 +153,36 @@ def _matmul_tile_axes(s1: Shape, s2: Shape, nresult: int) -> list[TileAxis]:
     return axes
 
 
+def _matmul_labels(shape1: Shape, shape2: Shape) -> Labels:
+    k = "k"
+    sizes: dict[str, int] = {k: shape1[-1]}
+    batch_shape = np.broadcast_shapes(shape1[:-2], shape2[:-2])
+    batch = tuple(f"batch{i}" for i in range(len(batch_shape)))
+    sizes.update(zip(batch, batch_shape, strict=True))
+
+    def batch_indices(shape: Shape, name: str) -> Index:
+        own = shape[:-2]
+        offset = len(batch_shape) - len(own)
+        indices = []
+        for axis, side in enumerate(own):
+            index = batch[offset + axis]
+            if side == 1 and sizes[index] != 1:
+                index = f"{name}_{axis}"  # broadcast: contracted away as a single block
+                sizes[index] = 1
+            indices.append(index)
+        return tuple(indices)
+
+    rows = ("m",) if len(shape1) >= 2 else ()
+    cols = ("n",) if len(shape2) >= 2 else ()
+    if rows:
+        sizes["m"] = shape1[-2]
+    if cols:
+        sizes["n"] = shape2[-1]
+    ind1 = (*batch_indices(shape1, "x1"), *rows, k)
+    ind2 = (*batch_indices(shape2, "x2"), k, *cols)
+    return Labels(ind1, ind2, batch + rows + cols, sizes, batch[::-1], rows, (k,), cols)
+
+
 def _call_matmul(backend: Products, x1: Any, x2: Any, out: Any, dtype: Any) -> Any:
     return backend.matmul(x1, x2, out, dtype)
 
@@ -160,6 +212,26 @@ def _dot_tile_axes(s1: Shape, s2: Shape, nresult: int) -> list[TileAxis]:
     return axes
 
 
+def _dot_labels(shape1: Shape, shape2: Shape) -> Labels:
+    sizes: dict[str, int] = {}
+    if not shape1 or not shape2:
+        ind1 = tuple(f"a{i}" for i in range(len(shape1)))
+        ind2 = tuple(f"b{i}" for i in range(len(shape2)))
+        sizes.update(zip(ind1, shape1, strict=True))
+        sizes.update(zip(ind2, shape2, strict=True))
+        free = ind1 or ind2
+        return Labels(ind1, ind2, free, sizes, (), (), (), free[::-1])
+    k = "k"
+    sizes[k] = shape1[-1]
+    rows = tuple(f"a{i}" for i in range(len(shape1) - 1))
+    lead = tuple(f"b{i}" for i in range(len(shape2) - 2))
+    cols = (*lead, "n") if len(shape2) >= 2 else ()
+    sizes.update(zip(rows, shape1[:-1], strict=True))
+    sizes.update(zip(cols, (*shape2[:-2], shape2[-1]) if cols else (), strict=True))
+    ind2 = (*lead, k, "n") if cols else (k,)
+    return Labels((*rows, k), ind2, rows + cols, sizes, (), rows[::-1], (k,), cols[::-1])
+
+
 def _call_dot(backend: Products, a: Any, b: Any, out: Any, dtype: Any) -> Any:
     return backend.dot(a, b, out)
 
@@ -172,6 +244,7 @@ MATMUL = Description(
     check_out=_checks.check_matmul_out,
     sizes=_matmul_sizes,
     tile_axes=_matmul_tile_axes,
+    labels=_matmul_labels,
     half_loops=frozenset({"float16"}),  # bfloat16's matmul is sgemm
     call=_call_matmul,
 )
@@ -184,6 +257,7 @@ DOT = Description(
     check_out=_checks.check_dot_out,
     sizes=_dot_sizes,
     tile_axes=_dot_tile_axes,
+    labels=_dot_labels,
     half_loops=frozenset({"float16", "bfloat16"}),  # ml_dtypes' bfloat16 dot sums like float16
     call=_call_dot,
 )
