@@ -20,7 +20,16 @@ import numpy as np
 from gpudot import _checks
 from gpudot._tiling import TileAxis
 
-__all__ = ["DOT", "MATMUL", "PRODUCTS", "Description", "Index", "Labels", "Sizes"]
+__all__ = [
+    "DOT",
+    "MATMUL",
+    "PRODUCTS",
+    "Description",
+    "Index",
+    "Labels",
+    "Sizes",
+    "broadcast_batch",
+]
 
 Shape = tuple[int, ...]
 #: (m, n, k, batch) of a (batch of) (m, k) @ (k, n) product.
@@ -126,11 +135,18 @@ def _contracts(s1: Shape, s2: Shape) -> bool:
 # matmul: (n?,k),(k,m?)->(n?,m?) with broadcast loop (batch) dimensions in front.
 
 
+def broadcast_batch(left: Shape, right: Shape) -> Shape:
+    """The broadcast of two stack shapes (cheap when one is empty, the common case)."""
+    if not left or left == right:
+        return right
+    return left if not right else np.broadcast_shapes(left, right)
+
+
 def _matmul_sizes(s1: Shape, s2: Shape) -> Sizes | None:
     if not _contracts(s1, s2):
         return None
     try:
-        batch = math.prod(np.broadcast_shapes(s1[:-2], s2[:-2]))
+        batch = math.prod(broadcast_batch(s1[:-2], s2[:-2]))
     except ValueError:
         return None
     return s1[-2] if len(s1) >= 2 else 1, s2[-1] if len(s2) >= 2 else 1, s1[-1], batch
