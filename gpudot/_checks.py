@@ -88,10 +88,11 @@ def check_dtypes(
     dtypes: tuple[np.dtype, np.dtype],
     supported: Collection[np.dtype] | None,
     backend: str,
+    names: tuple[str, str] = ("a", "b"),
 ) -> None:
     """Raise `TypeError` for a dtype NumPy never multiplies (strings, bytes, records, dates), and
-    `UnsupportedDtypeError` naming the operand whose dtype ``backend`` cannot multiply."""
-    names = ("x1", "x2") if func == "matmul" else ("a", "b")
+    `UnsupportedDtypeError` naming the operand (of those ``names``) whose dtype ``backend``
+    cannot multiply."""
     for name, dtype in zip(names, dtypes, strict=True):
         if dtype.kind in _NOT_NUMBERS:
             raise TypeError(

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from gpudot import _products
+from gpudot._descriptions import PRODUCTS
 from gpudot._precision import current_precision
 from gpudot._state import current_backend
 from gpudot._tiling import operand_shape
@@ -184,7 +185,7 @@ def _record(func: str, backend: Backend, x1: Any, x2: Any, out: Any, dtype: Any)
     h2d, d2h, peer = _copies(target, (x1, x2), out)
     start = time.perf_counter()
     with _gpu_timer(target) as gpu:
-        result = target.matmul(x1, x2, out, dtype) if func == "matmul" else target.dot(x1, x2, out)
+        result = PRODUCTS[func].call(target, x1, x2, out, dtype)
     wall = time.perf_counter() - start
     result_array = result if out is None else out
     record = CallRecord(

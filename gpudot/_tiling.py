@@ -4,7 +4,8 @@ A block is a range of output rows, output columns or the first batch axis; the c
 never split, so each output element is the same sum of the same products as in the untiled
 product (bit-identical wherever the device computes one element the same way whatever the block
 size: always for integers and bools, and for floats whenever the GEMM does not change its
-summation order with the matrix size).
+summation order with the matrix size). Which axes a product may split is its description's
+(`gpudot._descriptions.Description.tiling`); this module cuts and sizes the blocks.
 """
 
 from __future__ import annotations
@@ -16,11 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from gpudot import _checks
-
-__all__ = ["TileAxis", "block_slices", "plan", "split_until_fits"]
-
-Product = Callable[[Any, Any], Any]
+__all__ = ["TileAxis", "block_slices", "initial_sizes", "operand_shape", "split_until_fits"]
 
 
 @dataclass(frozen=True)
@@ -31,39 +28,6 @@ class TileAxis:
     length: int
     x1_axis: int | None
     x2_axis: int | None
-
-
-def _matmul_axes(s1: tuple[int, ...], s2: tuple[int, ...], nresult: int) -> list[TileAxis]:
-    axes = []
-    nbatch = nresult - (len(s1) >= 2) - (len(s2) >= 2)
-    if nbatch > 0:
-        length = max(s[-nbatch - 2] if len(s) - 2 == nbatch else 1 for s in (s1, s2))
-
-        def batch_axis(s: tuple[int, ...]) -> int | None:
-            return 0 if len(s) - 2 == nbatch and s[0] == length else None
-
-        axes.append(TileAxis(0, length, batch_axis(s1), batch_axis(s2)))
-    if len(s1) >= 2:
-        axes.append(TileAxis(nresult - 1 - (len(s2) >= 2), s1[-2], len(s1) - 2, None))
-    if len(s2) >= 2:
-        axes.append(TileAxis(nresult - 1, s2[-1], None, len(s2) - 1))
-    return axes
-
-
-def plan(
-    func: str, s1: tuple[int, ...], s2: tuple[int, ...]
-) -> tuple[tuple[int, ...], list[TileAxis]]:
-    """Result shape and splittable axes of ``func`` (``"dot"`` or ``"matmul"``) on these shapes."""
-    if func == "matmul":
-        shape = _checks.matmul_shape(s1, s2)
-        return shape, _matmul_axes(s1, s2, len(shape))
-    shape = _checks.dot_shape(s1, s2)
-    axes = []
-    if len(s1) >= 2:
-        axes.append(TileAxis(0, s1[0], 0, None))
-    if len(s2) >= 2:
-        axes.append(TileAxis(len(shape) - 1, s2[-1], None, len(s2) - 1))
-    return shape, axes
 
 
 def block_slices(

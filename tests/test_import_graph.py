@@ -11,8 +11,9 @@ backends and build or choose them) may import only:
   plan `gpudot.backends._dask_plan` and the CUDA backend's out-of-memory executor
   `gpudot.backends._cupy_memory`;
 - the shared algorithms and product descriptions: `gpudot._algorithms`, `gpudot._checks`,
-  the dtype tables `gpudot._dtypes`, `gpudot._tiling`, the NumPy backend's exact routes
-  `gpudot._exact` and its cost rule `gpudot._costmodel`;
+  the descriptions themselves `gpudot._descriptions`, the dtype tables `gpudot._dtypes`,
+  `gpudot._tiling`, the NumPy backend's exact routes `gpudot._exact` and its cost rule
+  `gpudot._costmodel`;
 - settings, errors and warnings: `gpudot._errors`, `gpudot._caller`, `gpudot._precision`, the
   out-of-memory policy `gpudot._memory`, the transfer policy `gpudot._transfer` (Dask applies it
   to chunks of two libraries meeting; the OOM executor lifts it for the copies it makes) and the
@@ -40,6 +41,7 @@ BACKEND_IMPORTS = frozenset(
         "gpudot.backends._cupy_memory",
         "gpudot._algorithms",
         "gpudot._checks",
+        "gpudot._descriptions",
         "gpudot._dtypes",
         "gpudot._tiling",
         "gpudot._exact",

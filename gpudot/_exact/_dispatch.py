@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._descriptions import broadcast_batch
 from gpudot._exact import _routing
 from gpudot._exact._routing import bool_matmul, half_matmul, integer_matmul
 
@@ -69,7 +70,7 @@ def _matmul_shape(a: np.ndarray, b: np.ndarray) -> tuple[int, ...] | None:
     ):
         return None
     try:
-        batch = _routing.broadcast_batch(a.shape[:-2], b.shape[:-2])
+        batch = broadcast_batch(a.shape[:-2], b.shape[:-2])
     except ValueError:
         return None
     return batch + a.shape[-2:-1] + b.shape[-1:] if b.ndim > 1 else batch + a.shape[-2:-1]

@@ -14,7 +14,6 @@ The costs of a product known only by its dtype and sizes (`integer_costs`, `bool
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._descriptions import MATMUL, PRODUCTS, Sizes
 from gpudot._exact import _bool, _integer, _numba_kernels, _ordered
 from gpudot._precision import current_precision
 from gpudot._tuning import (
@@ -89,19 +89,11 @@ class RouteCost:
         return ROUTE_NAMES[self.route].format(dtype=dtype)
 
 
-def _sizes(a: Any, b: Any) -> tuple[int, int, int, int]:
-    """(batch, M, N, K) of ``matmul(a, b)`` for operands whose shapes NumPy accepted."""
-    k = a.shape[-1]
-    m = a.shape[-2] if a.ndim > 1 else 1
-    n = b.shape[-1] if b.ndim > 1 else 1
-    return math.prod(broadcast_batch(a.shape[:-2], b.shape[:-2])), m, n, k
-
-
-def broadcast_batch(left: tuple[int, ...], right: tuple[int, ...]) -> tuple[int, ...]:
-    """The broadcast of two stack shapes (cheap when one is empty, the common case)."""
-    if not left or left == right:
-        return right
-    return left if not right else np.broadcast_shapes(left, right)
+def _sizes(a: Any, b: Any) -> Sizes:
+    """(m, n, k, batch) of ``matmul(a, b)`` for operands whose shapes NumPy accepted."""
+    sizes = MATMUL.sizes(a.shape, b.shape)
+    assert sizes is not None
+    return sizes
 
 
 @functools.lru_cache(maxsize=256)
@@ -167,7 +159,7 @@ def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | Non
     waste (its own cost): a product NumPy or einsum does cheaply (small, or matrix-vector) is not
     slowed by the read.
     """
-    batch, m, n, k = _sizes(a, b)
+    m, n, k, batch = _sizes(a, b)
     if batch * m * n * k < MIN_WORK or a.ndim + b.ndim < 3:
         return None
     costs, read_ns = integer_costs(dtype, batch, m, n, k, a.size, b.size)
@@ -216,7 +208,7 @@ def bool_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
     the gemm loses even to NumPy's slowest loop (K steps per output: matrix-vector, say), the
     densities are not read at all (`bool_costs`); elsewhere they are estimated on a small grid.
     """
-    batch, m, n, k = _sizes(a, b)
+    m, n, k, batch = _sizes(a, b)
     if batch * m * n * k < BOOL_MIN_WORK or a.ndim + b.ndim < 3:
         return None
     gemm_ns = bool_costs(batch, m, n, k, a.size, b.size).get("gemm")
@@ -276,7 +268,7 @@ def half_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
     Otherwise the cheapest of NumPy's loop, the numba kernel (when available) and ordered rank-1
     updates (with enough outputs per k step to pay for them) by `half_costs`.
     """
-    batch, m, n, k = _sizes(a, b)
+    m, n, k, batch = _sizes(a, b)
     if batch * m * n * k < MIN_WORK or a.ndim + b.ndim < 3:
         return None
     fast = current_precision() == "fast"
@@ -312,7 +304,7 @@ def product_cost(
         costs, read_ns = integer_costs(dtype, batch, m, n, k, a_size, b_size)
     elif dtype.kind == "b":
         costs = bool_costs(batch, m, n, k, a_size, b_size)
-    elif dtype.name == "float16" or (dtype.name == "bfloat16" and func == "dot"):
+    elif dtype.name in PRODUCTS[func].half_loops:
         compiled = _numba_kernels.available()
         fast = current_precision() == "fast"
         costs = half_costs(dtype, batch, m, n, k, a_size, b_size, compiled=compiled, fast=fast)

@@ -8,7 +8,6 @@ product (for NumPy: its exact routes' cost rule, or BLAS throughput). Where no G
 
 from __future__ import annotations
 
-import math
 from types import ModuleType
 from typing import Any
 
@@ -16,6 +15,7 @@ import numpy as np
 
 from gpudot._calibration import load_profile
 from gpudot._costmodel import Profile, estimate
+from gpudot._descriptions import PRODUCTS
 from gpudot.backends._base import Backend
 from gpudot.backends._registry import lookup
 
@@ -35,21 +35,6 @@ def auto_backend() -> Backend:
         )
         _AUTO["auto"] = backend
     return backend
-
-
-def _sizes(func: str, s1: tuple[int, ...], s2: tuple[int, ...]) -> tuple[int, int, int, int] | None:
-    """(m, n, k, batch) of a product with these operand shapes, or ``None`` if it is not one."""
-    if not s1 or not s2 or s1[-1] != (s2[-2] if len(s2) >= 2 else s2[-1]):
-        return None
-    k = s1[-1]
-    if func == "dot":
-        n = math.prod(s2[:-2]) * s2[-1] if len(s2) >= 2 else 1
-        return math.prod(s1[:-1]), n, k, 1
-    try:
-        batch = math.prod(np.broadcast_shapes(s1[:-2], s2[:-2]))
-    except ValueError:
-        return None
-    return s1[-2] if len(s1) >= 2 else 1, s2[-1] if len(s2) >= 2 else 1, k, batch
 
 
 class AutoBackend(Backend):
@@ -99,7 +84,7 @@ class AutoBackend(Backend):
             return self.gpu, "an operand or out= is already on the GPU"
         if type(x1) is not _ndarray or type(x2) is not _ndarray:
             return self.cpu, "host data that is not a NumPy array"
-        sizes = _sizes(func, x1.shape, x2.shape)
+        sizes = PRODUCTS[func].sizes(x1.shape, x2.shape)
         if sizes is None:
             return self.cpu, "not a matrix product (scalar or mismatched shapes)"
         try:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import numpy as np
 
 from gpudot import _algorithms, _checks, _torch
+from gpudot._descriptions import DOT, MATMUL, Description
 
 if TYPE_CHECKING:
     from gpudot._costmodel import CpuEstimate, Profile
@@ -171,39 +172,43 @@ class Backend(abc.ABC):
         """``dtype`` as this backend's library spells it, for the shared algorithms."""
         return dtype
 
-    def check_dtypes(self, func: str, a: np.dtype, b: np.dtype) -> None:
-        """Raise `TypeError` if NumPy cannot multiply dtype ``a`` or ``b``, and
-        `UnsupportedDtypeError` if this backend does not."""
-        _checks.check_dtypes(func, (a, b), self.supported_dtypes, self.name)
+    def check_dtypes(
+        self, func: str, a: np.dtype, b: np.dtype, names: tuple[str, str] = ("a", "b")
+    ) -> None:
+        """Raise `TypeError` if NumPy cannot multiply dtype ``a`` or ``b`` (of the operands
+        ``names``), and `UnsupportedDtypeError` if this backend does not."""
+        _checks.check_dtypes(func, (a, b), self.supported_dtypes, self.name, names)
 
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
         """``numpy.matmul`` on this backend; see `gpudot.matmul`."""
-        with self.context():
-            a, b = self.asarray(x1, "x1"), self.asarray(x2, "x2")
-            dtype1, dtype2 = self.numpy_dtype(a), self.numpy_dtype(b)
-            self.check_dtypes("matmul", dtype1, dtype2)
-            shape = _checks.matmul_shape(tuple(a.shape), tuple(b.shape))
-            loop = _checks.matmul_dtype(dtype1, dtype2, dtype)
-            out_owner = None
-            if out is not None:
-                out_owner = self.check_out(out)
-                _checks.check_matmul_out(shape, loop, out, out_dtype=out_owner.numpy_dtype(out))
-            result = self.compute(_algorithms.matmul, a, b, self.native_dtype(loop))
-            return self.deliver(result, out, out_owner)
+        return self._product(MATMUL, _algorithms.matmul, x1, x2, out, dtype)
 
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
         """``numpy.dot`` on this backend; see `gpudot.dot`."""
+        return self._product(DOT, _algorithms.dot, a, b, out, None)
+
+    def _product(
+        self,
+        func: Description,
+        algorithm: Callable[..., Any],
+        x1: Any,
+        x2: Any,
+        out: Any,
+        dtype: Any,
+    ) -> Any:
+        """Check the product ``func`` describes, compute it with ``algorithm``, deliver it."""
         with self.context():
-            a, b = self.asarray(a, "a"), self.asarray(b, "b")
+            name1, name2 = func.arg_names
+            a, b = self.asarray(x1, name1), self.asarray(x2, name2)
             dtype1, dtype2 = self.numpy_dtype(a), self.numpy_dtype(b)
-            self.check_dtypes("dot", dtype1, dtype2)
-            shape = _checks.dot_shape(tuple(a.shape), tuple(b.shape))
-            dtype = np.result_type(dtype1, dtype2)
+            self.check_dtypes(func.name, dtype1, dtype2, func.arg_names)
+            shape = func.result_shape(tuple(a.shape), tuple(b.shape))
+            loop = func.result_dtype(dtype1, dtype2, dtype)
             out_owner = None
             if out is not None:
                 out_owner = self.check_out(out)
-                _checks.check_dot_out(shape, dtype, out, out_dtype=out_owner.numpy_dtype(out))
-            result = self.compute(_algorithms.dot, a, b, self.native_dtype(dtype))
+                func.check_out(shape, loop, out, out_dtype=out_owner.numpy_dtype(out))
+            result = self.compute(algorithm, a, b, self.native_dtype(loop))
             return self.deliver(result, out, out_owner)
 
     def __repr__(self) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._descriptions import DOT, MATMUL
 from gpudot._dtypes import NUMERIC_DTYPES
 from gpudot._precision import current_precision
 from gpudot.backends._base import Backend
@@ -222,10 +223,10 @@ class CupyBackend(Backend):
     # cells, allocated on every call.
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
         product = partial(Backend.matmul, self, dtype=dtype)
-        return run_with_memory_policy(self, "matmul", product, x1, x2, out, dtype)
+        return run_with_memory_policy(self, MATMUL, product, x1, x2, out, dtype)
 
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
-        return run_with_memory_policy(self, "dot", partial(Backend.dot, self), a, b, out)
+        return run_with_memory_policy(self, DOT, partial(Backend.dot, self), a, b, out)
 
     def _loaded(self) -> ModuleType | None:
         """The cupy module if it was imported already: no cupy array can exist otherwise."""

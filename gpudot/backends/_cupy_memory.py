@@ -15,8 +15,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from gpudot import _checks, _tiling
+from gpudot import _tiling
 from gpudot._caller import warn
+from gpudot._descriptions import Description
 from gpudot._errors import DeviceMemoryError, GpudotFallbackWarning
 from gpudot._memory import get_oom_policy
 from gpudot._transfer import use_transfer_policy
@@ -52,32 +53,28 @@ def _dtype(x: Any) -> np.dtype:
     return np.dtype(dtype) if dtype is not None else np.asarray(x).dtype
 
 
-def _result(func: str, x1: Any, x2: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
-    s1, s2 = _tiling.operand_shape(x1), _tiling.operand_shape(x2)
-    shape, _ = _tiling.plan(func, s1, s2)
-    if func == "matmul":
-        return shape, _checks.matmul_dtype(_dtype(x1), _dtype(x2), dtype)
-    return shape, np.result_type(_dtype(x1), _dtype(x2))
+def _result(func: Description, x1: Any, x2: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
+    shape = func.result_shape(_tiling.operand_shape(x1), _tiling.operand_shape(x2))
+    return shape, func.result_dtype(_dtype(x1), _dtype(x2), dtype)
 
 
-def _check_out(func: str, x1: Any, x2: Any, out: Any, dtype: Any) -> None:
+def _check_out(func: Description, x1: Any, x2: Any, out: Any, dtype: Any) -> None:
     """Raise NumPy's error for a bad ``out=`` (the failed attempt may not have checked it)."""
     if out is None:
         return
     shape, result_dtype = _result(func, x1, x2, dtype)
-    check = _checks.check_matmul_out if func == "matmul" else _checks.check_dot_out
-    check(shape, result_dtype, out)
+    func.check_out(shape, result_dtype, out)
 
 
 def _describe(
-    backend: Device, func: str, x1: Any, x2: Any, dtype: Any, failure: BaseException
+    backend: Device, func: Description, x1: Any, x2: Any, dtype: Any, failure: BaseException
 ) -> str:
     shape, result_dtype = _result(func, x1, x2, dtype)
     nbytes = [int(np.prod(_tiling.operand_shape(x))) * _dtype(x).itemsize for x in (x1, x2)]
     needed = sum(nbytes) + int(np.prod(shape)) * result_dtype.itemsize
     free, total = backend.memory_info()
     return (
-        f"{func} on {backend.device} ran out of device memory: "
+        f"{func.name} on {backend.device} ran out of device memory: "
         f"{_dtype(x1)} {_tiling.operand_shape(x1)} and {_dtype(x2)} {_tiling.operand_shape(x2)} "
         f"-> {result_dtype} {shape} needs about {needed:,} bytes for operands and result "
         f"({failure}); the device has {free:,} of {total:,} bytes free after freeing CuPy's "
@@ -100,7 +97,13 @@ def _attempt(
 
 
 def run_with_memory_policy(
-    backend: Device, func: str, product: Product, x1: Any, x2: Any, out: Any, dtype: Any = None
+    backend: Device,
+    func: Description,
+    product: Product,
+    x1: Any,
+    x2: Any,
+    out: Any,
+    dtype: Any = None,
 ) -> Any:
     """Run ``product(x1, x2, out)``; on OOM free cached blocks, retry once, apply the policy."""
     result, failure = _attempt(backend, product, x1, x2, out)
@@ -125,7 +128,9 @@ def run_with_memory_policy(
     raise DeviceMemoryError(message) from failure
 
 
-def _on_host(backend: Device, func: str, x1: Any, x2: Any, out: Any, dtype: Any, why: str) -> Any:
+def _on_host(
+    backend: Device, func: Description, x1: Any, x2: Any, out: Any, dtype: Any, why: str
+) -> Any:
     warn(
         f"gpudot: {why}. Computing it on the host with NumPy instead (out-of-memory policy 'cpu').",
         GpudotFallbackWarning,
@@ -134,21 +139,20 @@ def _on_host(backend: Device, func: str, x1: Any, x2: Any, out: Any, dtype: Any,
     device_out = out is not None and not isinstance(out, np.ndarray)
     host_out = np.empty(out.shape, out.dtype) if device_out else out
     with use_transfer_policy("allow"):  # the policy asked for this copy
-        if func == "matmul":
-            result = host.matmul(x1, x2, host_out, dtype)
-        else:
-            result = host.dot(x1, x2, host_out)
+        result = func.call(host, x1, x2, host_out, dtype)
     if not device_out:
         return result
     backend.fill_from_host(out, result)
     return out
 
 
-def _tiled(backend: Device, func: str, product: Product, x1: Any, x2: Any, dtype: Any) -> Any:
+def _tiled(
+    backend: Device, func: Description, product: Product, x1: Any, x2: Any, dtype: Any
+) -> Any:
     """The product computed block by block into one device array, or ``None`` if nothing fits."""
     x1 = x1 if hasattr(x1, "shape") else np.asarray(x1)
     x2 = x2 if hasattr(x2, "shape") else np.asarray(x2)
-    shape, axes = _tiling.plan(func, tuple(x1.shape), tuple(x2.shape))
+    shape, axes = func.tiling(tuple(x1.shape), tuple(x2.shape))
     _, result_dtype = _result(func, x1, x2, dtype)
     if not axes:
         return None

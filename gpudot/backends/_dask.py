@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from gpudot import _checks
+from gpudot._descriptions import DOT, MATMUL, PRODUCTS, Description
 from gpudot._precision import current_precision, use_precision
 from gpudot._transfer import check_transfer
 from gpudot.backends._base import Backend
@@ -100,21 +100,21 @@ class DaskBackend(Backend):
 
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
         a, b = _operand(x1, "x1"), _operand(x2, "x2")
-        _check_numeric("matmul", ("x1", "x2"), (a.dtype, b.dtype))  # NumPy: dtypes before shapes
-        loop = _checks.matmul_dtype(a.dtype, b.dtype, dtype)
-        shape = _checks.matmul_shape(_known_shape(a, "x1"), _known_shape(b, "x2"))
-        return self._contract("matmul", a, b, loop, dtype, shape, out)
+        _check_numeric(MATMUL, (a.dtype, b.dtype))  # NumPy: dtypes before shapes
+        loop = MATMUL.result_dtype(a.dtype, b.dtype, dtype)
+        shape = MATMUL.result_shape(_known_shape(a, "x1"), _known_shape(b, "x2"))
+        return self._contract(MATMUL, a, b, loop, dtype, shape, out)
 
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
         a, b = _operand(a, "a"), _operand(b, "b")
-        shape = _checks.dot_shape(_known_shape(a, "a"), _known_shape(b, "b"))
-        _check_numeric("dot", ("a", "b"), (a.dtype, b.dtype))
-        loop = np.result_type(a.dtype, b.dtype)
-        return self._contract("dot", a, b, loop, None, shape, out)
+        shape = DOT.result_shape(_known_shape(a, "a"), _known_shape(b, "b"))
+        _check_numeric(DOT, (a.dtype, b.dtype))
+        loop = DOT.result_dtype(a.dtype, b.dtype, None)
+        return self._contract(DOT, a, b, loop, None, shape, out)
 
     def _contract(
         self,
-        func: str,
+        func: Description,
         a: Any,
         b: Any,
         loop: np.dtype,
@@ -123,18 +123,14 @@ class DaskBackend(Backend):
         out: Any,
     ) -> Any:
         """Validate, chunk and build the lazy product; write it to ``out`` if given."""
-        names = ("x1", "x2") if func == "matmul" else ("a", "b")
-        block, a, b = _block_backend(names, a, b)
+        block, a, b = _block_backend(func.arg_names, a, b)
         if block.supported_dtypes is not None:
-            _checks.check_dtypes(func, (a.dtype, b.dtype), block.supported_dtypes, block.name)
+            func.check_dtypes((a.dtype, b.dtype), block.supported_dtypes, block.name)
         out_owner = None
         if out is not None:
             out_owner = self.check_out(out)
-            if func == "matmul":
-                _checks.check_matmul_out(shape, loop, out)
-            else:
-                _checks.check_dot_out(shape, loop, out)
-        layout = layout_of(func, a.shape, b.shape)
+            func.check_out(shape, loop, out)
+        layout = layout_of(func.name, a.shape, b.shape)
         partial = np.dtype(np.float32) if loop == np.float16 else loop
         footprint = Footprint(
             left=_bytes_per_element(a.dtype, loop, partial),
@@ -142,7 +138,7 @@ class DaskBackend(Backend):
             partial=partial.itemsize,
         )
         a, b = self._chunked(a, b, layout, footprint)
-        result = _blocked_product(func, a, b, layout, block, loop, dtype, partial)
+        result = _blocked_product(func.name, a, b, layout, block, loop, dtype, partial)
         return self.deliver(result, out, out_owner)
 
     def deliver(self, result: Any, out: Any, out_owner: Backend | None) -> Any:
@@ -179,12 +175,12 @@ def _operand(x: object, argname: str) -> Any:
     return x if dispatch.owner_of(x) is not None else dispatch.lookup("numpy").asarray(x, argname)
 
 
-def _check_numeric(func: str, names: tuple[str, str], dtypes: tuple[np.dtype, np.dtype]) -> None:
+def _check_numeric(func: Description, dtypes: tuple[np.dtype, np.dtype]) -> None:
     """Raise `TypeError`, as NumPy does, for operands that have no product (strings, dates)."""
-    for name, dtype in zip(names, dtypes, strict=True):
+    for name, dtype in zip(func.arg_names, dtypes, strict=True):
         if dtype.kind not in "biufcO":
             raise TypeError(
-                f"{func}: {name} has dtype {dtype}, which has no product; operands must be "
+                f"{func.name}: {name} has dtype {dtype}, which has no product; operands must be "
                 "numbers, bools or objects"
             )
 
@@ -349,12 +345,12 @@ def _block_product(
     runner = Backend.dispatch.lookup(backend)
     with use_precision(precision):
         if partial is None:
-            return runner.matmul(x, y, None, cast) if op == "matmul" else runner.dot(x, y)
+            return PRODUCTS[op].call(runner, x, y, None, cast)
         loop = np.result_type(x.dtype, y.dtype) if cast is None else np.dtype(cast)
         if partial != loop:
             x, y = x.astype(loop).astype(partial), y.astype(loop).astype(partial)
             cast = None
-        product = runner.matmul(x, y, None, cast) if op == "matmul" else runner.dot(x, y)
+        product = PRODUCTS[op].call(runner, x, y, None, cast)
     return product[None]
 
 

@@ -1,7 +1,8 @@
 """Chunk sizes for a blocked product, chosen from a memory budget per task.
 
-`layout_of` names the axes of a ``dot`` or ``matmul`` as Dask blockwise indices and groups them
-into batch, rows, contracted and columns; `Layout.plan` turns a budget into a chunk length per
+`layout_of` takes the axes of a ``dot`` or ``matmul`` as Dask blockwise indices, grouped into
+batch, rows, contracted and columns, from the product's description (`gpudot._descriptions`);
+`Layout.plan` turns a budget into a chunk length per
 index. Pure Python: nothing here imports Dask.
 
 A blocked product runs one task per (output block, contracted block) pair. Its peak memory is
@@ -23,8 +24,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
+from gpudot._descriptions import PRODUCTS, Index
 from gpudot._tuning import MIN_TILE
 
 __all__ = [
@@ -38,9 +38,6 @@ __all__ = [
     "layout_of",
     "plan_blocks",
 ]
-
-#: Blockwise index names of an array's axes.
-Index = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -190,50 +187,8 @@ class Layout:
 
 
 def layout_of(func: str, shape1: tuple[int, ...], shape2: tuple[int, ...]) -> Layout:
-    """Indices for ``func(x1, x2)``; a broadcast length-1 axis gets an index of its own."""
-    sizes: dict[str, int] = {}
-    if func == "dot" and (not shape1 or not shape2):
-        ind1 = tuple(f"a{i}" for i in range(len(shape1)))
-        ind2 = tuple(f"b{i}" for i in range(len(shape2)))
-        sizes.update(zip(ind1, shape1, strict=True))
-        sizes.update(zip(ind2, shape2, strict=True))
-        free = ind1 or ind2
-        return Layout(ind1, ind2, free, sizes, (), (), (), free[::-1])
-    k = "k"
-    sizes[k] = shape1[-1]
-    if func == "dot":
-        rows = tuple(f"a{i}" for i in range(len(shape1) - 1))
-        lead = tuple(f"b{i}" for i in range(len(shape2) - 2))
-        cols = (*lead, "n") if len(shape2) >= 2 else ()
-        sizes.update(zip(rows, shape1[:-1], strict=True))
-        sizes.update(zip(cols, (*shape2[:-2], shape2[-1]) if cols else (), strict=True))
-        ind2 = (*lead, k, "n") if cols else (k,)
-        return Layout((*rows, k), ind2, rows + cols, sizes, (), rows[::-1], (k,), cols[::-1])
-    batch_shape = np.broadcast_shapes(shape1[:-2], shape2[:-2])
-    batch = tuple(f"batch{i}" for i in range(len(batch_shape)))
-    sizes.update(zip(batch, batch_shape, strict=True))
-
-    def batch_indices(shape: tuple[int, ...], name: str) -> Index:
-        own = shape[:-2]
-        offset = len(batch_shape) - len(own)
-        indices = []
-        for axis, side in enumerate(own):
-            index = batch[offset + axis]
-            if side == 1 and sizes[index] != 1:
-                index = f"{name}_{axis}"  # broadcast: contracted away as a single block
-                sizes[index] = 1
-            indices.append(index)
-        return tuple(indices)
-
-    rows = ("m",) if len(shape1) >= 2 else ()
-    cols = ("n",) if len(shape2) >= 2 else ()
-    if rows:
-        sizes["m"] = shape1[-2]
-    if cols:
-        sizes["n"] = shape2[-1]
-    ind1 = (*batch_indices(shape1, "x1"), *rows, k)
-    ind2 = (*batch_indices(shape2, "x2"), k, *cols)
-    return Layout(ind1, ind2, batch + rows + cols, sizes, batch[::-1], rows, (k,), cols)
+    """Indices for ``func(x1, x2)``: the product description's labels of its axes."""
+    return Layout(*PRODUCTS[func].labels(shape1, shape2))
 
 
 def even(size: int, side: int) -> int:

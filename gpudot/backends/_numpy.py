@@ -17,6 +17,7 @@ import numpy as np
 
 from gpudot import _checks, _exact
 from gpudot._costmodel import DEFAULT_PROFILE, CpuEstimate, Profile, cpu_estimate
+from gpudot._descriptions import DOT, MATMUL
 from gpudot._dtypes import BLAS_DTYPES
 from gpudot.backends._base import Backend
 
@@ -119,16 +120,16 @@ class NumpyBackend(Backend):
     @staticmethod
     def _check_matmul(x1: object, x2: object, out: Any, dtype: object) -> None:
         a, b = np.asarray(x1), np.asarray(x2)
-        _checks.check_dtypes("matmul", (a.dtype, b.dtype), None, "numpy")
-        shape = _checks.matmul_shape(a.shape, b.shape)
-        loop = _checks.matmul_dtype(a.dtype, b.dtype, dtype)
+        MATMUL.check_dtypes((a.dtype, b.dtype), None, "numpy")
+        shape = MATMUL.result_shape(a.shape, b.shape)
+        loop = MATMUL.result_dtype(a.dtype, b.dtype, dtype)
         if out is not None:
-            _checks.check_matmul_out(shape, loop, out)
+            MATMUL.check_out(shape, loop, out)
 
     @staticmethod
     def _check_dot(a: object, b: object, out: Any) -> None:
         a, b = np.asarray(a), np.asarray(b)
-        _checks.check_dtypes("dot", (a.dtype, b.dtype), None, "numpy")
-        shape = _checks.dot_shape(a.shape, b.shape)
+        DOT.check_dtypes((a.dtype, b.dtype), None, "numpy")
+        shape = DOT.result_shape(a.shape, b.shape)
         if out is not None:
-            _checks.check_dot_out(shape, np.result_type(a.dtype, b.dtype), out)
+            DOT.check_out(shape, DOT.result_dtype(a.dtype, b.dtype, None), out)
