@@ -135,6 +135,29 @@ def test_tile_policy_raises_when_not_even_the_result_fits_and_out_is_untouched(s
     assert not standin.xp.asnumpy(out).any()
 
 
+@pytest.mark.parametrize("room", [64 * 1024, 0], ids=["blocks-halved", "nothing-fits"])
+def test_tile_policy_halves_a_block_that_fails_and_gives_up_at_one_element(
+    standin, monkeypatch, room
+):
+    """The first block is the whole product (the size estimate patched to trust all memory):
+    it fails, is halved until it fits, or, with no room beside the result, until one element."""
+    from gpudot.backends import _cupy_memory
+
+    monkeypatch.setattr(
+        _cupy_memory._tiling, "initial_sizes", lambda axes, *_: [max(a.length, 1) for a in axes]
+    )
+    a = np.arange(256 * 192, dtype=np.int64).reshape(256, 192) % 7
+    b = np.arange(192 * 128, dtype=np.int64).reshape(192, 128) % 5
+    expected = a @ b
+    standin.pool.set_limit(size=standin.pool.used_bytes() + expected.nbytes + room)
+    with gpudot.use_backend(standin.backend), gpudot.use_oom_policy("tile"):
+        if room:
+            np.testing.assert_array_equal(standin.xp.asnumpy(gpudot.matmul(a, b)), expected)
+        else:
+            with pytest.raises(gpudot.DeviceMemoryError, match="tiling did not help"):
+                gpudot.matmul(a, b)
+
+
 def test_vector_dot_vector_cannot_be_tiled(standin):
     standin.pool.set_limit(size=512)
     with gpudot.use_backend(standin.backend), gpudot.use_oom_policy("tile"):

@@ -19,13 +19,16 @@ def readme_commands() -> list[str]:
 def test_readme_opens_with_run_and_test_commands():
     run, test = readme_commands()[:2]
     assert run.endswith("python -m gpudot")
-    assert test.endswith("python -m pytest --cov=gpudot.backends._cupy --cov-report=term-missing")
+    assert test.endswith("python -m coverage run -m pytest && python -m coverage report")
 
 
-def test_pytest_starts_without_pytest_cov():
-    """Coverage flags live in the README command and ``.ci/run``, never in ``addopts``."""
+def test_pytest_starts_without_a_coverage_plugin():
+    """Coverage is the README command's and ``.ci/run``'s (``coverage run``), never ``addopts``'s;
+    it measures the CuPy layer."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "--cov" not in config["tool"]["pytest"]["ini_options"]["addopts"]
+    measured = config["tool"]["coverage"]["run"]["include"]
+    assert all((ROOT / path.lstrip("*/")).exists() for path in measured), measured
 
 
 def test_testing_extra_is_exactly_what_the_shipped_suite_needs():
