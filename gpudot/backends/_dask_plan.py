@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from gpudot._descriptions import PRODUCTS, Index
+from gpudot._descriptions import PRODUCTS, Index, Labels
 from gpudot._tuning import MIN_TILE
 
 __all__ = [
@@ -134,22 +134,8 @@ def fill(sizes: Sequence[int], elements: int) -> tuple[int, ...]:
     return tuple(chunks)
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Blockwise indices of a product, grouped as batch, rows, contracted and columns.
-
-    Groups list their indices innermost first; ``inner`` is empty when nothing is contracted
-    (a 0-d operand of ``dot``).
-    """
-
-    left: Index
-    right: Index
-    out: Index
-    sizes: dict[str, int]
-    batch: Index
-    rows: Index
-    inner: Index
-    cols: Index
+class Layout(Labels):
+    """A product's blockwise indices (its description's `Labels`), planned into chunk sides."""
 
     def _group(self, indices: Index, sides: dict[str, int]) -> int:
         return math.prod(sides.get(i, 1) for i in indices)
