@@ -92,7 +92,8 @@ def best_time(
     return min(times)
 
 
-def _operands(xp: Any, dtype: str, size: int) -> tuple[Any, Any]:
+def _gpu_operands(xp: Any, dtype: str, size: int) -> tuple[Any, Any]:
+    """Small-valued operands on ``xp``'s device (the GPU's speed does not depend on values)."""
     rng = np.random.default_rng(0)
     host = (
         rng.integers(0, 2, (size, size)) if dtype == "bool" else rng.integers(-3, 4, (size, size))
@@ -147,7 +148,7 @@ def measure_gpu(backend: Any, repeats: int = 3) -> dict[str, Any]:
     flops = {}
     with backend.context():
         for dtype in CPU_SIZES:
-            a, b = _operands(xp, dtype, GPU_SIZE)
+            a, b = _gpu_operands(xp, dtype, GPU_SIZE)
             seconds = best_time(partial(xp.matmul, a, b), repeats, sync)
             flops[dtype] = product_flops(GPU_SIZE, GPU_SIZE, GPU_SIZE, 1, np.dtype(dtype)) / seconds
         for name in ("uint8", "uint16", "uint32", "uint64"):

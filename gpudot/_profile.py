@@ -217,7 +217,8 @@ def record_call(
     """Run ``product`` collecting its component records, then publish one record of the call."""
     in_effect = current_backend()
     out = kwargs.get("out")
-    h2d, d2h, peer = _copies(in_effect.placement(*operands)[0], operands, out)
+    target, placed_because = in_effect.placement(*operands)
+    h2d, d2h, peer = _copies(target, operands, out)
     components: list[CallRecord] = []
     token = _COMPONENTS.set(components)
     start = time.perf_counter()
@@ -228,7 +229,6 @@ def record_call(
     wall = time.perf_counter() - start
     where = {(c.backend, c.device) for c in components}
     backend, device = where.pop() if len(where) == 1 else (in_effect.name, in_effect.device)
-    placed_because = in_effect.placement(*operands)[1]
     if placed_because or components:
         route = placed_because or "; ".join(dict.fromkeys(c.route for c in components if c.route))
     else:  # vdot, vecdot... of floats on NumPy (its own loops, for its bits); outer anywhere

@@ -26,6 +26,7 @@ from gpudot._bounds import error_bound
 from gpudot._compare import mismatch
 from gpudot._costmodel import product_flops
 from gpudot._precision import use_precision
+from gpudot._report import _versions as report_versions
 from gpudot._state import use_backend
 from gpudot.backends._cupy import CupyBackend
 from gpudot.backends._registry import lookup
@@ -280,15 +281,13 @@ def check_names() -> list[str]:
 
 
 def _versions() -> dict[str, str]:
-    """gpudot's, Python's, NumPy's and the CuPy wheels' versions, without touching a device."""
+    """The report's versions (gpudot, Python, NumPy, BLAS), the CuPy wheels installed (their
+    names say which CUDA they need) and the platform, without touching a device."""
+    versions = {name.lower(): value for name, value in report_versions() if name != "CuPy"}
     wheels = {name: _distribution_version(name) for name in ("cupy-cuda12x", "cupy-cuda13x")}
-    return {
-        "gpudot": gpudot.__version__,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "cupy": ", ".join(f"{n} {v}" for n, v in wheels.items() if v) or "not installed",
-        "platform": platform.platform(),
-    }
+    versions["cupy"] = ", ".join(f"{n} {v}" for n, v in wheels.items() if v) or "not installed"
+    versions["platform"] = platform.platform()
+    return versions
 
 
 def _distribution_version(name: str) -> str | None:

@@ -23,8 +23,6 @@ from gpudot.backends._base import Backend
 
 __all__ = ["NumpyBackend"]
 
-#: Dtypes NumPy multiplies with BLAS: no exact route is faster, so they go straight to NumPy.
-
 _ndarray = np.ndarray
 _np_matmul = np.matmul
 _np_dot = np.dot
