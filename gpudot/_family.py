@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 
 from gpudot import _checks, _reductions
-from gpudot._entry import public_product
-from gpudot._products import backend_for
+from gpudot._products import backend_for, public_product
 from gpudot.backends._base import Backend
 
 __all__ = ["inner", "matvec", "outer", "tensordot", "vdot", "vecdot", "vecmat"]

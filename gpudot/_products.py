@@ -1,19 +1,20 @@
-"""The public products: `dot` and `matmul` on the backend in effect, and `asarray`.
+"""The public entries: `dot`, `matmul` and `asarray`, and `public_product`, the entry of the rest.
 
 A 4x4 float64 product takes NumPy about a microsecond, and each Python call frame in front of it
-adds a tenth of that. So the commonest call, plain ndarrays on the NumPy backend with no ``out``,
-``dtype`` or ``precision``, of a BLAS dtype (float32, float64, complex64, complex128), too small
-for an exact route (``x1.size * x2.size < MIN_WORK``) or of two vectors (no route takes them),
-is computed right here, exactly as `gpudot.backends._numpy.NumpyBackend` would (NumPy first, its
-error explained on failure); every other call goes to the backend in effect. The backend itself
-is read with no call frame either (`gpudot._settings.ScopedSetting.override`), so the choice
-stays per thread and per asyncio task.
+adds a tenth of that. So the commonest call, plain ndarrays on the NumPy backend, of a BLAS dtype
+(float32, float64, complex64, complex128), too small for an exact route (``x1.size * x2.size <
+MIN_WORK``) or of two vectors (no route takes them), goes straight to NumPy's own function from
+the public function itself, with no call frame between: its result is the oracle's by
+definition. A failure there is raised again, explained, by the full path. The backend is read
+with no call frame either (`gpudot._settings.ScopedSetting.override`), so the choice stays per
+thread and per asyncio task. Every other call goes to the backend in effect.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -30,7 +31,7 @@ __all__ = [
     "backend_for",
     "dot",
     "matmul",
-    "runs_inline",
+    "public_product",
     "wrap_backends_with",
 ]
 
@@ -41,18 +42,25 @@ _np_dot = np.dot
 _NUMPY = lookup("numpy")
 #: ``_selected(BACKEND_SETTING.default)`` is the backend in effect, or None before it is built.
 _selected: Callable[[Any], Any] = BACKEND_SETTING.override.get
+#: Marks an operand passed by keyword (``outer(a=x, b=y)``): such calls take the full path.
+_MISSING: Any = object()
 #: What products run on instead of the backend itself (`gpudot.profile`'s recorder), or None.
 _wrap: Callable[[Backend], Any] | None = None
+#: What runs a family call while a profile is open (`gpudot._profile.record_call`), or None.
+_record: Callable[..., Any] | None = None
 
 
-def wrap_backends_with(wrap: Callable[[Backend], Any] | None) -> None:
-    """Make the products run on ``wrap(backend in effect)`` from now on (None: on the backend).
+def wrap_backends_with(
+    wrap: Callable[[Backend], Any] | None, record: Callable[..., Any] | None = None
+) -> None:
+    """Make the products run on ``wrap(backend in effect)``, and each family call through
+    ``record(product, operands, args, kwargs)``, from now on (None: on the backend itself).
 
-    `gpudot.profile` wraps the backend in a recorder; a wrapped backend is never the NumPy
-    backend, so no product takes the inline route and every call is seen.
+    `gpudot.profile` installs its recorder here; a wrapped backend is never the NumPy backend,
+    so no product takes the inline route and every call is seen.
     """
-    global _selected, _wrap
-    _wrap = wrap
+    global _selected, _wrap, _record
+    _wrap, _record = wrap, record
     if wrap is None:
         _selected = BACKEND_SETTING.override.get
         return
@@ -61,19 +69,6 @@ def wrap_backends_with(wrap: Callable[[Backend], Any] | None) -> None:
         return wrap(current_backend())
 
     _selected = wrapped
-
-
-def runs_inline(a: Any, b: Any) -> bool:
-    """Whether a product of ``a`` and ``b`` is NumPy's own call: the NumPy backend in effect (no
-    profile open), plain NumPy arrays, and a dtype (BLAS), size (under `MIN_WORK`) or shape
-    (vectors) for which no exact route would act. `dot` and `matmul` spell out the same test
-    inline, to spare a call on every product."""
-    return (
-        (_selected(BACKEND_SETTING.default) or current_backend()) is _NUMPY
-        and type(a) is _ndarray
-        and type(b) is _ndarray
-        and (a.dtype in BLAS_DTYPES or a.size * b.size < MIN_WORK or a.ndim + b.ndim < 3)
-    )
 
 
 def backend_for(*operands: Any) -> Any:
@@ -211,3 +206,74 @@ def dot(a: Any, b: Any, out: Any = None, *, precision: str | None = None) -> Any
 def asarray(x: Any) -> Any:
     """Return ``x`` as an array of the backend in effect (copying it there if needed)."""
     return current_backend().asarray(x)
+
+
+Product = TypeVar("Product", bound=Callable[..., Any])
+
+
+def _pair(args: tuple[Any, ...]) -> Sequence[Any]:
+    return args[:2]
+
+
+def public_product(
+    numpy_func: Callable[..., Any] | None,
+    operands: Callable[[tuple[Any, ...]], Sequence[Any]] = _pair,
+    *,
+    inline: bool = True,
+) -> Callable[[Product], Product]:
+    """Make ``product`` the public function that NumPy's ``numpy_func`` stands for.
+
+    A plain call (two operands, nothing else) that `dot` would make inline calls ``numpy_func``
+    from the entry itself; while a `gpudot.profile` is open, the call is recorded
+    (`gpudot._profile.record_call`); a failure is NumPy's exception for the same arguments
+    (`gpudot._numpy_errors.raise_like_numpy`).
+
+    Parameters
+    ----------
+    numpy_func : callable or None
+        NumPy's function of the same name; ``None`` where this NumPy has none (an old NumPy):
+        no inline call, and gpudot's errors stay as they are.
+    operands : callable
+        The operands among a call's positional arguments (default: the first two).
+    inline : bool
+        Whether a plain call may go straight to ``numpy_func``.
+    """
+
+    def decorate(product: Product) -> Product:
+        def full(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            try:
+                if _record is not None:
+                    return _record(product, operands(args), args, kwargs)
+                return product(*args, **kwargs)
+            except (ValueError, TypeError, IndexError) as error:
+                raise_like_numpy(error, numpy_func, *args, **kwargs)
+                raise
+
+        if not inline or numpy_func is None:
+
+            @functools.wraps(product)
+            def call(*args: Any, **kwargs: Any) -> Any:
+                return full(args, kwargs)
+
+            return call  # type: ignore[return-value]
+
+        @functools.wraps(product)
+        def entry(a: Any = _MISSING, b: Any = _MISSING, /, *args: Any, **kwargs: Any) -> Any:
+            if (
+                not args
+                and not kwargs
+                and _selected(BACKEND_SETTING.default) is _NUMPY
+                and type(a) is _ndarray
+                and type(b) is _ndarray
+                and (a.dtype in BLAS_DTYPES or a.size * b.size < MIN_WORK or a.ndim + b.ndim < 3)
+            ):
+                try:
+                    return numpy_func(a, b)
+                except (ValueError, TypeError, IndexError):
+                    pass  # the full path raises it again, explained
+            given = (a, b) if b is not _MISSING else (a,) if a is not _MISSING else ()
+            return full(given + args, kwargs)
+
+        return entry  # type: ignore[return-value]
+
+    return decorate

@@ -3,9 +3,9 @@
 While at least one profile is open, `gpudot._products` runs products on a recording wrapper of the
 backend (`gpudot._products.wrap_backends_with`); when none is open they run on the backend itself
 again, so products pay nothing for the feature. The rest of the family and ``multi_dot`` are
-recorded by their entry (`gpudot._entry`): one record per call the user made, whose
-``components`` are the ``dot`` and ``matmul`` products it was reduced to (none where NumPy's own
-loop ran). Calls from every thread are recorded while a profile is open. On a GPU each call is
+recorded by their entry (`gpudot._products.public_product`): one record per call the user made,
+whose ``components`` are the ``dot`` and ``matmul`` products it was reduced to (none where NumPy's
+own loop ran). Calls from every thread are recorded while a profile is open. On a GPU each call is
 bracketed by CUDA events and synchronised, so the wall time covers the device work (profiling
 changes the timing it measures).
 """
@@ -31,7 +31,7 @@ from gpudot.backends._auto import AutoBackend
 from gpudot.backends._base import Backend
 from gpudot.backends._registry import owner_of
 
-__all__ = ["CallRecord", "Profile", "is_open", "profile", "record_call"]
+__all__ = ["CallRecord", "Profile", "profile", "record_call"]
 
 
 @dataclass(frozen=True)
@@ -206,11 +206,6 @@ def _record(func: str, backend: Backend, x1: Any, x2: Any, out: Any, dtype: Any)
     return result
 
 
-def is_open() -> bool:
-    """Whether a profile is open (in any thread), so that products are recorded."""
-    return bool(_OPEN)
-
-
 def record_call(
     product: Callable[..., Any], operands: Sequence[Any], args: tuple[Any, ...], kwargs: Any
 ) -> Any:
@@ -295,7 +290,7 @@ def profile() -> Iterator[Profile]:
     opened = Profile()
     with _LOCK:
         _OPEN.append(opened)
-        _products.wrap_backends_with(_Recording)
+        _products.wrap_backends_with(_Recording, record_call)
     try:
         yield opened
     finally:

@@ -285,3 +285,30 @@ def test_integer_tensordot_takes_the_matmul_route(monkeypatch):
         small = a[:, :4], b[:4]
         np.testing.assert_array_equal(gpudot.tensordot(*small), np.tensordot(*small))
     assert calls == [np.dtype("int32")]
+
+
+@pytest.mark.parametrize(
+    ("func", "args", "kwargs"),
+    [
+        ("outer", (), {"a": np.arange(3.0), "b": np.arange(4.0)}),
+        ("outer", (np.arange(3.0),), {"b": np.arange(4.0)}),
+        ("tensordot", (), {"a": np.ones((2, 3)), "b": np.ones((3, 4)), "axes": 1}),
+        ("tensordot", (np.ones((2, 3)), np.ones((3, 4)), 1), {}),
+        ("vecdot", (np.ones((2, 3)), np.arange(3.0)), {"axis": -1}),
+        ("matvec", (np.ones((2, 3)), np.arange(3.0)), {"dtype": np.float32}),
+    ],
+)
+def test_family_calls_with_keywords_or_more_arguments_are_numpys(func, args, kwargs):
+    """Only a plain call of two operands is inline; the rest take the full path, same result."""
+    if getattr(np, func, None) is None:
+        pytest.skip(f"this NumPy has no {func}")
+    with gpudot.use_backend("numpy"):
+        assert_same(getattr(gpudot, func)(*args, **kwargs), getattr(np, func)(*args, **kwargs))
+
+
+def test_a_family_call_without_operands_is_refused_like_numpy():
+    with pytest.raises(TypeError) as numpys:
+        np.outer()
+    with pytest.raises(TypeError) as gpudots:
+        gpudot.outer()
+    assert str(gpudots.value).startswith(str(numpys.value))
