@@ -26,7 +26,7 @@ from gpudot.backends._cupy import CupyBackend
 from gpudot.backends._numpy import NumpyBackend
 from gpudot.testing._inputs import make
 
-__all__ = ["Row", "measure", "modes", "unmeasured_reason"]
+__all__ = ["Row", "add_float32_limits", "measure", "modes", "unmeasured_reason"]
 
 
 @dataclass
@@ -59,6 +59,9 @@ class Row:
     raw_vs_numpy: str | None = None
     #: Which side disagrees with NumPy, in words; empty when both give NumPy's bits.
     note: str = ""
+    #: gpudot's median over the raw float32 median of the same case, size, backend and mode in
+    #: this run: how far this dtype is from the float32 limit (None: no such float32 row).
+    float32_limit: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -177,3 +180,16 @@ def _fill(row: Row, pair: Pair) -> None:
     row.gpudot_rate = row.operations / pair.gpudot.median / 1e9
     row.raw_rate = row.operations / pair.raw.median / 1e9
     row.ratio = pair.ratio
+
+
+def add_float32_limits(rows: list[Row]) -> None:
+    """Set each measured row's `Row.float32_limit` from the float32 row of the same product."""
+    float32 = {
+        (r.case, r.n, r.backend, r.mode): r.raw_s["median"]
+        for r in rows
+        if r.dtype == "float32" and r.raw_s is not None
+    }
+    for row in rows:
+        reference = float32.get((row.case, row.n, row.backend, row.mode))
+        if row.gpudot_s is not None and reference:
+            row.float32_limit = row.gpudot_s["median"] / reference

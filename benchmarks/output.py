@@ -14,7 +14,7 @@ __all__ = ["bugs_text", "dispatch_table", "results_table", "write_json"]
 
 _RESULT_HEADER = (
     "| case | dtype | n | backend | mode | gpudot | raw | IQR gpudot / raw | gpudot/raw time "
-    "| gpudot rate | raw rate | note |"
+    "| gpudot / raw float32 | gpudot rate | raw rate | note |"
 )
 
 
@@ -34,6 +34,7 @@ def _measured_line(row: Row) -> str:
         f"| {row.case} | {row.dtype} | {row.n} | {row.backend} | {row.mode} "
         f"| {_ms(row.gpudot_s['median'])} | {_ms(row.raw_s['median'])} "
         f"| {_spread(row.gpudot_s)} / {_spread(row.raw_s)} | {row.ratio:.3f} "
+        f"| {'–' if row.float32_limit is None else f'{row.float32_limit:.2f}'} "
         f"| {row.gpudot_rate:.3g} {row.unit} | {row.raw_rate:.3g} {row.unit} | {row.note} |"
     )
 
@@ -52,7 +53,7 @@ def _group_line(rows: list[Row]) -> str:
     dtypes = _collapsed((r.dtype for r in rows), "dtypes")
     return (
         f"| {cases} | {dtypes} | {n} | {first.backend} | {first.mode} "
-        f"| – | – | – | – | – | – | {first.status} |"
+        f"| – | – | – | – | – | – | – | {first.status} |"
     )
 
 

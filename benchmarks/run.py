@@ -39,7 +39,14 @@ from benchmarks.cases import (  # noqa: E402
 )
 from benchmarks.goals import GOAL_REPEATS, check_goals, goals_text, judges_throughput  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
-from benchmarks.measure import Row, empty_row, measure, modes, unmeasured_reason  # noqa: E402
+from benchmarks.measure import (  # noqa: E402
+    Row,
+    add_float32_limits,
+    empty_row,
+    measure,
+    modes,
+    unmeasured_reason,
+)
 from benchmarks.output import bugs_text, dispatch_table, results_table, write_json  # noqa: E402
 from benchmarks.plot import plot  # noqa: E402
 from benchmarks.progress import Progress  # noqa: E402
@@ -265,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             row for c, d, b, m in series for row in _series(c, d, b, m, sizes, settings, progress)
         ]
     progress.close()
+    add_float32_limits(results)
 
     args.out.mkdir(parents=True, exist_ok=True)
     goals = check_goals(dispatch, results)

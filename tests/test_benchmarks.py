@@ -122,9 +122,9 @@ def test_cuda_rows_say_not_measured_and_carry_no_number(small_run):
     for row in rows:
         assert row["status"] == f"not measured: {reason}"
         numbers = ("gpudot_s", "raw_s", "gpudot_rate", "raw_rate", "ratio", "calls_per_sample")
-        assert all(row[key] is None for key in numbers)
+        assert all(row.get(key) is None for key in (*numbers, "float32_limit"))
     for mode in ("device", "with copies"):
-        dashes = " | ".join("–" * 6)
+        dashes = " | ".join("–" * 7)
         assert f"| cupy | {mode} | {dashes} | not measured: {reason} |" in small_run.stdout
 
 
@@ -631,3 +631,22 @@ def test_cpu_line_names_the_model_and_simd_features():
     assert set(features) <= set(SIMD_FLAGS)
     line = cpu_line()
     assert all(feature in line for feature in features) and line.endswith(")")
+
+
+def test_float32_limit_divides_by_the_raw_float32_row_of_the_same_product():
+    numpy = lookup("numpy")
+
+    def row(n, dtype, gpudot_s, raw_s):
+        made = measure.empty_row(cases.CASES[0], n, np.dtype(dtype), numpy, "host", "measured")
+        made.gpudot_s, made.raw_s = {"median": gpudot_s}, {"median": raw_s}
+        return made
+
+    float32, float16, other_size = (
+        row(64, "float32", 1.1, 1.0),
+        row(64, "float16", 3.0, 90.0),
+        row(128, "int8", 2.0, 50.0),
+    )
+    measure.add_float32_limits([float16, float32, other_size])
+    assert float16.float32_limit == pytest.approx(3.0)
+    assert float32.float32_limit == pytest.approx(1.1)
+    assert other_size.float32_limit is None  # no float32 row at n = 128
