@@ -135,5 +135,5 @@ def gufunc_batch(func: str, shape1: Shape, shape2: Shape) -> Shape:
             f"{func}: x1 has shape {shape1} and x2 has shape {shape2}; their batch dimensions "
             f"{batch1} and {batch2} cannot be broadcast together"
         ) from None
-    rows = shape1[-2:-1] if func == "matvec" else shape2[-1:] if func == "vecmat" else ()
-    return batch + rows
+    rows = shape1[-2:-1] if needs[0] == 2 else ()  # a matrix keeps its other core axis
+    return batch + rows + (shape2[-1:] if needs[1] == 2 else ())

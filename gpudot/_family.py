@@ -40,14 +40,18 @@ def _numpy_own(
 
 
 def _run_own(
-    own: Callable[..., Any], func: str, backend: Backend, x1: Any, x2: Any, out: Any, **options: Any
+    own: Callable[..., Any],
+    args: tuple[Any, ...],
+    options: dict[str, Any],
+    check: Callable[..., object],
+    check_args: tuple[Any, ...],
 ) -> Any:
-    """``own(x1, x2, out=out, **options)`` (no ``out`` for vdot); a failure is re-raised with
-    gpudot's message where `gpudot._reductions.check` finds the fault, NumPy's otherwise."""
+    """``own(*args, **options)``; a failure is re-raised with gpudot's message where
+    ``check(*check_args)`` (a `gpudot._reductions` check) finds the fault, NumPy's otherwise."""
     try:
-        return own(x1, x2, **options) if func == "vdot" else own(x1, x2, out=out, **options)
+        return own(*args, **options)
     except (ValueError, TypeError) as error:
-        _checks.explain(_reductions.check, (func, backend, x1, x2, out, options), error)
+        _checks.explain(check, check_args, error)
 
 
 def _like_numpy_ufunc(result: Any) -> Any:
@@ -89,7 +93,7 @@ def vdot(a: Any, b: Any, /) -> Any:
         a, b = _operands(backend, a, b, ("a", "b"))
         own = _numpy_own(backend, "vdot", a, b)
         if own is not None:
-            return _run_own(own, "vdot", backend, a, b, None)
+            return _run_own(own, (a, b), {}, _reductions.vdot_checks, (backend, a, b))
         return _reductions.vdot(backend, a, b)
 
 
@@ -165,7 +169,8 @@ def outer(a: Any, b: Any, out: Any = None) -> Any:
         a, b = _operands(backend, a, b, ("a", "b"))
         own = _numpy_own(backend, "outer", a, b, out)
         if own is not None:
-            return _run_own(own, "outer", backend, a, b, out)
+            check_args = (backend, a, b, out)
+            return _run_own(own, (a, b), {"out": out}, _reductions.outer_checks, check_args)
         return _reductions.outer(backend, a, b, out)
 
 
@@ -256,7 +261,9 @@ def vecdot(x1: Any, x2: Any, /, out: Any = None, *, axis: int = -1, dtype: Any =
         x1, x2 = _operands(backend, x1, x2, ("x1", "x2"))
         own = _numpy_own(backend, "vecdot", x1, x2, out)
         if own is not None:
-            return _run_own(own, "vecdot", backend, x1, x2, out, axis=axis, dtype=dtype)
+            options = {"out": out, "axis": axis, "dtype": dtype}
+            check_args = (backend, x1, x2, out, axis, dtype)
+            return _run_own(own, (x1, x2), options, _reductions.vecdot_checks, check_args)
         result = _reductions.vecdot(backend, x1, x2, out, axis, dtype)
         return result if out is not None else _like_numpy_ufunc(result)
 
@@ -302,7 +309,9 @@ def matvec(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
         x1, x2 = _operands(backend, x1, x2, ("x1", "x2"))
         own = _numpy_own(backend, "matvec", x1, x2, out)
         if own is not None:
-            return _run_own(own, "matvec", backend, x1, x2, out, dtype=dtype)
+            check_args = ("matvec", backend, x1, x2, out, dtype)
+            options = {"out": out, "dtype": dtype}
+            return _run_own(own, (x1, x2), options, _reductions.gufunc_checks, check_args)
         return _reductions.matvec(backend, x1, x2, out, dtype)
 
 
@@ -346,5 +355,7 @@ def vecmat(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
         x1, x2 = _operands(backend, x1, x2, ("x1", "x2"))
         own = _numpy_own(backend, "vecmat", x1, x2, out)
         if own is not None:
-            return _run_own(own, "vecmat", backend, x1, x2, out, dtype=dtype)
+            check_args = ("vecmat", backend, x1, x2, out, dtype)
+            options = {"out": out, "dtype": dtype}
+            return _run_own(own, (x1, x2), options, _reductions.gufunc_checks, check_args)
         return _reductions.vecmat(backend, x1, x2, out, dtype)

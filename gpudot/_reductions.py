@@ -29,7 +29,19 @@ from gpudot._contractions import (
 )
 from gpudot.backends._base import Backend
 
-__all__ = ["check", "inner", "matvec", "outer", "tensordot", "vdot", "vecdot", "vecmat"]
+__all__ = [
+    "gufunc_checks",
+    "inner",
+    "matvec",
+    "outer",
+    "outer_checks",
+    "tensordot",
+    "vdot",
+    "vdot_checks",
+    "vecdot",
+    "vecdot_checks",
+    "vecmat",
+]
 
 
 def _conj(backend: Backend, x: Any) -> Any:
@@ -56,14 +68,15 @@ def _checked_out(
     return owner
 
 
-def _vdot_checks(backend: Backend, a: Any, b: Any) -> None:
+def vdot_checks(backend: Backend, a: Any, b: Any) -> None:
+    """NumPy's checks of ``vdot`` (computes nothing, writes nothing)."""
     backend.check_dtypes("vdot", *_dtypes(backend, a, b))
     vdot_size(tuple(a.shape), tuple(b.shape))
 
 
 def vdot(backend: Backend, a: Any, b: Any) -> Any:
     """``numpy.vdot``: both operands flattened, the first conjugated."""
-    _vdot_checks(backend, a, b)
+    vdot_checks(backend, a, b)
     return backend.dot(_reshape(backend, _conj(backend, a), (-1,)), _reshape(backend, b, (-1,)))
 
 
@@ -76,7 +89,8 @@ def inner(backend: Backend, a: Any, b: Any) -> Any:
     return backend.dot(a, b)
 
 
-def _outer_checks(backend: Backend, a: Any, b: Any, out: Any = None) -> Backend | None:
+def outer_checks(backend: Backend, a: Any, b: Any, out: Any = None) -> Backend | None:
+    """NumPy's checks of ``outer``: the owner of ``out``."""
     dtypes = _dtypes(backend, a, b)
     backend.check_dtypes("outer", *dtypes)
     shape = (math.prod(a.shape), math.prod(b.shape))
@@ -85,7 +99,7 @@ def _outer_checks(backend: Backend, a: Any, b: Any, out: Any = None) -> Backend 
 
 def outer(backend: Backend, a: Any, b: Any, out: Any = None) -> Any:
     """``numpy.outer``: the flattened operands multiplied as a column times a row."""
-    owner = _outer_checks(backend, a, b, out)
+    owner = outer_checks(backend, a, b, out)
     result = backend.xp.multiply(_reshape(backend, a, (-1, 1)), _reshape(backend, b, (1, -1)))
     return backend.deliver(result, out, owner)
 
@@ -121,7 +135,7 @@ def _axis_last(backend: Backend, x: Any, axis: Any, argname: str) -> Any:
     return permute(backend.xp, x, (*range(k), *range(k + 1, x.ndim), k))
 
 
-def _gufunc_checks(
+def gufunc_checks(
     func: str, backend: Backend, x1: Any, x2: Any, out: Any = None, dtype: Any = None
 ) -> Backend | None:
     """NumPy's checks of the vector gufunc ``func`` (axes already last): the owner of ``out``."""
@@ -132,12 +146,19 @@ def _gufunc_checks(
     return _checked_out(backend, func, shape, loop, out)
 
 
+def vecdot_checks(
+    backend: Backend, x1: Any, x2: Any, out: Any = None, axis: Any = -1, dtype: Any = None
+) -> tuple[Any, Any, Backend | None]:
+    """NumPy's checks of ``vecdot``: the operands with ``axis`` last, and the owner of ``out``."""
+    x1, x2 = _axis_last(backend, x1, axis, "x1"), _axis_last(backend, x2, axis, "x2")
+    return x1, x2, gufunc_checks("vecdot", backend, x1, x2, out, dtype)
+
+
 def vecdot(
     backend: Backend, x1: Any, x2: Any, out: Any = None, axis: Any = -1, dtype: Any = None
 ) -> Any:
     """``numpy.vecdot``: conjugated ``x1`` times ``x2`` summed along ``axis``, broadcast."""
-    x1, x2 = _axis_last(backend, x1, axis, "x1"), _axis_last(backend, x2, axis, "x2")
-    owner = _gufunc_checks("vecdot", backend, x1, x2, out, dtype)
+    x1, x2, owner = vecdot_checks(backend, x1, x2, out, axis, dtype)
     result = backend.matmul(_conj(backend, x1)[..., None, :], x2[..., :, None], dtype=dtype)[
         ..., 0, 0
     ]
@@ -146,28 +167,13 @@ def vecdot(
 
 def matvec(backend: Backend, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
     """``numpy.matvec``: matrices ``x1`` times vectors ``x2``, broadcast; nothing conjugated."""
-    owner = _gufunc_checks("matvec", backend, x1, x2, out, dtype)
+    owner = gufunc_checks("matvec", backend, x1, x2, out, dtype)
     result = backend.matmul(x1, x2[..., :, None], dtype=dtype)[..., 0]
     return backend.deliver(result, out, owner)
 
 
 def vecmat(backend: Backend, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
     """``numpy.vecmat``: conjugated vectors ``x1`` times matrices ``x2``, broadcast."""
-    owner = _gufunc_checks("vecmat", backend, x1, x2, out, dtype)
+    owner = gufunc_checks("vecmat", backend, x1, x2, out, dtype)
     result = backend.matmul(_conj(backend, x1)[..., None, :], x2, dtype=dtype)[..., 0, :]
     return backend.deliver(result, out, owner)
-
-
-def check(func: str, backend: Backend, x1: Any, x2: Any, out: Any, options: dict[str, Any]) -> None:
-    """Run the checks of ``func`` (``vdot``, ``outer``, ``vecdot``, ``matvec`` or ``vecmat``),
-    which raise gpudot's message for a fault; computes nothing and writes nothing."""
-    if func == "vdot":
-        _vdot_checks(backend, x1, x2)
-    elif func == "outer":
-        _outer_checks(backend, x1, x2, out)
-    elif func == "vecdot":
-        axis = options.get("axis", -1)
-        x1, x2 = _axis_last(backend, x1, axis, "x1"), _axis_last(backend, x2, axis, "x2")
-        _gufunc_checks(func, backend, x1, x2, out, options.get("dtype"))
-    else:
-        _gufunc_checks(func, backend, x1, x2, out, options.get("dtype"))

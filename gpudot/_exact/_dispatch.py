@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from gpudot._descriptions import broadcast_batch
+from gpudot._descriptions import DOT, MATMUL, Description
 from gpudot._exact import _routing
 from gpudot._exact._routing import bool_matmul, half_matmul, integer_matmul
 
@@ -23,19 +23,15 @@ __all__ = ["device_matmul", "dot", "matmul"]
 
 Route = Callable[[ModuleType, Any, Any, np.dtype], "Any | None"]
 
-_ROUTES: dict[str, Route] = {
-    "i": integer_matmul,
-    "u": integer_matmul,
-    "b": bool_matmul,
-    "f": half_matmul,
-}
+_ROUTES: dict[str, Route] = {"i": integer_matmul, "u": integer_matmul, "b": bool_matmul}
 
 
-def _route(loop: np.dtype) -> Route | None:
-    """The route family for NumPy's loop dtype (float16 only among floats; bfloat16 is `dot`'s)."""
-    if not loop.isnative or (loop.kind == "f" and loop.itemsize != 2):
+def _route(loop: np.dtype, product: Description) -> Route | None:
+    """The route family for NumPy's loop dtype in ``product``: the ordered float32 sums for its
+    `Description.half_loops` (float16; bfloat16 in ``dot``), else by kind (other floats: none)."""
+    if not loop.isnative:
         return None
-    return _ROUTES.get(loop.kind)
+    return half_matmul if loop.name in product.half_loops else _ROUTES.get(loop.kind)
 
 
 def _below_min_work(a: np.ndarray, b: np.ndarray, loop: np.dtype) -> bool:
@@ -62,18 +58,10 @@ def _cast(x: np.ndarray, loop: np.dtype) -> np.ndarray | None:
 
 
 def _matmul_shape(a: np.ndarray, b: np.ndarray) -> tuple[int, ...] | None:
-    if (
-        a.ndim == 0
-        or b.ndim == 0
-        or a.ndim + b.ndim < 3
-        or a.shape[-1] != b.shape[b.ndim - 2 if b.ndim > 1 else 0]
-    ):
+    """The shape of a matrix product NumPy would compute, or None (no route takes vectors)."""
+    if a.ndim + b.ndim < 3 or MATMUL.sizes(a.shape, b.shape) is None:
         return None
-    try:
-        batch = broadcast_batch(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        return None
-    return batch + a.shape[-2:-1] + b.shape[-1:] if b.ndim > 1 else batch + a.shape[-2:-1]
+    return MATMUL.result_shape(a.shape, b.shape)
 
 
 def matmul(x1: np.ndarray, x2: np.ndarray, out: np.ndarray | None, dtype: Any) -> np.ndarray | None:
@@ -84,7 +72,7 @@ def matmul(x1: np.ndarray, x2: np.ndarray, out: np.ndarray | None, dtype: Any) -
         return None
     if _below_min_work(x1, x2, loop):
         return None
-    route = _route(loop)
+    route = _route(loop, MATMUL)
     shape = _matmul_shape(x1, x2) if route is not None else None
     if route is None or shape is None:
         return None
@@ -114,8 +102,7 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None) -> np.ndarray | No
         return None
     if _below_min_work(a, b, loop):
         return None
-    # ml_dtypes' bfloat16 dot sums in float32 in k order like float16 (its matmul is sgemm).
-    route = half_matmul if loop.name == "bfloat16" else _route(loop)
+    route = _route(loop, DOT)
     k = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if route is None or a.shape[-1] != k:
         return None
@@ -142,5 +129,5 @@ def device_matmul(xp: ModuleType, a: Any, b: Any, loop: np.dtype) -> Any | None:
 
     For the generic backend pipeline, which has validated shapes and dtypes already.
     """
-    route = _route(np.dtype(loop))
+    route = _route(np.dtype(loop), MATMUL)
     return None if route is None else route(xp, a, b, np.dtype(loop))
