@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from gpudot._exact import _numba_kernels
 from gpudot._tuning import BLOCK_ELEMENTS, PARALLEL_MIN_WORK
 
 __all__ = [
@@ -78,27 +77,41 @@ def ordered_rank1(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any:
     return total.astype(dtype).reshape(shape)
 
 
-def _stack(x: Any, batch: tuple[int, ...]) -> Any:
-    """``x`` as a C-contiguous float32 (B or 1, rows, cols) stack for the compiled kernel."""
-    if x.shape[:-2] != batch and x.ndim > 2:
+def _bits(x: Any, batch: tuple[int, ...]) -> Any:
+    """``x``'s 16 bits as a C-contiguous uint16 (1 or B, rows, cols) stack for the kernel.
+
+    A stack whose batch shape differs from ``batch`` (broadcast against the other operand) is
+    copied at full size; a single matrix is not.
+    """
+    if x.ndim > 2 and x.shape[:-2] != batch:
         x = np.broadcast_to(x, batch + x.shape[-2:])
-    lead = int(np.prod(x.shape[:-2], dtype=np.int64)) if x.ndim > 2 else 1
-    return np.ascontiguousarray(x, dtype=_float32).reshape((lead,) + x.shape[-2:])
+    x = np.ascontiguousarray(x).view(np.uint16)
+    return x.reshape((-1,) + x.shape[-2:]) if x.ndim > 2 else x[None]
 
 
-def ordered_compiled(a: Any, b: Any, dtype: np.dtype) -> Any | None:
-    """`ordered_rank1` with the numba kernel (NumPy arrays only), or None without numba."""
-    kernels = _numba_kernels.kernels()
-    if kernels is None:
-        return None
+def ordered_compiled(kernels: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
+    """`ordered_rank1` with the numba kernel (NumPy arrays), or None if an operand has inf/NaN.
+
+    ``kernels``: `gpudot._exact._numba_source`. Peak memory: the packed float32 panels of both
+    operands (padded to whole panels), and the result (and, per parallel task, one block of float32 sums where K exceeds ``KC``).
+    """
     a, b, shape = _as_matrices(a, b)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    total = np.zeros((int(np.prod(batch, dtype=np.int64)), a.shape[-2], b.shape[-1]), _float32)
-    if total.size:
-        parallel = total.size * a.shape[-1] >= PARALLEL_MIN_WORK
-        kernel = kernels.ordered_float32 if parallel else kernels.ordered_float32_serial
-        kernel(_stack(a, batch), _stack(b, batch), total)
-    return total.astype(dtype).reshape(shape)
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    count = int(np.prod(batch, dtype=np.int64))
+    if count * m * n == 0 or k == 0:
+        return np.zeros(shape, dtype)
+    a_bits, b_bits = _bits(a, batch), _bits(b, batch)
+    mr, nr = kernels.MR, kernels.NR
+    a_panels = np.empty((a_bits.shape[0], -(-m // mr), k, mr), _float32)
+    b_panels = np.empty((b_bits.shape[0], -(-n // nr), k, nr), _float32)
+    result = np.empty((count, m, n), dtype)
+    parallel = count * m * n * k >= PARALLEL_MIN_WORK
+    kernel = kernels.ordered_product if parallel else kernels.ordered_product_serial
+    brain = dtype.name == "bfloat16"
+    if kernel(a_bits, b_bits, a_panels, b_panels, result.view(np.uint16), brain, kernels.KC):
+        return None
+    return result.reshape(shape)
 
 
 def blas_rounded(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any:

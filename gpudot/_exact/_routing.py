@@ -279,12 +279,13 @@ def half_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
         return None
     if route == "blas":
         return _ordered.blas_rounded(xp, a, b, dtype)
-    if not (_ordered.all_finite(xp, a) and _ordered.all_finite(xp, b)):
-        return None  # which NaN a sum of NaNs keeps depends on NumPy's compiled operand order
-    if route == "compiled":
-        result = _ordered.ordered_compiled(a, b, dtype)
-        if result is not None or "rank1" not in costs:
-            return result
+    # Operands with inf or NaN go to NumPy: which NaN a sum of NaNs keeps depends on NumPy's
+    # compiled operand order. The kernel counts them while packing (then returns None).
+    kernels = _numba_kernels.kernels() if route == "compiled" else None
+    if kernels is not None:
+        return _ordered.ordered_compiled(kernels, a, b, dtype)
+    if "rank1" not in costs or not (_ordered.all_finite(xp, a) and _ordered.all_finite(xp, b)):
+        return None
     return _ordered.ordered_rank1(xp, a, b, dtype)
 
 
