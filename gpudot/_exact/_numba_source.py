@@ -28,32 +28,45 @@ KC = 512
 
 
 @numba.njit(cache=True, inline="always")
-def _tally(bits: int, brain: bool, stats: np.ndarray, at: int) -> None:
-    """Count an inf/NaN in ``stats[at, 0]``; keep the largest and smallest nonzero exponent
-    field of bfloat16 bits in ``stats[at, 1]`` and ``stats[at, 2]``."""
+def _widen_run(bits: np.ndarray, out: np.ndarray, brain: bool, stats: np.ndarray, at: int) -> None:
+    """``out[:] = bits`` widened to float32; inf/NaN counted in ``stats[at, 0]``, and for
+    bfloat16 the largest and smallest nonzero exponent field kept in ``stats[at, 1:]``.
+
+    Plain reductions over locals, so that LLVM vectorises the loop.
+    """
+    bad, high, low = 0, stats[at, 1], stats[at, 2]
     if brain:
-        exponent = (bits >> 7) & 0xFF
-        if exponent == 0xFF:
-            stats[at, 0] += 1
-        elif bits & 0x7FFF:
-            stats[at, 1] = max(stats[at, 1], exponent)
-            stats[at, 2] = min(stats[at, 2], exponent)
-    elif bits & 0x7C00 == 0x7C00:
-        stats[at, 0] += 1
+        for j in range(bits.size):
+            exponent = (bits[j] >> 7) & 0xFF
+            bad += exponent == 0xFF
+            nonzero = (bits[j] & 0x7FFF) != 0
+            high = max(high, exponent if nonzero else -1)
+            low = min(low, exponent if nonzero else 0xFF)
+            out[j] = widen(bits[j], True)
+    else:
+        for j in range(bits.size):
+            bad += (bits[j] & 0x7C00) == 0x7C00
+            out[j] = widen(bits[j], False)
+    stats[at, 0] += bad
+    stats[at, 1], stats[at, 2] = high, low
 
 
 @numba.njit(cache=True, inline="always")
-def _pack_rows(a: np.ndarray, out: np.ndarray, brain: bool, task: int, stats: np.ndarray) -> None:
-    """Panel ``task`` of ``out`` (Ba, M/MR, K, MR) from rows of ``a`` (Ba, M, K)."""
+def _pack_rows(
+    a: np.ndarray, out: np.ndarray, brain: bool, task: int, stats: np.ndarray, row: np.ndarray
+) -> None:
+    """Panel ``task`` of ``out`` (Ba, M/MR, K, MR) from rows of ``a`` (Ba, M, K).
+
+    Each row is widened into ``row`` (K float32), then spread at stride MR.
+    """
     panels, k = out.shape[1], a.shape[2]
     p, panel = task // panels, task % panels
     for r in range(MR):
         i = panel * MR + r
         if i < a.shape[1]:
+            _widen_run(a[p, i], row, brain, stats, task)
             for kk in range(k):
-                bits = a[p, i, kk]
-                _tally(bits, brain, stats, task)
-                out[p, panel, kk, r] = widen(bits, brain)
+                out[p, panel, kk, r] = row[kk]
         else:
             for kk in range(k):
                 out[p, panel, kk, r] = 0.0
@@ -69,12 +82,8 @@ def _pack_columns(
     j0 = panel * NR
     width = min(NR, n - j0)
     for kk in range(b.shape[1]):
-        for j in range(width):
-            bits = b[p, kk, j0 + j]
-            _tally(bits, brain, stats, at)
-            out[p, panel, kk, j] = widen(bits, brain)
-        for j in range(width, NR):
-            out[p, panel, kk, j] = 0.0
+        _widen_run(b[p, kk, j0 : j0 + width], out[p, panel, kk, :width], brain, stats, at)
+        out[p, panel, kk, width:] = 0.0
 
 
 @numba.njit(cache=True, inline="always")
@@ -89,7 +98,7 @@ def _exact_products(stats: np.ndarray, a_tasks: int, brain: bool) -> bool:
     b_high, b_low = stats[a_tasks:, 1].max(), stats[a_tasks:, 2].min()
     if a_high < 0 or b_high < 0:  # an operand of zeros only: every product is +-0
         return True
-    return a_high + b_high <= 380 and a_low >= 1 and b_low >= 1 and a_low + b_low >= 128
+    return bool(a_high + b_high <= 380 and a_low >= 1 and b_low >= 1 and a_low + b_low >= 128)
 
 
 @numba.njit(cache=True, inline="always")
@@ -124,11 +133,19 @@ def _block(
             for i in range(i0, min(i0 + MC, m), MR):
                 a_at = a_base + ((i // MR) * k + k0) * MR
                 at = (i - i0) * NC + (j - j0)
+                flags = (k0 > 0, final, brain, fused)
                 if i + MR <= m and j + NR <= n:
-                    o_at, o_ld = (p * m + i) * n + j, n
-                    tile(a_flat, a_at, b_flat, b_at, steps, carried, at, NC, k0 > 0, out_flat, o_at, o_ld, final, brain, fused)  # noqa: E501
+                    o_at = (p * m + i) * n + j
+                    tile(
+                        a_flat,
+                        b_flat,
+                        carried,
+                        out_flat,
+                        (a_at, b_at, steps, at, NC, o_at, n),
+                        flags,
+                    )
                 else:
-                    tile(a_flat, a_at, b_flat, b_at, steps, carried, at, NC, k0 > 0, edge, 0, NR, final, brain, fused)  # noqa: E501
+                    tile(a_flat, b_flat, carried, edge, (a_at, b_at, steps, at, NC, 0, NR), flags)
                     if final:
                         for r in range(min(MR, m - i)):
                             for jj in range(min(NR, n - j)):
@@ -137,7 +154,13 @@ def _block(
 
 @numba.njit(parallel=True, cache=True)
 def ordered_product(
-    a: np.ndarray, b: np.ndarray, ap: np.ndarray, bp: np.ndarray, out: np.ndarray, brain: bool, kc: int
+    a: np.ndarray,
+    b: np.ndarray,
+    ap: np.ndarray,
+    bp: np.ndarray,
+    out: np.ndarray,
+    brain: bool,
+    kc: int,
 ) -> int:
     """``out[p] = a[p] @ b[p]`` summed in float32, k in order; the count of inf/NaN operands.
 
@@ -151,12 +174,12 @@ def ordered_product(
     for task in prange(a_tasks + b_tasks):
         stats[task, 0], stats[task, 1], stats[task, 2] = 0, -1, 0xFF
         if task < a_tasks:
-            _pack_rows(a, ap, brain, task, stats)
+            _pack_rows(a, ap, brain, task, stats, np.empty(a.shape[2], np.float32))
         else:
             _pack_columns(b, bp, brain, task - a_tasks, stats, task)
     bad = stats[:, 0].sum()
     if bad:
-        return bad
+        return int(bad)
     rows, cols = _blocks(out)
     fused = _exact_products(stats, a_tasks, brain)
     for task in prange(out.shape[0] * rows * cols):
@@ -166,7 +189,13 @@ def ordered_product(
 
 @numba.njit(cache=True)
 def ordered_product_serial(
-    a: np.ndarray, b: np.ndarray, ap: np.ndarray, bp: np.ndarray, out: np.ndarray, brain: bool, kc: int
+    a: np.ndarray,
+    b: np.ndarray,
+    ap: np.ndarray,
+    bp: np.ndarray,
+    out: np.ndarray,
+    brain: bool,
+    kc: int,
 ) -> int:
     """`ordered_product` on the calling thread (small products: no thread wake-up cost)."""
     a_tasks, b_tasks = ap.shape[0] * ap.shape[1], bp.shape[0] * bp.shape[1]
@@ -174,12 +203,12 @@ def ordered_product_serial(
     for task in range(a_tasks + b_tasks):
         stats[task, 0], stats[task, 1], stats[task, 2] = 0, -1, 0xFF
         if task < a_tasks:
-            _pack_rows(a, ap, brain, task, stats)
+            _pack_rows(a, ap, brain, task, stats, np.empty(a.shape[2], np.float32))
         else:
             _pack_columns(b, bp, brain, task - a_tasks, stats, task)
     bad = stats[:, 0].sum()
     if bad:
-        return bad
+        return int(bad)
     rows, cols = _blocks(out)
     fused = _exact_products(stats, a_tasks, brain)
     for task in range(out.shape[0] * rows * cols):

@@ -15,18 +15,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from llvmlite import ir
+from llvmlite import ir  # type: ignore[import-untyped]
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from gpudot._tuning import HALF_TILE
+
 __all__ = ["MR", "NR", "tile", "widen"]
 
-#: Rows of a micro-tile (one broadcast factor of a packed A panel each).
-MR = 8
-#: Columns of a micro-tile: 3 vectors of 16 float32 (24 accumulator registers of the 32).
-NR = 48
 _LANES = 16
+#: Rows (one broadcast factor of a packed A panel each) and columns (whole vectors of 16 float32)
+#: of a micro-tile.
+MR, NR = HALF_TILE
+assert NR % _LANES == 0
 _F32 = ir.FloatType()
 _VEC = ir.VectorType(_F32, _LANES)
 _V16 = ir.VectorType(ir.IntType(16), _LANES)
@@ -35,11 +37,6 @@ _V16 = ir.VectorType(ir.IntType(16), _LANES)
 def _data(context: Any, builder: Any, aty: Any, value: Any) -> Any:
     """The data pointer (float*) of a numba array value."""
     return context.make_array(aty)(context, builder, value).data
-
-
-def _at(context: Any, builder: Any, fromty: Any, value: Any) -> Any:
-    """An integer argument as an intp LLVM value."""
-    return context.cast(builder, value, fromty, types.intp)
 
 
 def _vector_at(builder: Any, base: Any, at: Any, vector: Any) -> Any:
@@ -63,106 +60,106 @@ def _narrow(builder: Any, sums: Any, brain: Any) -> Any:
     return builder.select(brain, builder.trunc(brain16, ir.VectorType(i16, _LANES)), half)
 
 
-@intrinsic
-def tile(typingctx, ap, a_at, bp, b_at, steps, acc, acc_at, acc_ld, carry, out, out_at, out_ld, final, brain, fused):  # type: ignore[no-untyped-def]  # noqa: E501
-    """One ``MR x NR`` micro-tile: sums of ``ap[a_at + k*MR + r] * bp[b_at + k*NR + j]``, k in order.
+def _splat(builder: Any, value: Any) -> Any:
+    """A float32 broadcast to all 16 lanes."""
+    lane0 = ir.Constant(ir.IntType(32), 0)
+    one = builder.insert_element(ir.Constant(_VEC, ir.Undefined), value, lane0)
+    zeros = ir.Constant(ir.VectorType(ir.IntType(32), _LANES), [0] * _LANES)
+    return builder.shuffle_vector(one, ir.Constant(_VEC, ir.Undefined), zeros)
 
-    ``ap``/``bp``: packed float32 panels (1-D, C-contiguous); the sums start at +0.0, or from
-    float32 ``acc[acc_at + r*acc_ld + j]`` where ``carry`` (a later k block). ``final``: round
-    them to 16 bits (bfloat16 where ``brain``, else float16) into uint16
-    ``out[out_at + r*out_ld + j]``; otherwise store them in ``acc`` for the next k block.
-    ``fused``: each step is one fused multiply-add, the same bits where every product is exact
-    in float32 (always for float16; bfloat16 products that neither overflow nor fall below the
-    float32 normal range); otherwise a multiply, then an add.
+
+def _tile(typingctx, ap, bp, acc, out, at, flags):  # type: ignore[no-untyped-def]
+    """One ``MR x NR`` micro-tile: sums of ``ap[a + k*MR + r] * bp[b + k*NR + j]``, k in order.
+
+    ``ap``/``bp``: packed float32 panels, ``acc``: float32 carried sums, ``out``: uint16 result
+    bits (all 1-D, C-contiguous). ``at`` = (a, b, steps, acc offset, acc row stride, out
+    offset, out row stride); ``flags`` = (carry, final, brain, fused). The sums start at +0.0,
+    or where ``carry`` (a later k block) from ``acc``. ``final``: round them to 16 bits
+    (bfloat16 where ``brain``, else float16) into ``out``; otherwise store them in ``acc`` for
+    the next k block. ``fused``: each step is one fused multiply-add, the same bits where every
+    product is exact in float32 (always for float16; bfloat16 products that neither overflow nor
+    fall below the float32 normal range); otherwise a multiply, then an add.
     """
 
     def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
-        tys = sig.args
         intp = context.get_value_type(types.intp)
-
-        def pointer(array: int, at: int) -> Any:
-            data = _data(context, builder, tys[array], args[array])
-            return builder.gep(data, [_at(context, builder, tys[at], args[at])])
-
-        a_ptr, b_ptr = pointer(0, 1), pointer(2, 3)
-        acc_ptr, out_ptr = pointer(5, 6), pointer(9, 10)
-        count = _at(context, builder, tys[4], args[4])
-        acc_ld = _at(context, builder, tys[7], args[7])
-        out_ld = _at(context, builder, tys[11], args[11])
+        index = [
+            context.cast(builder, builder.extract_value(args[4], i), ty, types.intp)
+            for i, ty in enumerate(sig.args[4])
+        ]
+        carry, final, brain, fused = (builder.extract_value(args[5], i) for i in range(4))
+        a_ptr, b_ptr, acc_ptr, out_ptr = (
+            builder.gep(_data(context, builder, sig.args[i], args[i]), [offset])
+            for i, offset in enumerate((index[0], index[1], index[3], index[5]))
+        )
+        steps, acc_ld, out_ld = index[2], index[4], index[6]
         lanes = NR // _LANES
 
         def const(value: int) -> Any:
             return ir.Constant(intp, value)
 
-        def place(ld: Any, r: int, v: int) -> Any:
-            return builder.add(builder.mul(ld, const(r)), const(v * _LANES))
+        def vector(base: Any, ld: Any, r: int, v: int, of: Any) -> Any:
+            return _vector_at(
+                builder, base, builder.add(builder.mul(ld, const(r)), const(v * _LANES)), of
+            )
 
-        sums = [[cgutils.alloca_once(builder, _VEC) for _ in range(lanes)] for _ in range(MR)]
-        with builder.if_else(args[8]) as (carried, fresh):
+        cells = [(r, v) for r in range(MR) for v in range(lanes)]
+        sums = {cell: cgutils.alloca_once(builder, _VEC) for cell in cells}  # type: ignore[no-untyped-call]
+        with builder.if_else(carry) as (carried, fresh):
             with carried:
-                for r in range(MR):
-                    for v in range(lanes):
-                        loaded = builder.load(_vector_at(builder, acc_ptr, place(acc_ld, r, v), _VEC), align=4)
-                        builder.store(loaded, sums[r][v])
+                for r, v in cells:
+                    loaded = builder.load(vector(acc_ptr, acc_ld, r, v, _VEC), align=4)
+                    builder.store(loaded, sums[r, v])
             with fresh:
-                for r in range(MR):
-                    for v in range(lanes):
-                        builder.store(ir.Constant(_VEC, [0.0] * _LANES), sums[r][v])
-        fma = cgutils.get_or_insert_function(
+                for cell in cells:
+                    builder.store(ir.Constant(_VEC, [0.0] * _LANES), sums[cell])
+        fma = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
             builder.module, ir.FunctionType(_VEC, [_VEC] * 3), "llvm.fma.v16f32"
         )
 
-        def steps_of(fused: bool) -> None:
-            with cgutils.for_range(builder, count) as loop:
+        def k_loop(fused: bool) -> None:
+            with cgutils.for_range(builder, steps) as loop:
                 b_row = builder.gep(b_ptr, [builder.mul(loop.index, const(NR))])
                 a_col = builder.gep(a_ptr, [builder.mul(loop.index, const(MR))])
                 b = [
-                    builder.load(_vector_at(builder, b_row, const(v * _LANES), _VEC), align=4)
-                    for v in range(lanes)
+                    builder.load(vector(b_row, const(0), 0, v, _VEC), align=4) for v in range(lanes)
                 ]
                 for r in range(MR):
-                    factor = builder.load(builder.gep(a_col, [const(r)]))
-                    spread = builder.shuffle_vector(
-                        builder.insert_element(
-                            ir.Constant(_VEC, ir.Undefined), factor, ir.Constant(ir.IntType(32), 0)
-                        ),
-                        ir.Constant(_VEC, ir.Undefined),
-                        ir.Constant(ir.VectorType(ir.IntType(32), _LANES), [0] * _LANES),
-                    )
+                    factor = _splat(builder, builder.load(builder.gep(a_col, [const(r)])))
                     for v in range(lanes):
-                        total = builder.load(sums[r][v])
+                        total = builder.load(sums[r, v])
                         if fused:
-                            total = builder.call(fma, [spread, b[v], total])
+                            total = builder.call(fma, [factor, b[v], total])
                         else:
-                            total = builder.fadd(total, builder.fmul(spread, b[v]))
-                        builder.store(total, sums[r][v])
+                            total = builder.fadd(total, builder.fmul(factor, b[v]))
+                        builder.store(total, sums[r, v])
 
-        with builder.if_else(args[14]) as (fused, separate):
-            with fused:
-                steps_of(True)
-            with separate:
-                steps_of(False)
-        with builder.if_else(args[12]) as (rounded, kept):
+        with builder.if_else(fused) as (one_rounding, two_roundings):
+            with one_rounding:
+                k_loop(True)
+            with two_roundings:
+                k_loop(False)
+        with builder.if_else(final) as (rounded, kept):
             with rounded:
-                for r in range(MR):
-                    for v in range(lanes):
-                        bits = _narrow(builder, builder.load(sums[r][v]), args[13])
-                        builder.store(bits, _vector_at(builder, out_ptr, place(out_ld, r, v), _V16), align=2)
+                for r, v in cells:
+                    bits = _narrow(builder, builder.load(sums[r, v]), brain)
+                    builder.store(bits, vector(out_ptr, out_ld, r, v, _V16), align=2)
             with kept:
-                for r in range(MR):
-                    for v in range(lanes):
-                        target = _vector_at(builder, acc_ptr, place(acc_ld, r, v), _VEC)
-                        builder.store(builder.load(sums[r][v]), target, align=4)
+                for r, v in cells:
+                    builder.store(
+                        builder.load(sums[r, v]), vector(acc_ptr, acc_ld, r, v, _VEC), align=4
+                    )
         return context.get_dummy_value()
 
-    signature = types.none(
-        ap, a_at, bp, b_at, steps, acc, acc_at, acc_ld, carry, out, out_at, out_ld, final, brain, fused
-    )
-    return signature, codegen
+    return types.none(ap, bp, acc, out, at, flags), codegen
 
 
-@intrinsic
-def widen(typingctx, bits, brain):  # type: ignore[no-untyped-def]
+#: numba calls it as ``tile(ap, bp, acc, out, at, flags)`` (typed here as Any: mypy would count
+#: the typing context as an argument).
+tile: Any = intrinsic(_tile)
+
+
+def _widen(typingctx, bits, brain):  # type: ignore[no-untyped-def]
     """float32 value of 16 bits: bfloat16 (``brain``, the top half of a float32) or float16."""
 
     def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
@@ -172,3 +169,7 @@ def widen(typingctx, bits, brain):  # type: ignore[no-untyped-def]
         return builder.select(args[1], builder.bitcast(wide, _F32), half)
 
     return types.float32(bits, brain), codegen
+
+
+#: ``widen(bits, brain)``.
+widen: Any = intrinsic(_widen)

@@ -93,7 +93,8 @@ def ordered_compiled(kernels: ModuleType, a: Any, b: Any, dtype: np.dtype) -> An
     """`ordered_rank1` with the numba kernel (NumPy arrays), or None if an operand has inf/NaN.
 
     ``kernels``: `gpudot._exact._numba_source`. Peak memory: the packed float32 panels of both
-    operands (padded to whole panels), and the result (and, per parallel task, one block of float32 sums where K exceeds ``KC``).
+    operands (padded to whole panels) and the result; where K exceeds ``KC``, one block of
+    float32 sums (``MC x NC``) per running task.
     """
     a, b, shape = _as_matrices(a, b)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])

@@ -32,10 +32,13 @@ from gpudot._tuning import (
     FINITE_NS,
     GEMM_MATRIX_NS,
     GEMM_NS,
+    HALF_COMPILED_FIXED_NS,
     HALF_COMPILED_NS,
     HALF_NUMPY_NS,
+    HALF_PACK_NS,
     HALF_RANK1_NS,
     HALF_RANK1_STEP_NS,
+    HALF_TILE,
     LIMB_STEP_NS,
     MAGNITUDE_BYTE_NS,
     MAGNITUDE_FIXED_NS,
@@ -234,7 +237,8 @@ def half_costs(
 ) -> dict[str, float]:
     """The candidates' ns for a float16 (or bfloat16 ``dot``) product known by its sizes only.
 
-    ``compiled``: the numba kernel can run (NumPy arrays, numba present); ``fast``: precision
+    ``compiled``: the numba kernel can run (NumPy arrays, numba present), costed on whole
+    `HALF_TILE` micro-tiles (a matrix-vector product pays for 48 columns); ``fast``: precision
     ``"fast"`` (one float32 BLAS gemm, the only route then). Operands with inf or NaN, which the
     routes leave to NumPy, are not foreseen here.
     """
@@ -249,9 +253,13 @@ def half_costs(
     if fast:
         costs["blas"] = ROUTE_FIXED_NS + work * GEMM_NS[_FLOAT32] + 3 * PASS_NS * elements
         return costs
-    ordered = ROUTE_FIXED_NS + FINITE_NS * (a_size + b_size) + 3 * PASS_NS * elements
     if compiled:
-        costs["compiled"] = ordered + work * HALF_COMPILED_NS
+        rows, cols = HALF_TILE
+        padded = batch * -(-m // rows) * rows * -(-n // cols) * cols * k
+        costs["compiled"] = (
+            HALF_COMPILED_FIXED_NS + HALF_PACK_NS * (a_size + b_size) + padded * HALF_COMPILED_NS
+        )
+    ordered = ROUTE_FIXED_NS + FINITE_NS * (a_size + b_size) + 3 * PASS_NS * elements
     if batch * m * n >= ORDERED_MIN_OUTPUTS:
         rows = max(1, m if batch > 1 else min(m, BLOCK_ELEMENTS // max(n, 1)))
         steps = k * -(-m // rows)
