@@ -6,6 +6,9 @@ stacks, and on the values where a shortcut would round differently.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from types import ModuleType, SimpleNamespace
 
 import numpy as np
@@ -296,3 +299,23 @@ def test_warmup_without_numba(monkeypatch, capsys):
     assert gpudot.warmup() == []
     assert main(["warmup"]) == 0
     assert capsys.readouterr().out.startswith("nothing to compile: numba is not installed")
+
+
+def test_warmup_fills_the_disk_cache_that_products_read(tmp_path):
+    """After ``python -m gpudot warmup``, a new process's first product compiles nothing."""
+    pytest.importorskip("numba")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    env.pop("GPUDOT_DISABLE_NUMBA", None)
+    warm = subprocess.run([sys.executable, "-m", "gpudot", "warmup"], env=env, capture_output=True)
+    assert warm.returncode == 0, warm.stderr
+    code = (
+        "import numpy as np, gpudot\n"
+        "from gpudot._exact import _numba_source as s\n"
+        "for n in (64, 300):\n"
+        "    a = np.ones((n, n), np.float16)\n"
+        "    assert gpudot.matmul(a, a).tobytes() == np.matmul(a, a).tobytes()\n"
+        "for kernel in (s.ordered_product, s.ordered_product_serial):\n"
+        "    print(len(kernel.stats.cache_hits), len(kernel.stats.cache_misses))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["1", "0", "1", "0"], out.stderr

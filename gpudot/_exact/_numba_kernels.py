@@ -24,7 +24,7 @@ COMPILED: tuple[tuple[str, tuple[str, ...], str], ...] = (
     (
         "gpudot._exact._numba_source",
         ("ordered_product", "ordered_product_serial"),
-        "int64(uint16[:, :, ::1], uint16[:, :, ::1], float32[:, :, :, ::1], "
+        "(uint16[:, :, ::1], uint16[:, :, ::1], float32[:, :, :, ::1], "
         "float32[:, :, :, ::1], uint16[:, :, ::1], boolean, int64)",
     ),
 )
@@ -70,10 +70,15 @@ def warmup() -> list[str]:
     """
     if kernels() is None:
         return []
+    from numba.core.sigutils import normalize_signature
+
     compiled = []
     for module_name, names, signature in COMPILED:
         module = importlib.import_module(module_name)
+        # As a tuple of types: numba's disk cache keys an entry by the signature as given, and a
+        # call looks it up by its argument types.
+        arguments = tuple(normalize_signature(signature)[0])  # type: ignore[no-untyped-call]
         for name in names:
-            getattr(module, name).compile(signature)
+            getattr(module, name).compile(arguments)
             compiled.append(f"{module_name}.{name}")
     return compiled
