@@ -6,8 +6,9 @@ are exact in float32, so every route that keeps the k order per output element g
 
 - `ordered_rank1`: pure array code, ``c += a[:, k] * b[k, :]`` for k in order on blocks of rows
   that fit in cache. Peak memory: the float32 operands, the float32 accumulator and one block.
-- `ordered_compiled`: the numba kernel (`gpudot._exact._numba_source`). Peak memory: the float32
-  operands and the float32 accumulator.
+- `ordered_compiled`: the numba kernel (`gpudot._exact._numba_source`), blocked like a BLAS
+  gemm with float32 sums in registers and k kept in order. Peak memory: the operands packed to
+  float32 panels and the result (no float32 array of the output's size).
 - `blas_rounded`: precision ``"fast"`` only. One float32 BLAS gemm, rounded once. Not NumPy's
   bits: BLAS splits and reorders the sums. Its error against NumPy's result is at most
   ``(2**-10 + K * 2**-23) * sum_k |a_ik * b_kj| + 2**-24`` per element (two float32 sums of K
