@@ -91,6 +91,25 @@ def _pack_columns(
 
 
 @numba.njit(cache=True, inline="always")
+def _pack(
+    a: np.ndarray,
+    b: np.ndarray,
+    ap: np.ndarray,
+    bp: np.ndarray,
+    brain: bool,
+    task: int,
+    stats: np.ndarray,
+) -> None:
+    """Packing task ``task``: a panel of A's rows, then (from ``a`` tasks on) of B's columns."""
+    stats[task, 0], stats[task, 1], stats[task, 2] = 0, -1, 0xFF
+    a_tasks = ap.shape[0] * ap.shape[1]
+    if task < a_tasks:
+        _pack_rows(a, ap, brain, task, stats, np.empty(a.shape[2], np.float32))
+    else:
+        _pack_columns(b, bp, brain, task - a_tasks, stats, task)
+
+
+@numba.njit(cache=True, inline="always")
 def _exact_products(stats: np.ndarray, a_tasks: int, brain: bool) -> bool:
     """Whether every product of an A and a B value is exact in float32 (so a fused multiply-add
     rounds as a multiply then an add): always for float16; for bfloat16 when, by the exponent
@@ -173,20 +192,13 @@ def ordered_product(
     NR) float32 for the panels; out: (B, M, N) uint16 for the rounded result, left unwritten
     where an operand holds inf or NaN. Packing, then every output block, run in parallel.
     """
-    a_tasks, b_tasks = ap.shape[0] * ap.shape[1], bp.shape[0] * bp.shape[1]
-    stats = np.empty((a_tasks + b_tasks, 3), np.int64)
-    for task in prange(a_tasks + b_tasks):
-        stats[task, 0], stats[task, 1], stats[task, 2] = 0, -1, 0xFF
-        if task < a_tasks:
-            _pack_rows(a, ap, brain, task, stats, np.empty(a.shape[2], np.float32))
-        else:
-            _pack_columns(b, bp, brain, task - a_tasks, stats, task)
-    bad = stats[:, 0].sum()
-    if bad:
-        return int(bad)
-    rows, cols = _blocks(out)
-    fused = _exact_products(stats, a_tasks, brain)
-    for task in prange(out.shape[0] * rows * cols):
+    stats = np.empty((ap.shape[0] * ap.shape[1] + bp.shape[0] * bp.shape[1], 3), np.int64)
+    for task in prange(stats.shape[0]):
+        _pack(a, b, ap, bp, brain, task, stats)
+    if stats[:, 0].sum():
+        return int(stats[:, 0].sum())
+    fused = _exact_products(stats, ap.shape[0] * ap.shape[1], brain)
+    for task in prange(out.shape[0] * _blocks(out)[0] * _blocks(out)[1]):
         _block(ap, bp, out, task, kc, brain, fused)
     return 0
 
@@ -202,19 +214,12 @@ def ordered_product_serial(
     kc: int,
 ) -> int:
     """`ordered_product` on the calling thread (small products: no thread wake-up cost)."""
-    a_tasks, b_tasks = ap.shape[0] * ap.shape[1], bp.shape[0] * bp.shape[1]
-    stats = np.empty((a_tasks + b_tasks, 3), np.int64)
-    for task in range(a_tasks + b_tasks):
-        stats[task, 0], stats[task, 1], stats[task, 2] = 0, -1, 0xFF
-        if task < a_tasks:
-            _pack_rows(a, ap, brain, task, stats, np.empty(a.shape[2], np.float32))
-        else:
-            _pack_columns(b, bp, brain, task - a_tasks, stats, task)
-    bad = stats[:, 0].sum()
-    if bad:
-        return int(bad)
-    rows, cols = _blocks(out)
-    fused = _exact_products(stats, a_tasks, brain)
-    for task in range(out.shape[0] * rows * cols):
+    stats = np.empty((ap.shape[0] * ap.shape[1] + bp.shape[0] * bp.shape[1], 3), np.int64)
+    for task in range(stats.shape[0]):
+        _pack(a, b, ap, bp, brain, task, stats)
+    if stats[:, 0].sum():
+        return int(stats[:, 0].sum())
+    fused = _exact_products(stats, ap.shape[0] * ap.shape[1], brain)
+    for task in range(out.shape[0] * _blocks(out)[0] * _blocks(out)[1]):
         _block(ap, bp, out, task, kc, brain, fused)
     return 0
