@@ -285,6 +285,11 @@ def test_warmup_compiles_every_listed_kernel(monkeypatch, capsys):
     a = hard_values((64, 64), "float16", "normal", 1)
     check_bits(lookup("numpy"), "matmul", a, a)
     check_bits(lookup("numpy"), "matmul", a[:40, :40], a[:40, :40])
+    frozen = a.copy()
+    frozen.flags.writeable = False  # a read-only operand needs no other compiled version
+    check_bits(lookup("numpy"), "matmul", frozen, frozen)
+    check_bits(lookup("numpy"), "matmul", frozen[:40, :40], a[:40, :40])
+    assert not frozen.flags.writeable and a.flags.writeable
     assert gpudot.warmup() == names
     after = [len(getattr(module, name.rsplit(".", 1)[1]).signatures) for name in names]
     assert after == counts

@@ -24,8 +24,8 @@ COMPILED: tuple[tuple[str, tuple[str, ...], str], ...] = (
     (
         "gpudot._exact._numba_source",
         ("ordered_product", "ordered_product_serial"),
-        "(uint16[:, :, ::1], uint16[:, :, ::1], float32[:, :, :, ::1], "
-        "float32[:, :, :, ::1], uint16[:, :, ::1], boolean, int64)",
+        "(Array(uint16, 3, 'C', readonly=True), Array(uint16, 3, 'C', readonly=True), "
+        "float32[:, :, :, ::1], float32[:, :, :, ::1], uint16[:, :, ::1], boolean, int64)",
     ),
 )
 

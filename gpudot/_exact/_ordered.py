@@ -87,7 +87,9 @@ def _bits(x: Any, batch: tuple[int, ...]) -> Any:
     if x.ndim > 2 and x.shape[:-2] != batch:
         x = np.broadcast_to(x, batch + x.shape[-2:])
     x = np.ascontiguousarray(x).view(np.uint16)
-    return x.reshape((-1,) + x.shape[-2:]) if x.ndim > 2 else x[None]
+    x = x.reshape((-1,) + x.shape[-2:]) if x.ndim > 2 else x[None]
+    x.flags.writeable = False  # one kernel signature whether or not the caller's array is
+    return x
 
 
 def ordered_compiled(kernels: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
