@@ -3,9 +3,11 @@
     python benchmarks/exact_routes.py                 # every dtype, n = 64 256 512 1024, stacks
     python benchmarks/exact_routes.py --sizes 512 --repeats 5
 
-Each case times raw NumPy and gpudot alternately (medians of ``--repeats`` rounds; NumPy calls
-slower than ``--slow`` seconds run once) and checks the bits are equal. float16 and the bfloat16
-``dot`` run with and without the numba kernels. Set the BLAS and numba thread counts in the
+Each case times raw NumPy, gpudot and ``np.matmul`` on float32 copies of the operands
+alternately (medians of ``--repeats`` rounds; NumPy calls slower than ``--slow`` seconds run
+once) and checks the bits are equal. "float32 limit" is gpudot's time as a multiple of that
+float32 BLAS product of the same shape: how far the route is from BLAS speed. float16 and the
+bfloat16 ``dot`` run with and without the numba kernels. Set the BLAS and numba thread counts in the
 environment (OPENBLAS_NUM_THREADS, NUMBA_NUM_THREADS) to compare single- and multi-threaded runs.
 """
 
@@ -60,20 +62,24 @@ def timed(call: Callable[[], Any]) -> tuple[float, Any]:
 
 def bench(
     func: str, a: np.ndarray, b: np.ndarray, repeats: int, slow: float, numba: bool
-) -> tuple[float, float, bool]:
-    """Median seconds of NumPy and of gpudot (numba on or off), and whether the bits agree."""
+) -> tuple[float, float, float, bool]:
+    """Median seconds of NumPy, of gpudot (numba on or off) and of ``np.matmul`` on float32
+    copies of the operands (the BLAS speed the routes aim at), and whether the bits agree."""
     _numba_kernels.ENABLED = numba
     numpy_call = getattr(np, func)
     gpudot_call = getattr(gpudot, func)
+    a32, b32 = a.astype(np.float32), b.astype(np.float32)
     first, expected = timed(lambda: numpy_call(a, b))
     _, result = timed(lambda: gpudot_call(a, b))  # warm-up (numba compile or cache load)
     same = oracle.same_bits(np.asarray(result), np.asarray(expected))
-    numpy_times, gpudot_times = [first], []
+    numpy_times, gpudot_times, float32_times = [first], [], []
     for round_ in range(1 if first > slow else repeats):
         if round_:
             numpy_times.append(timed(lambda: numpy_call(a, b))[0])
         gpudot_times.append(timed(lambda: gpudot_call(a, b))[0])
-    return statistics.median(numpy_times), statistics.median(gpudot_times), same
+        float32_times.append(timed(lambda: np.matmul(a32, b32))[0])
+    t_np, t_gd, t_32 = (statistics.median(t) for t in (numpy_times, gpudot_times, float32_times))
+    return t_np, t_gd, t_32, same
 
 
 def cases(sizes: list[int]):
@@ -117,16 +123,16 @@ def main() -> None:
         f"numba {'available' if _numba_kernels.kernels() is not None else 'absent'}"
     )
     print(
-        "| func | dtype | values | shape | numpy ms | gpudot ms | speed-up "
+        "| func | dtype | values | shape | numpy ms | gpudot ms | speed-up | float32 limit "
         "| gpudot no-numba ms | speed-up | same bits |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for func, dtype, family, sa, sb in cases(args.sizes):
         name = np.dtype(dtype).name
         if args.dtypes and name not in args.dtypes:
             continue
         a, b = operands(dtype, sa, sb, family)
-        t_np, t_gd, same = bench(func, a, b, args.repeats, args.slow, numba=True)
+        t_np, t_gd, t_32, same = bench(func, a, b, args.repeats, args.slow, numba=True)
         row = [
             func,
             name,
@@ -135,9 +141,10 @@ def main() -> None:
             f"{t_np * 1e3:.2f}",
             f"{t_gd * 1e3:.2f}",
             f"{t_np / t_gd:.1f}x",
+            f"{t_gd / t_32:.2f}x",
         ]
         if name in ("float16", "bfloat16") and func == "dot" or name == "float16":
-            t_np2, t_gd2, same2 = bench(func, a, b, args.repeats, args.slow, numba=False)
+            t_np2, t_gd2, _, same2 = bench(func, a, b, args.repeats, args.slow, numba=False)
             row += [f"{t_gd2 * 1e3:.2f}", f"{t_np2 / t_gd2:.1f}x"]
             same = same and same2
         else:

@@ -19,6 +19,7 @@ from gpudot._errors import (
     TransferWarning,
     UnsupportedDtypeError,
 )
+from gpudot._exact._numba_kernels import warmup
 from gpudot._family import inner, matvec, outer, tensordot, vdot, vecdot, vecmat
 from gpudot._memory import get_oom_policy, set_oom_policy, use_oom_policy
 from gpudot._precision import get_precision, set_precision, use_precision
@@ -67,4 +68,5 @@ __all__ = [
     "vdot",
     "vecdot",
     "vecmat",
+    "warmup",
 ]

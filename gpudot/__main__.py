@@ -1,4 +1,4 @@
-"""Command line: ``python -m gpudot [info | explain A B | calibrate | selftest]``.
+"""Command line: ``python -m gpudot [info | explain A B | calibrate | selftest | warmup]``.
 
 The ``--help`` texts below are plain text; ``selftest``'s states its exit codes.
 """
@@ -22,6 +22,10 @@ _SELFTEST_EXITS = (
     "Check exactness and measure speed on each CUDA device. The JSON report is written in every "
     "case, also without a usable device. Exits 0 (all checks passed), 1 (a check failed) or 3 "
     "(no usable CUDA device)."
+)
+_NO_KERNELS = (
+    "nothing to compile: numba is not installed or GPUDOT_DISABLE_NUMBA is set "
+    "(results are the same without it, float16 and bfloat16 products slower)"
 )
 
 
@@ -50,7 +54,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where to write the JSON report (default: %(default)s)",
     )
     selftest.add_argument("--quick", action="store_true", help="small measurement sizes")
+    commands.add_parser("warmup", help="compile the numba kernels now (cached on disk)")
     args = parser.parse_args(argv)
+
+    if args.command == "warmup":
+        from gpudot._exact._numba_kernels import warmup
+
+        compiled = warmup()
+        print("\n".join(f"compiled {name}" for name in compiled) or _NO_KERNELS)
+        return 0
 
     if args.command == "selftest":
         from gpudot._selftest import run as run_selftest

@@ -72,20 +72,30 @@ DENSITY_SAMPLE = 4096
 #: ns per multiply-add of NumPy's own loop: float16 `matmul` (3.3-3.9 at 64^2-512^2, notes:
 #: 524 ms at 512^2) and ml_dtypes' bfloat16 `dot` (293 ms at 512^2).
 HALF_NUMPY_NS = {"float16": 3.85, "bfloat16": 2.2}
-#: ns per multiply-add of the numba ordered kernel at 512^2 (its tiles are full there; it is
-#: about 2x that per multiply-add at 256^2 and 4x at 128^2).
-HALF_COMPILED_NS = 0.04
+#: The numba kernel (`gpudot._exact._numba_source`), measured 2026-12-07 on machine A, 1 thread
+#: (serial kernel), min of 30 calls of `ordered_compiled` on random normal operands: ns per
+#: multiply-add of the padded product (M and N rounded up to whole `HALF_TILE` micro-tiles; 0.020
+#: at 512^2, 0.027 at 256^2, 0.033 at 128^2 and 2048^2 x vector), ns per operand element packed
+#: (widened to float32, inf/NaN counted: 0.75 from a 1 x 2048 @ 2048^2 product), and the fixed
+#: cost of a call (32^3: 17 us, of which the arithmetic is under 1 us). The parallel kernel
+#: (from `PARALLEL_MIN_WORK`) is cheaper still on 2 free cores; the rule costs it as the serial
+#: one, which already beats NumPy's loop 6x at `MIN_WORK`.
+HALF_COMPILED_NS = 0.025
+HALF_PACK_NS = 0.75
+HALF_COMPILED_FIXED_NS = 15_000.0
 #: The pure-array ordered route: ns per multiply-add, and per k step of each row block (two ufunc
 #: calls).
 HALF_RANK1_NS = 0.36
 HALF_RANK1_STEP_NS = 2_000.0
-#: ns per operand element of the inf/NaN check (`isfinite` on float16 is slow: 1.4 ns).
+#: ns per operand element of the pure-array route's inf/NaN check (`isfinite` on float16 is
+#: slow: 1.4 ns; the numba kernel counts them while packing).
 FINITE_NS = 1.4
 #: The pure-array float16 route pays per k step; it needs at least this many outputs per step.
 ORDERED_MIN_OUTPUTS = 1_024
 #: Elements of an accumulator block in the pure-array route (64K float32 = 256 KiB: stays in L2).
 BLOCK_ELEMENTS = 65_536
-#: Multiply-adds from which the compiled kernel runs on all cores (below: on the calling thread).
+#: Multiply-adds from which the compiled kernel runs on all cores (below: on the calling thread;
+#: machine A, 2026-12-07: serial 40 us vs parallel 44 us at 96^3, 79 vs 68 us at 128^3).
 PARALLEL_MIN_WORK = 2_000_000
 
 # --- The default machine profile for "auto" (gpudot/_costmodel.py) ------------------------------
@@ -145,6 +155,11 @@ TRANSFER_BYTES = 64 << 20
 
 # --- Tiles -------------------------------------------------------------------------------------
 # Design choices with stated reasons, not fitted figures.
+
+#: Rows and columns of the float16/bfloat16 kernel's register micro-tile
+#: (`gpudot._exact._numba_tiles`): 8 x 48 float32 sums = 24 of AVX-512's 32 vector registers,
+#: 3 more for a row of B; 8 x 48, 6 x 64 and 12 x 32 all reached 116 GFLOP/s per core in L1.
+HALF_TILE = (8, 48)
 
 #: Fraction of the device's free memory a tile may plan to use under the "tile" OOM policy
 #: (cuBLAS workspace, copies of non-contiguous blocks and float16 batches widened to float32 need

@@ -1,21 +1,33 @@
 """Optional numba kernels: found lazily, switched off by ``GPUDOT_DISABLE_NUMBA=1`` or `ENABLED`.
 
 Without numba (or switched off) every result is the same, only the pure-array routes compute it.
-The first call compiles the kernel and caches it on disk next to the module (numba's
-``__pycache__``): 8.7 s (serial) / 15.5 s (parallel kernel) cold on the loaded reference machine,
-3.4 s per new process once cached (mostly ``import numba``); see docs/fast-paths.md.
+The first call compiles a kernel and caches it on disk next to its module (numba's
+``__pycache__``, or ``NUMBA_CACHE_DIR``); `warmup` does that ahead of time for every module in
+`COMPILED` (times: docs/fast-paths.md).
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 from types import ModuleType
 
-__all__ = ["ENABLED", "available", "kernels"]
+__all__ = ["COMPILED", "ENABLED", "available", "kernels", "warmup"]
 
 #: Whether compiled kernels may be used (tests flip it to run both ways in one session).
 ENABLED = os.environ.get("GPUDOT_DISABLE_NUMBA", "") not in ("1", "true", "yes")
+
+#: What `warmup` compiles: (kernel module, its kernels, the numba signature they are called with).
+#: A new kernel module adds one line.
+COMPILED: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    (
+        "gpudot._exact._numba_source",
+        ("ordered_product", "ordered_product_serial"),
+        "(Array(uint16, 3, 'C', readonly=True), Array(uint16, 3, 'C', readonly=True), "
+        "float32[:, :, :, ::1], float32[:, :, :, ::1], uint16[:, :, ::1], boolean, int64)",
+    ),
+)
 
 _found: ModuleType | None | bool = False  # False: not looked for yet
 _installed: bool | None = None  # whether numba can be imported, looked up once
@@ -46,3 +58,27 @@ def kernels() -> ModuleType | None:
         else:
             _found = _numba_source
     return _found  # type: ignore[return-value]
+
+
+def warmup() -> list[str]:
+    """Compile (or load from numba's disk cache) every kernel gpudot can use, ahead of time.
+
+    The first float16 or bfloat16 product of a process otherwise pays it (seconds with a cold
+    cache; docs/fast-paths.md). Returns the ``module.function`` names compiled, or an empty list
+    when numba is not installed or switched off (``GPUDOT_DISABLE_NUMBA=1``): nothing to do, and
+    every result is the same without it. A second call finds them compiled and returns at once.
+    """
+    if kernels() is None:
+        return []
+    from numba.core.sigutils import normalize_signature
+
+    compiled = []
+    for module_name, names, signature in COMPILED:
+        module = importlib.import_module(module_name)
+        # As a tuple of types: numba's disk cache keys an entry by the signature as given, and a
+        # call looks it up by its argument types.
+        arguments = tuple(normalize_signature(signature)[0])  # type: ignore[no-untyped-call]
+        for name in names:
+            getattr(module, name).compile(arguments)
+            compiled.append(f"{module_name}.{name}")
+    return compiled

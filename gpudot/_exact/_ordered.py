@@ -6,8 +6,9 @@ are exact in float32, so every route that keeps the k order per output element g
 
 - `ordered_rank1`: pure array code, ``c += a[:, k] * b[k, :]`` for k in order on blocks of rows
   that fit in cache. Peak memory: the float32 operands, the float32 accumulator and one block.
-- `ordered_compiled`: the numba kernel (`gpudot._exact._numba_source`). Peak memory: the float32
-  operands and the float32 accumulator.
+- `ordered_compiled`: the numba kernel (`gpudot._exact._numba_source`), blocked like a BLAS
+  gemm with float32 sums in registers and k kept in order. Peak memory: the operands packed to
+  float32 panels and the result (no float32 array of the output's size).
 - `blas_rounded`: precision ``"fast"`` only. One float32 BLAS gemm, rounded once. Not NumPy's
   bits: BLAS splits and reorders the sums. Its error against NumPy's result is at most
   ``(2**-10 + K * 2**-23) * sum_k |a_ik * b_kj| + 2**-24`` per element (two float32 sums of K
@@ -23,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from gpudot._exact import _numba_kernels
 from gpudot._tuning import BLOCK_ELEMENTS, PARALLEL_MIN_WORK
 
 __all__ = [
@@ -78,27 +78,44 @@ def ordered_rank1(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any:
     return total.astype(dtype).reshape(shape)
 
 
-def _stack(x: Any, batch: tuple[int, ...]) -> Any:
-    """``x`` as a C-contiguous float32 (B or 1, rows, cols) stack for the compiled kernel."""
-    if x.shape[:-2] != batch and x.ndim > 2:
+def _bits(x: Any, batch: tuple[int, ...]) -> Any:
+    """``x``'s 16 bits as a C-contiguous uint16 (1 or B, rows, cols) stack for the kernel.
+
+    A stack whose batch shape differs from ``batch`` (broadcast against the other operand) is
+    copied at full size; a single matrix is not.
+    """
+    if x.ndim > 2 and x.shape[:-2] != batch:
         x = np.broadcast_to(x, batch + x.shape[-2:])
-    lead = int(np.prod(x.shape[:-2], dtype=np.int64)) if x.ndim > 2 else 1
-    return np.ascontiguousarray(x, dtype=_float32).reshape((lead,) + x.shape[-2:])
+    x = np.ascontiguousarray(x).view(np.uint16)
+    x = x.reshape((-1,) + x.shape[-2:]) if x.ndim > 2 else x[None]
+    x.flags.writeable = False  # one kernel signature whether or not the caller's array is
+    return x
 
 
-def ordered_compiled(a: Any, b: Any, dtype: np.dtype) -> Any | None:
-    """`ordered_rank1` with the numba kernel (NumPy arrays only), or None without numba."""
-    kernels = _numba_kernels.kernels()
-    if kernels is None:
-        return None
+def ordered_compiled(kernels: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
+    """`ordered_rank1` with the numba kernel (NumPy arrays), or None if an operand has inf/NaN.
+
+    ``kernels``: `gpudot._exact._numba_source`. Peak memory: the packed float32 panels of both
+    operands (padded to whole panels) and the result; where K exceeds ``KC``, one block of
+    float32 sums (``MC x NC``) per running task.
+    """
     a, b, shape = _as_matrices(a, b)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    total = np.zeros((int(np.prod(batch, dtype=np.int64)), a.shape[-2], b.shape[-1]), _float32)
-    if total.size:
-        parallel = total.size * a.shape[-1] >= PARALLEL_MIN_WORK
-        kernel = kernels.ordered_float32 if parallel else kernels.ordered_float32_serial
-        kernel(_stack(a, batch), _stack(b, batch), total)
-    return total.astype(dtype).reshape(shape)
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    count = int(np.prod(batch, dtype=np.int64))
+    if count * m * n == 0 or k == 0:
+        return np.zeros(shape, dtype)
+    a_bits, b_bits = _bits(a, batch), _bits(b, batch)
+    mr, nr = kernels.MR, kernels.NR
+    a_panels = np.empty((a_bits.shape[0], -(-m // mr), k, mr), _float32)
+    b_panels = np.empty((b_bits.shape[0], -(-n // nr), k, nr), _float32)
+    result = np.empty((count, m, n), dtype)
+    parallel = count * m * n * k >= PARALLEL_MIN_WORK
+    kernel = kernels.ordered_product if parallel else kernels.ordered_product_serial
+    brain = dtype.name == "bfloat16"
+    if kernel(a_bits, b_bits, a_panels, b_panels, result.view(np.uint16), brain, kernels.KC):
+        return None
+    return result.reshape(shape)
 
 
 def blas_rounded(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any:

@@ -32,10 +32,13 @@ from gpudot._tuning import (
     FINITE_NS,
     GEMM_MATRIX_NS,
     GEMM_NS,
+    HALF_COMPILED_FIXED_NS,
     HALF_COMPILED_NS,
     HALF_NUMPY_NS,
+    HALF_PACK_NS,
     HALF_RANK1_NS,
     HALF_RANK1_STEP_NS,
+    HALF_TILE,
     LIMB_STEP_NS,
     MAGNITUDE_BYTE_NS,
     MAGNITUDE_FIXED_NS,
@@ -234,7 +237,8 @@ def half_costs(
 ) -> dict[str, float]:
     """The candidates' ns for a float16 (or bfloat16 ``dot``) product known by its sizes only.
 
-    ``compiled``: the numba kernel can run (NumPy arrays, numba present); ``fast``: precision
+    ``compiled``: the numba kernel can run (NumPy arrays, numba present), costed on whole
+    `HALF_TILE` micro-tiles (a matrix-vector product pays for 48 columns); ``fast``: precision
     ``"fast"`` (one float32 BLAS gemm, the only route then). Operands with inf or NaN, which the
     routes leave to NumPy, are not foreseen here.
     """
@@ -249,9 +253,13 @@ def half_costs(
     if fast:
         costs["blas"] = ROUTE_FIXED_NS + work * GEMM_NS[_FLOAT32] + 3 * PASS_NS * elements
         return costs
-    ordered = ROUTE_FIXED_NS + FINITE_NS * (a_size + b_size) + 3 * PASS_NS * elements
     if compiled:
-        costs["compiled"] = ordered + work * HALF_COMPILED_NS
+        rows, cols = HALF_TILE
+        padded = batch * -(-m // rows) * rows * -(-n // cols) * cols * k
+        costs["compiled"] = (
+            HALF_COMPILED_FIXED_NS + HALF_PACK_NS * (a_size + b_size) + padded * HALF_COMPILED_NS
+        )
+    ordered = ROUTE_FIXED_NS + FINITE_NS * (a_size + b_size) + 3 * PASS_NS * elements
     if batch * m * n >= ORDERED_MIN_OUTPUTS:
         rows = max(1, m if batch > 1 else min(m, BLOCK_ELEMENTS // max(n, 1)))
         steps = k * -(-m // rows)
@@ -279,12 +287,13 @@ def half_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
         return None
     if route == "blas":
         return _ordered.blas_rounded(xp, a, b, dtype)
-    if not (_ordered.all_finite(xp, a) and _ordered.all_finite(xp, b)):
-        return None  # which NaN a sum of NaNs keeps depends on NumPy's compiled operand order
-    if route == "compiled":
-        result = _ordered.ordered_compiled(a, b, dtype)
-        if result is not None or "rank1" not in costs:
-            return result
+    # Operands with inf or NaN go to NumPy: which NaN a sum of NaNs keeps depends on NumPy's
+    # compiled operand order. The kernel counts them while packing (then returns None).
+    kernels = _numba_kernels.kernels() if route == "compiled" else None
+    if kernels is not None:
+        return _ordered.ordered_compiled(kernels, a, b, dtype)
+    if "rank1" not in costs or not (_ordered.all_finite(xp, a) and _ordered.all_finite(xp, b)):
+        return None
     return _ordered.ordered_rank1(xp, a, b, dtype)
 
 
