@@ -12,13 +12,14 @@ import importlib.util
 import os
 from types import ModuleType
 
-__all__ = ["ENABLED", "available", "kernels"]
+__all__ = ["ENABLED", "available", "kernels", "matvec"]
 
 #: Whether compiled kernels may be used (tests flip it to run both ways in one session).
 ENABLED = os.environ.get("GPUDOT_DISABLE_NUMBA", "") not in ("1", "true", "yes")
 
 _found: ModuleType | None | bool = False  # False: not looked for yet
-_installed: bool | None = None  # whether numba can be imported, looked up once
+_installed: bool | None = None
+_matvec: ModuleType | None = None  # found by `matvec`  # whether numba can be imported, looked up once
 
 
 def available() -> bool:
@@ -46,3 +47,13 @@ def kernels() -> ModuleType | None:
         else:
             _found = _numba_source
     return _found  # type: ignore[return-value]
+
+
+def matvec() -> ModuleType | None:
+    """The matrix·vector kernels (`gpudot._exact._numba_matvec`), or None like `kernels`."""
+    global _matvec
+    if _matvec is None and kernels() is not None:
+        from gpudot._exact import _numba_matvec
+
+        _matvec = _numba_matvec
+    return _matvec if ENABLED else None
