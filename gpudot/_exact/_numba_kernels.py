@@ -18,8 +18,8 @@ __all__ = ["ENABLED", "available", "kernels", "matvec"]
 ENABLED = os.environ.get("GPUDOT_DISABLE_NUMBA", "") not in ("1", "true", "yes")
 
 _found: ModuleType | None | bool = False  # False: not looked for yet
-_installed: bool | None = None
-_matvec: ModuleType | None = None  # found by `matvec`  # whether numba can be imported, looked up once
+_installed: bool | None = None  # whether numba can be imported, looked up once
+_matvec: ModuleType | None = None  # found by `matvec`
 
 
 def available() -> bool:

@@ -309,7 +309,8 @@ def vector_costs(dtype: np.dtype, work: int) -> dict[str, float] | None:
         numpy_ns, kernel_ns = NUMPY_MATVEC_NS["float16"], MATVEC_NS["float16"]
     else:
         return None
-    return {"numpy": NUMPY_MATRIX_NS + work * numpy_ns, "matvec": MATVEC_FIXED_NS + work * kernel_ns}
+    numpy_cost = NUMPY_MATRIX_NS + work * numpy_ns
+    return {"numpy": numpy_cost, "matvec": MATVEC_FIXED_NS + work * kernel_ns}
 
 
 def vector_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
