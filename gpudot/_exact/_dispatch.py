@@ -124,7 +124,7 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None) -> np.ndarray | No
         loop = _loop_dtype(a, b)
     except TypeError:
         return None
-    if vector_route(a, b, loop):
+    if b.ndim <= 2 and vector_route(a, b, loop):  # (dot's N-D b is reshaped below)
         route: Route | None = vector_matmul
     elif _below_min_work(a, b, loop):
         return None
