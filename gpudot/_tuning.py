@@ -94,10 +94,12 @@ PARALLEL_MIN_WORK = 2_000_000
 # `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/exact_routes.py --cases
 # matrix-vector` (or the grid: `python benchmarks/run.py --backends numpy --cases matrix-vector`).
 
-#: Products with a 1-D operand and fewer multiply-adds than this stay in NumPy's loop.
-MATVEC_MIN_WORK = 4_096
-#: Fixed cost of the compiled kernel's call (numba dispatch, result array), in ns.
-MATVEC_FIXED_NS = 1_000.0
+#: Products with a 1-D operand and fewer multiply-adds than this stay in NumPy's loop (at 64 x 64
+#: the route's fixed cost still loses to NumPy's 3-4 us; from 128 x 128 it wins).
+MATVEC_MIN_WORK = 16_384
+#: Fixed cost of the route through the compiled kernel (decision, numba dispatch, result), in ns:
+#: gpudot's (64, 64) @ (64,) took about 6 us end to end, of which the kernel 0.4.
+MATVEC_FIXED_NS = 5_000.0
 #: ns per multiply-add of the kernel: integers by width in bytes (n = 1024; at 4096 the matrix
 #: streams from memory: 0.02, 0.05, 0.15, 0.4), float16 (the table lookup is scalar).
 MATVEC_NS = {1: 0.02, 2: 0.025, 4: 0.055, 8: 0.11, "float16": 0.6}

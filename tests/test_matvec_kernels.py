@@ -16,13 +16,14 @@ from gpudot.testing._inputs import make
 INTS = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
 DTYPES = [*INTS, "float16", "bool"]
 
-#: (shape of a, shape of b): around MATVEC_MIN_WORK (4096), the 4-row blocks, stacks, k = 0, 1.
+#: (shape of a, shape of b): around MATVEC_MIN_WORK (16384), the 4-row blocks, stacks, k = 0, 1.
 SHAPES = [
-    ((64, 63), (63,)),
-    ((65, 64), (64,)),
+    ((256, 63), (63,)),
+    ((260, 64), (64,)),
+    ((257, 64), (64,)),
     ((67, 61), (61,)),
     ((61,), (61, 67)),
-    ((64,), (64, 64)),
+    ((64,), (64, 256)),
     ((3, 5, 40, 31), (31,)),
     ((31,), (2, 3, 31, 45)),
     ((4096, 0), (0,)),
@@ -158,7 +159,7 @@ def test_vector_route_is_taken_from_matvec_min_work(monkeypatch, dtype):
 def test_routes_never_pick_the_kernel_on_another_namespace(monkeypatch):
     pytest.importorskip("numba")
     monkeypatch.setattr(_numba_kernels, "ENABLED", True)
-    a, x = make((100, 80), "int32", 1), make((80,), "int32", 2)
+    a, x = make((300, 80), "int32", 1), make((80,), "int32", 2)
 
     class Stand_in:  # not NumPy: the kernel needs NumPy arrays
         pass
