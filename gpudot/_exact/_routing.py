@@ -332,15 +332,15 @@ def vector_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None
 def vector_route(a: Any, b: Any, dtype: np.dtype) -> bool:
     """Whether ``matmul(a, b)`` of NumPy arrays goes to `vector_matmul` (cheap: no shape work).
 
-    One operand 1-D, the other not, at least `MATVEC_MIN_WORK` multiply-adds (the matrix's
-    size), an integer or float16 loop, and numba available.
+    An integer or float16 loop, one operand 1-D and the other not, at least `MATVEC_MIN_WORK`
+    multiply-adds (the matrix's size), and numba available.
     """
     return (
-        (a.ndim == 1) != (b.ndim == 1)
+        (dtype.kind in "iu" or dtype == _FLOAT16)
+        and (a.ndim == 1) != (b.ndim == 1)
         and a.ndim
         and b.ndim
         and (a.size if b.ndim == 1 else b.size) >= MATVEC_MIN_WORK
-        and (dtype.kind in "iu" or dtype == _FLOAT16)
         and dtype.isnative
         and _numba_kernels.available()
     )
