@@ -90,9 +90,9 @@ PARALLEL_MIN_WORK = 2_000_000
 
 # Matrix·vector and vector·matrix kernels (gpudot/_exact/_numba_matvec.py). Measured 2026-12-07
 # on machine A's kind of guest (2 vCPU AMD EPYC Zen 4, KVM, shared), one thread: min of 5 timings
-# of each kernel on full-range (n, n) @ (n,), n = 64 to 4096, beside np.matmul. Re-measure:
-# `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/exact_routes.py --cases
-# matrix-vector` (or the grid: `python benchmarks/run.py --backends numpy --cases matrix-vector`).
+# of each kernel on full-range (n, n) @ (n,), n = 64 to 4096, beside np.matmul. Re-measure end
+# to end: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py --backends numpy
+# --cases matrix-vector --dtypes int8 int16 int32 int64 uint8 uint64 float16 bool`.
 
 #: Products with a 1-D operand and fewer multiply-adds than this stay in NumPy's loop (at 64 x 64
 #: the route's fixed cost still loses to NumPy's 3-4 us; from 128 x 128 it wins).
