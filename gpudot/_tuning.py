@@ -98,6 +98,25 @@ BLOCK_ELEMENTS = 65_536
 #: machine A, 2026-12-07: serial 40 us vs parallel 44 us at 96^3, 79 vs 68 us at 128^3).
 PARALLEL_MIN_WORK = 2_000_000
 
+# Matrix·vector and vector·matrix kernels (gpudot/_exact/_numba_matvec.py). Measured 2026-12-07
+# on machine A's kind of guest (2 vCPU AMD EPYC Zen 4, KVM, shared), one thread: min of 5 timings
+# of each kernel on full-range (n, n) @ (n,), n = 64 to 4096, beside np.matmul. Re-measure end
+# to end: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py --backends numpy
+# --cases matrix-vector --dtypes int8 int16 int32 int64 uint8 uint64 float16 bool`.
+
+#: Products with a 1-D operand and fewer multiply-adds than this stay in NumPy's loop (at 64 x 64
+#: the route's fixed cost still loses to NumPy's 3-4 us; from 128 x 128 it wins).
+MATVEC_MIN_WORK = 16_384
+#: Fixed cost of the route through the compiled kernel (decision, numba dispatch, result), in ns:
+#: gpudot's (64, 64) @ (64,) took about 6 us end to end, of which the kernel 0.4.
+MATVEC_FIXED_NS = 5_000.0
+#: ns per multiply-add of the kernel: integers by width in bytes (n = 1024; at 4096 the matrix
+#: streams from memory: 0.02, 0.05, 0.15, 0.4), float16 (the table lookup is scalar).
+MATVEC_NS = {1: 0.02, 2: 0.025, 4: 0.055, 8: 0.11, "float16": 0.6}
+#: ns per multiply-add of NumPy's own loop on a matrix·vector product (n = 256 to 1024: integers
+#: 0.45-0.65 whatever the width, float16 3.9).
+NUMPY_MATVEC_NS = {"integer": 0.45, "float16": 3.9}
+
 # --- The default machine profile for "auto" (gpudot/_costmodel.py) ------------------------------
 # Used where `python -m gpudot calibrate` has stored no profile. CPU: NumPy's OpenBLAS on a small
 # multi-core CPU (machine A, 2 threads: 192 GFLOP/s float32 and 93 float64 at 512^2, notes §2).

@@ -14,9 +14,21 @@ pipeline (`gpudot._algorithms`) try them with that backend's ``xp`` before ``xp.
 import os
 
 from gpudot._exact._dispatch import device_matmul, dot, matmul
-from gpudot._exact._routing import MIN_WORK, RouteCost, product_cost
+from gpudot._exact._routing import MATVEC_MIN_WORK, MIN_WORK, RouteCost, product_cost
 
-__all__ = ["MIN_WORK", "ON_DEVICE", "RouteCost", "device_matmul", "dot", "matmul", "product_cost"]
+__all__ = [
+    "LEAST_WORK",
+    "MIN_WORK",
+    "ON_DEVICE",
+    "RouteCost",
+    "device_matmul",
+    "dot",
+    "matmul",
+    "product_cost",
+]
+
+#: The fewest multiply-adds any route takes (products with a 1-D operand start lower).
+LEAST_WORK = min(MIN_WORK, MATVEC_MIN_WORK)
 
 #: Whether non-NumPy backends use the exact routes (off until measured on a GPU).
 ON_DEVICE = os.environ.get("GPUDOT_EXACT_ROUTES_ON_DEVICE", "") == "1"

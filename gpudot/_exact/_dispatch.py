@@ -17,7 +17,13 @@ import numpy as np
 
 from gpudot._descriptions import DOT, MATMUL, Description
 from gpudot._exact import _routing
-from gpudot._exact._routing import bool_matmul, half_matmul, integer_matmul
+from gpudot._exact._routing import (
+    bool_matmul,
+    half_matmul,
+    integer_matmul,
+    vector_matmul,
+    vector_route,
+)
 
 __all__ = ["device_matmul", "dot", "matmul"]
 
@@ -38,8 +44,11 @@ def _below_min_work(a: np.ndarray, b: np.ndarray, loop: np.dtype) -> bool:
     """Cheap early exit: ``(a.size / K) * b.size`` bounds every product's multiply-adds above.
 
     Checked before any shape work or copy: bool products need `BOOL_MIN_WORK`, the rest
-    `MIN_WORK`, before their route would even look at them.
+    `MIN_WORK`, before their route would even look at them. Bool products with a 1-D operand
+    never leave NumPy: its early-exit loop beats the gemm's casts alone (`bool_costs`).
     """
+    if loop.kind == "b" and (a.ndim == 1 or b.ndim == 1):
+        return True
     k = a.shape[-1] if a.ndim else 0
     least = _routing.BOOL_MIN_WORK if loop.kind == "b" else _routing.MIN_WORK
     return k == 0 or (a.size // k) * b.size < least
@@ -70,9 +79,12 @@ def matmul(x1: np.ndarray, x2: np.ndarray, out: np.ndarray | None, dtype: Any) -
         loop = _loop_dtype(x1, x2) if dtype is None else np.dtype(dtype)
     except TypeError:
         return None
-    if _below_min_work(x1, x2, loop):
+    if vector_route(x1, x2, loop):
+        route: Route | None = vector_matmul
+    elif _below_min_work(x1, x2, loop):
         return None
-    route = _route(loop, MATMUL)
+    else:
+        route = _route(loop, MATMUL)
     shape = _matmul_shape(x1, x2) if route is not None else None
     if route is None or shape is None:
         return None
@@ -100,9 +112,12 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None) -> np.ndarray | No
         loop = _loop_dtype(a, b)
     except TypeError:
         return None
-    if _below_min_work(a, b, loop):
+    if b.ndim <= 2 and vector_route(a, b, loop):  # (dot's N-D b is reshaped below)
+        route: Route | None = vector_matmul
+    elif _below_min_work(a, b, loop):
         return None
-    route = _route(loop, DOT)
+    else:
+        route = _route(loop, DOT)
     k = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if route is None or a.shape[-1] != k:
         return None

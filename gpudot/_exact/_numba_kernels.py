@@ -13,7 +13,7 @@ import importlib.util
 import os
 from types import ModuleType
 
-__all__ = ["COMPILED", "ENABLED", "available", "kernels", "warmup"]
+__all__ = ["COMPILED", "ENABLED", "available", "kernels", "matvec", "warmup"]
 
 #: Whether compiled kernels may be used (tests flip it to run both ways in one session).
 ENABLED = os.environ.get("GPUDOT_DISABLE_NUMBA", "") not in ("1", "true", "yes")
@@ -31,6 +31,7 @@ COMPILED: tuple[tuple[str, tuple[str, ...], str], ...] = (
 
 _found: ModuleType | None | bool = False  # False: not looked for yet
 _installed: bool | None = None  # whether numba can be imported, looked up once
+_matvec: ModuleType | None = None  # found by `matvec`
 
 
 def available() -> bool:
@@ -82,3 +83,13 @@ def warmup() -> list[str]:
             getattr(module, name).compile(arguments)
             compiled.append(f"{module_name}.{name}")
     return compiled
+
+
+def matvec() -> ModuleType | None:
+    """The matrix·vector kernels (`gpudot._exact._numba_matvec`), or None like `kernels`."""
+    global _matvec
+    if _matvec is None and kernels() is not None:
+        from gpudot._exact import _numba_matvec
+
+        _matvec = _numba_matvec
+    return _matvec if ENABLED else None

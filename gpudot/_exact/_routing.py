@@ -43,10 +43,14 @@ from gpudot._tuning import (
     MAGNITUDE_BYTE_NS,
     MAGNITUDE_FIXED_NS,
     MATRIX_MIN_WORK,
+    MATVEC_FIXED_NS,
+    MATVEC_MIN_WORK,
+    MATVEC_NS,
     MIN_WORK,
     NUMPY_BOOL_STEP_NS,
     NUMPY_LOOP_NS,
     NUMPY_MATRIX_NS,
+    NUMPY_MATVEC_NS,
     ORDERED_MIN_OUTPUTS,
     PASS_NS,
     ROUTE_FIXED_NS,
@@ -54,16 +58,20 @@ from gpudot._tuning import (
 
 __all__ = [
     "BOOL_MIN_WORK",
+    "MATVEC_MIN_WORK",
     "MIN_WORK",
     "RouteCost",
     "bool_matmul",
     "half_matmul",
     "integer_matmul",
     "product_cost",
+    "vector_costs",
+    "vector_matmul",
 ]
 
 _FLOAT32 = np.dtype(np.float32)
 _FLOAT64 = np.dtype(np.float64)
+_FLOAT16 = np.dtype(np.float16)
 
 #: What each route of the rule is called in "auto"'s reasons (``{dtype}`` is the loop dtype).
 ROUTE_NAMES = {
@@ -76,6 +84,7 @@ ROUTE_NAMES = {
     "compiled": "gpudot's {dtype} ordered numba kernel",
     "rank1": "gpudot's {dtype} ordered rank-1 route",
     "blas": "gpudot's {dtype} float32-BLAS route (precision 'fast')",
+    "matvec": "gpudot's {dtype} matrix-vector numba kernel",
 }
 
 
@@ -295,6 +304,55 @@ def half_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
     if "rank1" not in costs or not (_ordered.all_finite(xp, a) and _ordered.all_finite(xp, b)):
         return None
     return _ordered.ordered_rank1(xp, a, b, dtype)
+
+
+def vector_costs(dtype: np.dtype, work: int) -> dict[str, float] | None:
+    """NumPy's loop and the compiled kernel for a product with a 1-D operand, or None.
+
+    None where no kernel covers ``dtype`` (bool: NumPy's early-exit loop is the fastest there is,
+    and a gemm cannot pay: its casts of the matrix alone cost more than NumPy's K steps).
+    """
+    if dtype.kind in "iu" and dtype.itemsize in MATVEC_NS:
+        numpy_ns, kernel_ns = NUMPY_MATVEC_NS["integer"], MATVEC_NS[dtype.itemsize]
+    elif dtype.name == "float16":
+        numpy_ns, kernel_ns = NUMPY_MATVEC_NS["float16"], MATVEC_NS["float16"]
+    else:
+        return None
+    numpy_cost = NUMPY_MATRIX_NS + work * numpy_ns
+    return {"numpy": numpy_cost, "matvec": MATVEC_FIXED_NS + work * kernel_ns}
+
+
+def vector_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
+    """``matmul(a, b)`` with a 1-D operand through the compiled kernel, or None for NumPy's loop.
+
+    Only for NumPy arrays with numba available (`vector_route` says when); by `vector_costs` the
+    kernel beats NumPy's scalar loop (and einsum, and a gemm) from `MATVEC_MIN_WORK` on.
+    """
+    kernels = _numba_kernels.matvec()
+    costs = vector_costs(dtype, a.size if b.ndim == 1 else b.size)
+    if xp is not np or kernels is None or costs is None or costs["numpy"] <= costs["matvec"]:
+        return None
+    if dtype.kind != "u":
+        return kernels.matvec(a, b, dtype)
+    a, b = _integer.signed_view(a), _integer.signed_view(b)
+    return kernels.matvec(a, b, a.dtype).view(dtype)
+
+
+def vector_route(a: Any, b: Any, dtype: np.dtype) -> bool:
+    """Whether ``matmul(a, b)`` of NumPy arrays goes to `vector_matmul` (cheap: no shape work).
+
+    An integer or float16 loop, one operand 1-D and the other not, at least `MATVEC_MIN_WORK`
+    multiply-adds (the matrix's size), and numba available.
+    """
+    return (
+        (dtype.kind in "iu" or dtype == _FLOAT16)
+        and (a.ndim == 1) != (b.ndim == 1)
+        and a.ndim
+        and b.ndim
+        and (a.size if b.ndim == 1 else b.size) >= MATVEC_MIN_WORK
+        and dtype.isnative
+        and _numba_kernels.available()
+    )
 
 
 def product_cost(

@@ -3,7 +3,8 @@
 NumPy validates and computes in one C call, so this backend calls it first and only explains a
 failure afterwards (with `gpudot._checks`), keeping the per-call overhead of a 4x4 product small.
 The exact routes (`gpudot._exact`) are asked only for dtypes without BLAS and only when
-``x1.size * x2.size`` (which bounds the multiply-adds from above) reaches their `MIN_WORK`.
+``(x1.size / K) * x2.size`` (which bounds the multiply-adds from above) reaches the least
+work any route takes (`_exact.LEAST_WORK`).
 Arrays of other backends are copied to the host under the transfer policy; everything else
 (scalars, lists, ndarray subclasses) reaches NumPy untouched, so NumPy's own semantics apply.
 """
@@ -26,6 +27,11 @@ __all__ = ["NumpyBackend"]
 _ndarray = np.ndarray
 _np_matmul = np.matmul
 _np_dot = np.dot
+
+
+def _work(a: np.ndarray, b: np.ndarray) -> int:
+    """``(a.size / K) * b.size``: at least the multiply-adds of ``a @ b`` (0 for a 0-d ``a``)."""
+    return (a.size // (a.shape[-1] or 1)) * b.size if a.ndim else 0
 
 
 class NumpyBackend(Backend):
@@ -85,7 +91,7 @@ class NumpyBackend(Backend):
         if type(x1) is not _ndarray or type(x2) is not _ndarray:
             x1, x2 = self._operand(x1, "x1"), self._operand(x2, "x2")
         elif x1.dtype not in BLAS_DTYPES or dtype is not None:
-            if (out is None or type(out) is _ndarray) and x1.size * x2.size >= _exact.MIN_WORK:
+            if (out is None or type(out) is _ndarray) and _work(x1, x2) >= _exact.LEAST_WORK:
                 routed = _exact.matmul(x1, x2, out, dtype)
                 if routed is not None:
                     return routed
@@ -103,7 +109,7 @@ class NumpyBackend(Backend):
         if type(a) is not _ndarray or type(b) is not _ndarray:
             a, b = self._operand(a, "a"), self._operand(b, "b")
         elif a.dtype not in BLAS_DTYPES:
-            if (out is None or type(out) is _ndarray) and a.size * b.size >= _exact.MIN_WORK:
+            if (out is None or type(out) is _ndarray) and _work(a, b) >= _exact.LEAST_WORK:
                 routed = _exact.dot(a, b, out)
                 if routed is not None:
                     return routed
