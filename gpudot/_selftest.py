@@ -24,6 +24,7 @@ import numpy as np
 import gpudot
 from gpudot._costmodel import product_flops
 from gpudot._precision import use_precision
+from gpudot._profile import gpu_timer
 from gpudot._report import Check, float_bound, print_outcomes, run_checks
 from gpudot._report import _versions as report_versions
 from gpudot._state import use_backend
@@ -131,16 +132,12 @@ def _out_problem(backend: CupyBackend) -> str | None:
 
 def _seconds(backend: CupyBackend, run: Callable[[], object], repeats: int) -> float:
     """Median CUDA-event seconds of ``run`` (after one warm-up)."""
-    cuda = backend.xp.cuda
     run()
     times = []
     for _ in range(repeats):
-        start, end = cuda.Event(), cuda.Event()
-        start.record()
-        run()
-        end.record()
-        end.synchronize()
-        times.append(cuda.get_elapsed_time(start, end) / 1e3)
+        with gpu_timer(backend) as elapsed:
+            run()
+        times.extend(elapsed)
     return float(np.median(times))
 
 
