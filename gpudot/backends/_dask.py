@@ -1,14 +1,8 @@
 """The Dask backend: lazy blocked products whose blocks run on gpudot's own backends.
 
-`dot` and `matmul` take Dask, NumPy or CuPy arrays and return a lazy `dask.array.Array`.
-Everything NumPy would reject is rejected at call time (shapes and dtypes are known lazily).
-Each block product runs on the backend that owns the chunk type (``_meta``): NumPy chunks on the
-NumPy backend, CuPy chunks on the CUDA backend of the worker's current device. When the
-contracted axis is split into several chunks, the partial products are summed in the
-accumulation dtype: exact for integers (wrapping) and bools, float32 for float16 (rounded once
-at the end), the result dtype for other floats (within the conformance bound). A single
-contracted chunk gives NumPy's bits for integers, bools and float16. Chunk sizes come from
-`gpudot.backends._dask_plan`; docs/dask.md describes the whole backend.
+Every error NumPy would raise is raised at call time; each block runs on the backend that owns
+the chunk type (``_meta``); partials of a split contracted axis are summed in the accumulation
+dtype. Chunk sizes come from `gpudot.backends._dask_plan`; docs/dask.md describes the backend.
 """
 
 from __future__ import annotations
