@@ -275,39 +275,36 @@ def _blocked_product(
     split = any(len(a.chunks[layout.left.index(k)]) > 1 for k in layout.inner)
     kind, precision = _kind(block), current_precision()
     ndim = len(layout.out)
-    if not split:
+
+    def blocks(
+        indices: Index, token: str, cast: Any, partial: np.dtype | None, **extra: Any
+    ) -> Any:
         return da.blockwise(
             _block_product,
-            layout.out,
+            indices,
             a,
             layout.left,
             b,
             layout.right,
             op=func,
             backend=kind,
-            cast=dtype,
+            cast=cast,
             precision=precision,
-            partial=None,
-            meta=meta_from_array(a, ndim=ndim, dtype=loop),
+            partial=partial,
+            meta=meta_from_array(a, ndim=len(indices), dtype=loop if partial is None else partial),
             concatenate=True,
-            token=f"gpudot-{func}",
+            token=token,
+            **extra,
         )
-    partials = da.blockwise(
-        _block_product,
+
+    if not split:
+        return blocks(layout.out, f"gpudot-{func}", dtype, None)
+    partials = blocks(
         (*layout.inner, *layout.out),
-        a,
-        layout.left,
-        b,
-        layout.right,
-        op=func,
-        backend=kind,
-        cast=None if dtype is None else loop,
-        precision=precision,
-        partial=partial,
+        f"gpudot-{func}-partial",
+        None if dtype is None else loop,
+        partial,
         adjust_chunks=dict.fromkeys(layout.inner, 1),
-        meta=meta_from_array(a, ndim=ndim + 1, dtype=partial),
-        concatenate=True,
-        token=f"gpudot-{func}-partial",
     )
     return da.reduction(
         partials,
