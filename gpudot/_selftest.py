@@ -1,11 +1,8 @@
 """``python -m gpudot selftest``: exactness checks and speed figures on each usable CUDA device.
 
-Exit codes: 0 every check passed, 1 a check failed, 3 no usable CUDA device (the reason is
-printed); argparse's usage errors are 2. The JSON report is written in every case: its status
-(``passed``, ``failed`` or ``no_gpu``), exit code and reason, the versions, what was and was not
-checked, and per device the driver, CUDA runtime, cuBLAS, every check and the measured figures. It
-is meant to be attached to bug reports.
-Over the CuPy stand-in (CI) the figures are labelled as the stand-in's, never as GPU figures.
+Exit codes: 0 passed, 1 a check failed, 3 no usable CUDA device, 2 usage. The JSON report, for
+bug reports, is written in every case; its fields: docs/gpus.md, "Self-test". Over the CuPy
+stand-in the figures are labelled as the stand-in's, never as GPU figures.
 """
 
 from __future__ import annotations
@@ -265,11 +262,8 @@ def selftest(
 
 
 def run(report: Path | None, quick: bool, stream: TextIO) -> int:
-    """``python -m gpudot selftest``: every usable CUDA device, or exit `EXIT_NO_GPU` saying why.
-
-    The JSON report is written in either case: with no usable device it says why, and lists
-    every check as not checked.
-    """
+    """``python -m gpudot selftest``: every usable CUDA device, or exit `EXIT_NO_GPU` saying why
+    (the JSON report then lists every check as not checked)."""
     reason = lookup("cuda").unavailable_reason()
     if reason is not None:
         print(f"gpudot selftest: no usable CUDA device: {reason}", file=stream)
