@@ -1,10 +1,8 @@
 """dot and matmul written once against an array namespace ``xp``.
 
-The same code runs with ``xp = numpy`` in CI (through the CuPy stand-in) and with
-``xp = cupy`` on a GPU. Operands are already on the right device and validated by
-`gpudot._checks`; these functions only compute. Both cast to the computing dtype explicitly,
-rather than leaning on the library's promotion: CuPy ignores ``matmul(dtype=)`` for integers
-(cupy/cupy#6566) and Array API namespaces refuse mixed-kind operands.
+Operands are already checked and on the device; these functions only compute. Both cast to the
+computing dtype themselves: CuPy ignores ``matmul(dtype=)`` for integers (cupy/cupy#6566) and
+Array API namespaces refuse mixed-kind operands.
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
 """Machine profiles for ``"auto"``: where they are stored, and how ``calibrate`` measures them.
 
-The profile lives in the user's cache directory (``$GPUDOT_PROFILE`` if set, else
-``$XDG_CACHE_HOME/gpudot/profile.json``, ``~/.cache/gpudot/profile.json`` by default;
-``%LOCALAPPDATA%\\gpudot`` on Windows, ``~/Library/Caches/gpudot`` on macOS). Without one, the
-documented `gpudot._costmodel.DEFAULT_PROFILE` applies. What is timed (`gpudot._tuning`): gpudot's
-own NumPy backend per dtype, so the integer, bool and float16 figures include the exact routes,
-and each routed dtype's time is stored against the routes' cost rule (``cpu_route_scale``).
+Without a stored profile `gpudot._costmodel.DEFAULT_PROFILE` applies. The CPU side times gpudot's
+own NumPy backend, exact routes included (sizes in `gpudot._tuning`); docs/gpus.md says what is
+measured and where the file lives.
 """
 
 from __future__ import annotations
@@ -15,6 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -118,6 +116,14 @@ def _cpu_operands(dtype: str, size: int) -> tuple[np.ndarray, np.ndarray]:
     return (rng.standard_normal((size, size)).astype(kind) for _ in "ab")  # type: ignore[return-value]
 
 
+def _with_unsigned(table: dict[str, float]) -> dict[str, float]:
+    """``table`` with each unsigned integer dtype given its signed twin's figure."""
+    for name in ("uint8", "uint16", "uint32", "uint64"):
+        if name[1:] in table:
+            table[name] = table[name[1:]]
+    return table
+
+
 def measure_cpu(repeats: int = 3) -> tuple[dict[str, float], dict[str, float], float]:
     """gpudot's NumPy backend on this machine: FLOP/s per dtype (exact routes included), the
     measured time over the routes' cost rule per routed dtype, and the fixed cost per call (a
@@ -133,13 +139,7 @@ def measure_cpu(repeats: int = 3) -> tuple[dict[str, float], dict[str, float], f
         rule = product_cost(np.dtype(dtype), size, size, size)
         if rule is not None:
             scale[dtype] = max(seconds - call, 1e-9) / (rule.ns * 1e-9)
-    for name in ("uint8", "uint16", "uint32", "uint64"):
-        signed = "int" + name[4:]
-        if signed in flops:
-            flops[name] = flops[signed]
-        if signed in scale:
-            scale[name] = scale[signed]
-    return flops, scale, call
+    return _with_unsigned(flops), _with_unsigned(scale), call
 
 
 def measure_gpu(backend: Any, repeats: int = 3) -> dict[str, Any]:
@@ -151,15 +151,13 @@ def measure_gpu(backend: Any, repeats: int = 3) -> dict[str, Any]:
             a, b = _gpu_operands(xp, dtype, GPU_SIZE)
             seconds = best_time(partial(xp.matmul, a, b), repeats, sync)
             flops[dtype] = product_flops(GPU_SIZE, GPU_SIZE, GPU_SIZE, 1, np.dtype(dtype)) / seconds
-        for name in ("uint8", "uint16", "uint32", "uint64"):
-            flops[name] = flops["int" + name[4:]]
         host = np.ones(TRANSFER_BYTES // 8)
         h2d = TRANSFER_BYTES / best_time(lambda: xp.asarray(host), repeats, sync)
         device = xp.asarray(host)
         d2h = TRANSFER_BYTES / best_time(lambda: xp.asnumpy(device), repeats, sync)
         tiny = xp.zeros((4, 4))
         launch = best_time(lambda: xp.matmul(tiny, tiny), repeats * 10, sync)
-    return {"gpu_flops": flops, "h2d": h2d, "d2h": d2h, "gpu_launch": launch}
+    return {"gpu_flops": _with_unsigned(flops), "h2d": h2d, "d2h": d2h, "gpu_launch": launch}
 
 
 def calibrate(gpu: Any | None, repeats: int = 3) -> Profile:
@@ -168,17 +166,13 @@ def calibrate(gpu: Any | None, repeats: int = 3) -> Profile:
     cpu_flops, cpu_scale, cpu_call = measure_cpu(repeats)
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     if gpu is None:
-        figures: dict[str, Any] = {
-            "gpu_flops": dict(DEFAULT_PROFILE.gpu_flops),
-            "h2d": DEFAULT_PROFILE.h2d,
-            "d2h": DEFAULT_PROFILE.d2h,
-            "gpu_launch": DEFAULT_PROFILE.gpu_launch,
-        }
+        figures: dict[str, Any] = {"gpu_flops": dict(DEFAULT_PROFILE.gpu_flops)}
         source = f"calibrated {when}; CPU measured, GPU figures are the defaults (no usable GPU)"
     else:
         figures = measure_gpu(gpu, repeats)
         source = f"calibrated {when} on {gpu.device}"
-    return Profile(
+    return replace(
+        DEFAULT_PROFILE,
         cpu_flops=cpu_flops,
         cpu_call=cpu_call,
         source=source,

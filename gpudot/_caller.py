@@ -1,10 +1,7 @@
 """Warnings that point at the user's line, however deep inside gpudot they are raised.
 
-A fixed ``stacklevel`` is right for one call path only: the product family is wrapped by
-decorators, ``dot`` and ``matmul`` have an inline path, and the backend default is built on first
-use by whichever call comes first. `warn` instead walks out of gpudot's own frames (and the
-``contextlib`` frames of ``with gpudot.use_backend(...)``) to the first frame of user code.
-``gpudot.testing``, the shipped conformance suite, is user code.
+No fixed ``stacklevel`` fits every call path, so `warn` walks out of gpudot's frames (and
+``contextlib``'s) to the first frame of user code; ``gpudot.testing`` counts as user code.
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
 """How a result differs from NumPy's: the one comparison behind the conformance suite, the
-self-test, the report and the benchmarks.
-
-NumPy's result is the oracle. A result matches when it has NumPy's dtype, shape and bits in
-every value; where an error bound is given (float and complex results of a backend that may
-sum in another order), a value also matches when it is equal, NaN where NumPy's is, or at most
-the bound away.
+self-test, the report and the benchmarks. A result matches with NumPy's dtype, shape and bits;
+given an error bound, a value also matches when equal, NaN where NumPy's is, or within the bound.
 """
 
 from __future__ import annotations

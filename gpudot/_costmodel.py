@@ -1,18 +1,8 @@
 """The cost model behind ``"auto"``: predicted seconds for one product on the CPU and on a GPU.
 
 Pure functions of a `Profile` (throughputs and bandwidths) and the product's size, so the routing
-decision is unit-tested with synthetic profiles and never touches a device. The model:
-
-- CPU time (`cpu_estimate`, what gpudot's NumPy backend takes) = per-call overhead + either
-  flops / BLAS throughput of the dtype (float32, float64, complex), or, for the dtypes gpudot
-  sends through its exact routes (integers, bool, float16), the routes' own cost rule
-  (`gpudot._exact.product_cost`, the numbers the NumPy backend chooses its route with) times
-  the profile's calibrated factor for the dtype (1 where none was measured).
-- GPU time = launch cost + flops / GPU throughput of the dtype + bytes of host operands / H2D
-  bandwidth + bytes of the result / D2H bandwidth when the result must come back to the host.
-
-``flops`` counts a multiply-add as 2 and a complex multiply-add as 8. The default figures and
-where they come from: `gpudot._tuning`.
+decision is unit-tested with synthetic profiles and never touches a device. The model is written
+out in docs/gpus.md ("Size-aware auto"); the default figures and their source: `gpudot._tuning`.
 """
 
 from __future__ import annotations
@@ -72,16 +62,7 @@ class Profile:
 
     def to_dict(self) -> dict[str, object]:
         """The profile as JSON-ready data (see `from_dict`)."""
-        return {
-            "cpu_flops": dict(self.cpu_flops),
-            "gpu_flops": dict(self.gpu_flops),
-            "h2d": self.h2d,
-            "d2h": self.d2h,
-            "cpu_call": self.cpu_call,
-            "gpu_launch": self.gpu_launch,
-            "source": self.source,
-            "cpu_route_scale": dict(self.cpu_route_scale),
-        }
+        return {k: dict(v) if isinstance(v, Mapping) else v for k, v in vars(self).items()}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object], source: str | None = None) -> Profile:

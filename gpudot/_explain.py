@@ -1,9 +1,7 @@
 """``python -m gpudot explain A B``: how each element of ``dot(A, B)`` is formed, by hand.
 
 For small 1-D and 2-D operands each element is written out as a teacher would: the pairs, their
-products and their sum. What an element is depends on the operands' dimensions: two vectors give
-one number, their inner product; a matrix times a vector gives one element per row of A; a vector
-times a matrix one per column of B; two matrices one per row of A and column of B.
+products and their sum.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """An exception of NumPy's own class and message, with gpudot's explanation after NumPy's words.
 
-`explained` re-classes NumPy's exception (or rebuilds a builtin's) as a subclass of its own
-class that appends the explanation, and that pickles as NumPy's class, explained again on
-loading. The checks (`gpudot._checks`) and the public layer (`gpudot._numpy_errors`) use it.
+`explained` re-classes NumPy's exception (or rebuilds a builtin's) as a subclass of its class
+that appends the explanation and pickles as NumPy's class.
 """
 
 from __future__ import annotations

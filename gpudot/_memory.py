@@ -1,21 +1,8 @@
 """The out-of-memory policy: what a GPU product does when device memory runs out.
 
-On CuPy's ``OutOfMemoryError`` gpudot frees the memory pool's cached blocks and retries once. If
-that fails too, the policy in effect decides:
-
-``"raise"`` (default)
-    `DeviceMemoryError` (a ``MemoryError``) naming the operation, shapes, dtypes, the bytes
-    needed and the device's free and total memory.
-``"tile"``
-    Compute the product in blocks of output rows, columns or batch entries that fit (the
-    contracted axis is never split; see `gpudot._tiling`). The result is one device array.
-``"cpu"``
-    Compute on the host with NumPy (exact NumPy bits) and emit one `GpudotFallbackWarning`; the
-    result is a NumPy array (or is written into ``out=``).
-
-Inputs and ``out=`` are never modified by a failed attempt: results reach ``out=`` only at the end.
-The policy is a `ScopedSetting` like the backend: `set_oom_policy`, `use_oom_policy`,
-`get_oom_policy`. The CUDA backend carries it out (`gpudot.backends._cupy_memory`).
+``"raise"`` (default) a `DeviceMemoryError`, ``"tile"`` compute in blocks that fit, ``"cpu"``
+compute on the host with a `GpudotFallbackWarning`: docs/gpus.md, "Out of memory". A
+`ScopedSetting` like the backend; the CUDA backend carries it out (`gpudot.backends._cupy_memory`).
 """
 
 from __future__ import annotations

@@ -1,18 +1,7 @@
-"""Numerical precision of products: exact by default, faster modes only on request.
+"""Numerical precision of products: ``"highest"`` (default, exact), ``"tf32"`` or ``"fast"``.
 
-``"highest"`` (default)
-    IEEE results: NumPy's exact bits on the NumPy backend; on a GPU, float32 and complex64
-    products use full float32 arithmetic (no TF32), whatever ``CUPY_TF32`` says.
-``"tf32"``
-    float32 and complex64 products on a GPU may use TF32 tensor cores (10-bit mantissa
-    products, float32 accumulation). No effect on the CPU.
-``"fast"``
-    Everything ``"tf32"`` allows, plus CPU routes that give up bit-identity with NumPy for
-    speed within a stated error bound (e.g. float16 through float32 BLAS, rounded once).
-
-The choice is a `ScopedSetting` like the backend: `set_precision` for the process,
-`use_precision` for one thread or task, and the ``precision=`` keyword of `gpudot.matmul` and
-`gpudot.dot` for one call. Backends read it with `current_precision` while they compute.
+What each allows on the CPU and on a GPU: docs/gpus.md, "Precision", and docs/fast-paths.md. A
+`ScopedSetting` like the backend (also ``precision=`` per call); backends read `current_precision`.
 """
 
 from __future__ import annotations

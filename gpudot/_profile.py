@@ -1,13 +1,10 @@
 """``with gpudot.profile() as p:``: a record of every product computed inside the block.
 
-While at least one profile is open, `gpudot._products` runs products on a recording wrapper of the
-backend (`gpudot._products.wrap_backends_with`); when none is open they run on the backend itself
-again, so products pay nothing for the feature. The rest of the family and ``multi_dot`` are
-recorded by their entry (`gpudot._products.public_product`): one record per call the user made,
-whose ``components`` are the ``dot`` and ``matmul`` products it was reduced to (none where NumPy's
-own loop ran). Calls from every thread are recorded while a profile is open. On a GPU each call is
-bracketed by CUDA events and synchronised, so the wall time covers the device work (profiling
-changes the timing it measures).
+While a profile is open, `gpudot._products` runs ``dot`` and ``matmul`` on a recording wrapper of
+the backend, and the entry of the rest of the family and ``multi_dot``
+(`gpudot._products.public_product`) records each call, with the ``dot``/``matmul`` products it
+was reduced to as ``components``; with none open, products pay nothing. What is recorded and how
+GPU time is taken: docs/gpus.md, "Profiling".
 """
 
 from __future__ import annotations
@@ -31,7 +28,7 @@ from gpudot.backends._auto import AutoBackend
 from gpudot.backends._base import Backend
 from gpudot.backends._registry import owner_of
 
-__all__ = ["CallRecord", "Profile", "profile", "record_call"]
+__all__ = ["CallRecord", "Profile", "gpu_timer", "profile", "record_call"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +55,21 @@ class CallRecord:
     components: tuple[CallRecord, ...] = ()
 
 
+#: The table's columns after ``#`` and ``function``: heading, and a record's cell.
+_COLUMNS: tuple[tuple[str, Callable[[CallRecord], str]], ...] = (
+    ("backend", lambda r: r.backend),
+    ("device", lambda r: r.device),
+    ("shapes", lambda r: " x ".join(map(str, r.shapes))),
+    ("dtypes", lambda r: ", ".join(r.dtypes)),
+    ("precision", lambda r: r.precision),
+    ("H2D B", lambda r: f"{r.h2d_bytes:,}"),
+    ("D2H B", lambda r: f"{r.d2h_bytes:,}"),
+    ("wall ms", lambda r: f"{r.wall_s * 1e3:.3f}"),
+    ("GPU ms", lambda r: "-" if r.gpu_s is None else f"{r.gpu_s * 1e3:.3f}"),
+    ("route", lambda r: r.route),
+)
+
+
 class Profile:
     """The calls recorded by one `profile` block: ``records`` (rows) and ``str()`` (a table)."""
 
@@ -65,44 +77,12 @@ class Profile:
         self.records: list[CallRecord] = []
 
     def __str__(self) -> str:
-        header = (
-            "#",
-            "function",
-            "backend",
-            "device",
-            "shapes",
-            "dtypes",
-            "precision",
-            "H2D B",
-            "D2H B",
-            "wall ms",
-            "GPU ms",
-            "route",
-        )
-        rows = [header]
-        numbered = [
-            (f"{i}.{j}" if j else str(i), "  " * bool(j) + r.function, r)
-            for i, call in enumerate(self.records)
-            for j, r in enumerate((call, *call.components))
-        ]
-        for number, function, r in numbered:
-            rows.append(
-                (
-                    number,
-                    function,
-                    r.backend,
-                    r.device,
-                    " x ".join(map(str, r.shapes)),
-                    ", ".join(r.dtypes),
-                    r.precision,
-                    f"{r.h2d_bytes:,}",
-                    f"{r.d2h_bytes:,}",
-                    f"{r.wall_s * 1e3:.3f}",
-                    "-" if r.gpu_s is None else f"{r.gpu_s * 1e3:.3f}",
-                    r.route,
-                )
-            )
-        widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
+        rows = [("#", "function", *(heading for heading, _ in _COLUMNS))]
+        for i, call in enumerate(self.records):
+            for j, r in enumerate((call, *call.components)):
+                number, function = (f"{i}.{j}", "  " + r.function) if j else (str(i), r.function)
+                rows.append((number, function, *(cell(r) for _, cell in _COLUMNS)))
+        widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
         lines = [
             "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
             for row in rows
@@ -146,7 +126,7 @@ def _copies(target: Backend, arrays: Sequence[Any], out: Any) -> tuple[int, int,
 
 
 @contextmanager
-def _gpu_timer(target: Backend) -> Iterator[list[float]]:
+def gpu_timer(target: Backend) -> Iterator[list[float]]:
     """Yield a list that receives the CUDA-event seconds of the block on ``target`` (if a GPU)."""
     elapsed: list[float] = []
     if target.device == "cpu":
@@ -167,10 +147,35 @@ def _gpu_timer(target: Backend) -> Iterator[list[float]]:
 _COMPONENTS: ContextVar[list[CallRecord] | None] = ContextVar("gpudot_components", default=None)
 
 
-def _publish(record: CallRecord) -> None:
-    components = _COMPONENTS.get()
-    if components is not None:
-        components.append(record)
+def _publish(
+    function: str,
+    where: tuple[str, str],
+    route: str,
+    arrays: Sequence[Any],
+    copies: tuple[int, int, int],
+    wall: float,
+    gpu: float | None,
+    components: tuple[CallRecord, ...] = (),
+) -> None:
+    """Record a call that ran on ``where`` (backend, device) on ``arrays`` (operands, result)."""
+    record = CallRecord(
+        function=function,
+        backend=where[0],
+        device=where[1],
+        route=route,
+        shapes=tuple(operand_shape(x) for x in arrays),
+        dtypes=tuple(_dtype_name(x) for x in arrays),
+        precision=current_precision(),
+        h2d_bytes=copies[0],
+        d2h_bytes=copies[1],
+        peer_bytes=copies[2],
+        wall_s=wall,
+        gpu_s=gpu,
+        components=components,
+    )
+    components_of_call = _COMPONENTS.get()
+    if components_of_call is not None:
+        components_of_call.append(record)
         return
     with _LOCK:
         for opened in _OPEN:
@@ -182,27 +187,15 @@ def _record(func: str, backend: Backend, x1: Any, x2: Any, out: Any, dtype: Any)
     target = backend
     if isinstance(backend, AutoBackend):
         target, route = backend.route(func, x1, x2, out, dtype)
-    h2d, d2h, peer = _copies(target, (x1, x2), out)
+    copies = _copies(target, (x1, x2), out)
     start = time.perf_counter()
-    with _gpu_timer(target) as gpu:
+    with gpu_timer(target) as gpu:
         result = PRODUCTS[func].call(target, x1, x2, out, dtype)
     wall = time.perf_counter() - start
-    result_array = result if out is None else out
-    record = CallRecord(
-        function=func,
-        backend=target.name,
-        device=target.device,
-        route=route,
-        shapes=tuple(operand_shape(x) for x in (x1, x2, result_array)),
-        dtypes=tuple(_dtype_name(x) for x in (x1, x2, result_array)),
-        precision=current_precision(),
-        h2d_bytes=h2d,
-        d2h_bytes=d2h,
-        peer_bytes=peer,
-        wall_s=wall,
-        gpu_s=gpu[0] if gpu else None,
+    arrays = (x1, x2, result if out is None else out)
+    _publish(
+        func, (target.name, target.device), route, arrays, copies, wall, gpu[0] if gpu else None
     )
-    _publish(record)
     return result
 
 
@@ -213,7 +206,7 @@ def record_call(
     in_effect = current_backend()
     out = kwargs.get("out")
     target, placed_because = in_effect.placement(*operands)
-    h2d, d2h, peer = _copies(target, operands, out)
+    copies = _copies(target, operands, out)
     components: list[CallRecord] = []
     token = _COMPONENTS.set(components)
     start = time.perf_counter()
@@ -222,31 +215,16 @@ def record_call(
     finally:
         _COMPONENTS.reset(token)
     wall = time.perf_counter() - start
-    where = {(c.backend, c.device) for c in components}
-    backend, device = where.pop() if len(where) == 1 else (in_effect.name, in_effect.device)
+    ran_on = {(c.backend, c.device) for c in components}
+    where = ran_on.pop() if len(ran_on) == 1 else (in_effect.name, in_effect.device)
     if placed_because or components:
         route = placed_because or "; ".join(dict.fromkeys(c.route for c in components if c.route))
     else:  # vdot, vecdot... of floats on NumPy (its own loops, for its bits); outer anywhere
         route = "NumPy's own loop" if in_effect.numpy_loops else "elementwise, no dot or matmul"
-    result_array = result if out is None else out
+    arrays = (*operands, result if out is None else out)
     gpu_times = [c.gpu_s for c in components if c.gpu_s is not None]
-    _publish(
-        CallRecord(
-            function=product.__name__,
-            backend=backend,
-            device=device,
-            route=route,
-            shapes=tuple(operand_shape(x) for x in (*operands, result_array)),
-            dtypes=tuple(_dtype_name(x) for x in (*operands, result_array)),
-            precision=current_precision(),
-            h2d_bytes=h2d,
-            d2h_bytes=d2h,
-            peer_bytes=peer,
-            wall_s=wall,
-            gpu_s=sum(gpu_times) if gpu_times else None,
-            components=tuple(components),
-        )
-    )
+    gpu = sum(gpu_times) if gpu_times else None
+    _publish(product.__name__, where, route, arrays, copies, wall, gpu, tuple(components))
     return result
 
 
@@ -273,11 +251,9 @@ def profile() -> Iterator[Profile]:
     Yields
     ------
     Profile
-        ``p.records`` holds one `CallRecord` per call the user made (function, backend and device
-        used, route reason under ``"auto"``, shapes of operands and result, dtypes, precision,
-        bytes copied host->device, device->host and between devices, wall seconds and
-        CUDA-event seconds on a GPU, and for a family call or ``multi_dot`` the ``dot``/``matmul``
-        products it ran, as ``components``); ``print(p)`` shows them as a table.
+        ``p.records`` holds one `CallRecord` per call the user made, a family call's or
+        ``multi_dot``'s with its ``dot``/``matmul`` products as ``components``; ``print(p)``
+        shows them as a table.
 
     Examples
     --------

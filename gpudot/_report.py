@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
 import numpy as np
@@ -17,9 +17,11 @@ from gpudot._state import use_backend
 from gpudot.backends import Backend, backend_names, lookup
 from gpudot.backends._cupy import CupyBackend
 
-__all__ = ["check_backend", "report"]
+__all__ = ["float_bound", "print_outcomes", "report", "run_checks"]
 
-Check = tuple[str, Callable[..., Any], Callable[..., Any], Any, Any]
+#: (description, NumPy function, (a, b), bound): gpudot's function of the same name must give
+#: NumPy's result, within ``bound(func, a, b, expected)`` (``None``: NumPy's bits).
+Check = tuple[str, Callable[..., Any], tuple[Any, Any], Callable[..., Any]]
 
 
 def _versions() -> Iterator[tuple[str, str]]:
@@ -46,48 +48,45 @@ def _gpus(backend: Backend) -> Iterator[str]:
         yield f"cuda:{index} {name}, {free / 2**30:.1f} of {total / 2**30:.1f} GiB free"
 
 
+def float_bound(func: Callable[..., Any], a: Any, b: Any, expected: np.ndarray) -> Any:
+    """`error_bound` for a float or complex result, ``None`` (NumPy's bits) for any other."""
+    return error_bound(func, a, b, expected.dtype) if expected.dtype.kind in "fc" else None
+
+
 def _checks() -> Iterator[Check]:
-    """(description, NumPy function, gpudot function, a, b) for the self-check."""
     rng = np.random.default_rng(0)
-    yield "dot([1, 3, 5], [2, 4, 6]) == 44", np.dot, gpudot.dot, [1, 3, 5], [2, 4, 6]
-    yield (
-        "dot([[1, 2], [3, 4]], [[5, 6], [7, 8]])",
-        np.dot,
-        gpudot.dot,
-        [[1, 2], [3, 4]],
-        [[5, 6], [7, 8]],
-    )
-    yield (
-        "int64 matmul 64x48 @ 48x32",
-        np.matmul,
-        gpudot.matmul,
-        rng.integers(-1000, 1000, (64, 48)),
-        rng.integers(-1000, 1000, (48, 32)),
-    )
-    yield (
-        "float64 batched matmul 8x64x48 @ 48x32",
-        np.matmul,
-        gpudot.matmul,
-        rng.standard_normal((8, 64, 48)),
-        rng.standard_normal((48, 32)),
-    )
+    yield "dot([1, 3, 5], [2, 4, 6]) == 44", np.dot, ([1, 3, 5], [2, 4, 6]), float_bound
+    square = [[1, 2], [3, 4]], [[5, 6], [7, 8]]
+    yield "dot([[1, 2], [3, 4]], [[5, 6], [7, 8]])", np.dot, square, float_bound
+    ints = rng.integers(-1000, 1000, (64, 48)), rng.integers(-1000, 1000, (48, 32))
+    yield "int64 matmul 64x48 @ 48x32", np.matmul, ints, float_bound
+    floats = rng.standard_normal((8, 64, 48)), rng.standard_normal((48, 32))
+    yield "float64 batched matmul 8x64x48 @ 48x32", np.matmul, floats, float_bound
 
 
-def check_backend(backend: Backend) -> list[tuple[str, str | None]]:
-    """Run the self-check on ``backend``: (description, ``None`` if it passed, else the problem)."""
+def run_checks(backend: Backend, checks: Iterable[Check]) -> list[tuple[str, str | None]]:
+    """(description, ``None`` if it passed, else the problem) for each check on ``backend``."""
     outcomes: list[tuple[str, str | None]] = []
     with use_backend(backend):
-        for description, numpy_func, gpudot_func, a, b in _checks():
-            expected = np.asarray(numpy_func(a, b))
+        for description, func, (a, b), bound in checks:
+            expected = np.asarray(func(a, b))
             try:
-                result = backend.to_numpy(gpudot_func(a, b))
+                result = backend.to_numpy(getattr(gpudot, func.__name__)(a, b))
             except Exception as error:  # a self-check reports every failure instead of stopping
                 outcomes.append((description, f"raised {type(error).__name__}: {error}"))
                 continue
-            floating = expected.dtype.kind in "fc"
-            bound = error_bound(numpy_func, a, b, expected.dtype) if floating else None
-            outcomes.append((description, mismatch(result, expected, bound)))
+            outcomes.append((description, mismatch(result, expected, bound(func, a, b, expected))))
     return outcomes
+
+
+def print_outcomes(outcomes: Iterable[tuple[str, str | None]], stream: TextIO) -> int:
+    """Print a PASS or FAIL line per outcome (with the problem); return the number of failures."""
+    failures = 0
+    for description, problem in outcomes:
+        failures += problem is not None
+        verdict = "PASS" if problem is None else "FAIL"
+        print(f"  {verdict}  {description}" + (f": {problem}" if problem else ""), file=stream)
+    return failures
 
 
 def _settings() -> Iterator[tuple[str, str]]:
@@ -129,13 +128,7 @@ def report(stream: TextIO) -> int:
     failures = 0
     for backend in usable:
         print(f"\nCheck on {backend.name}:", file=stream)
-        for description, problem in check_backend(backend):
-            failures += problem is not None
-            print(
-                f"  {'PASS' if problem is None else 'FAIL'}  {description}"
-                + ("" if problem is None else f": {problem}"),
-                file=stream,
-            )
+        failures += print_outcomes(run_checks(backend, _checks()), stream)
     print(
         f"\n{'all checks passed' if not failures else f'{failures} check(s) FAILED'}", file=stream
     )

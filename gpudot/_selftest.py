@@ -1,11 +1,8 @@
 """``python -m gpudot selftest``: exactness checks and speed figures on each usable CUDA device.
 
-Exit codes: 0 every check passed, 1 a check failed, 3 no usable CUDA device (the reason is
-printed); argparse's usage errors are 2. The JSON report is written in every case: its status
-(``passed``, ``failed`` or ``no_gpu``), exit code and reason, the versions, what was and was not
-checked, and per device the driver, CUDA runtime, cuBLAS, every check and the measured figures. It
-is meant to be attached to bug reports.
-Over the CuPy stand-in (CI) the figures are labelled as the stand-in's, never as GPU figures.
+Exit codes: 0 passed, 1 a check failed, 3 no usable CUDA device, 2 usage. The JSON report, for
+bug reports, is written in every case; its fields: docs/gpus.md, "Self-test". Over the CuPy
+stand-in the figures are labelled as the stand-in's, never as GPU figures.
 """
 
 from __future__ import annotations
@@ -22,10 +19,10 @@ from typing import Any, TextIO
 import numpy as np
 
 import gpudot
-from gpudot._bounds import error_bound
-from gpudot._compare import mismatch
 from gpudot._costmodel import product_flops
 from gpudot._precision import use_precision
+from gpudot._profile import gpu_timer
+from gpudot._report import Check, float_bound, print_outcomes, run_checks
 from gpudot._report import _versions as report_versions
 from gpudot._state import use_backend
 from gpudot.backends._cupy import CupyBackend
@@ -59,139 +56,64 @@ class Sizes:
 
 QUICK = Sizes(transfer_bytes=1 << 20, gemm=64, gemm_int=32, repeats=2)
 _RNG_SEED = 20261125
-Case = tuple[str, Callable[[], tuple[Any, Any]], Callable[..., Any], str]
+_NOT_FIGURES = ["copy GB/s and GEMM TFLOP/s"]
+Shape = tuple[int, ...]
 
 
-def _ints(dtype: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
-    info = np.iinfo(dtype)
-    return rng.integers(info.min, info.max, shape, endpoint=True).astype(dtype)
+def _bits(*_: Any) -> None:
+    """No bound: NumPy's bits are required."""
 
 
-def _cases() -> Iterator[Case]:
-    """(name, operands, function, how to compare) for each exactness check."""
+def _half_bound(func: Callable[..., Any], a: Any, b: Any, expected: np.ndarray) -> Any:
+    """Two roundings to float16 after a float32 sum: ``(2**-10 + k 2**-23) sum|a*b|``."""
+    magnitude = func(np.abs(a).astype(np.float64), np.abs(b).astype(np.float64))
+    return (2.0**-10 + np.shape(a)[-1] * 2.0**-23) * magnitude + 2.0**-24
+
+
+def _cases() -> Iterator[Check]:
+    """The exactness checks: (name, NumPy function, a, b, bound)."""
     rng = np.random.default_rng(_RNG_SEED)
-    yield (
-        "int8 2-D overflow wraps like NumPy",
-        lambda: (_ints("int8", (48, 40), rng), _ints("int8", (40, 24), rng)),
-        np.matmul,
-        "exact",
-    )
-    yield (
-        "int32 batched overflow wraps like NumPy",
-        lambda: (_ints("int32", (3, 24, 40), rng), _ints("int32", (3, 40, 16), rng)),
-        np.matmul,
-        "exact",
-    )
-    yield (
-        "uint16 batched overflow (cupy#6715)",
-        lambda: (_ints("uint16", (4, 16, 32), rng), _ints("uint16", (4, 32, 8), rng)),
-        np.matmul,
-        "exact",
-    )
-    yield (
-        "int64 dot N-D",
-        lambda: (_ints("int64", (3, 5, 7), rng), _ints("int64", (2, 7, 4), rng)),
-        np.dot,
-        "exact",
-    )
-    yield (
-        "bool 2-D and batched",
-        lambda: (rng.random((2, 30, 50)) < 0.05, rng.random((50, 20)) < 0.05),
-        np.matmul,
-        "exact",
-    )
-    yield (
-        "float16 2-D within bound of sum|a*b|",
-        lambda: (
-            rng.standard_normal((64, 512)).astype("f2"),
-            rng.standard_normal((512, 32)).astype("f2"),
-        ),
-        np.matmul,
-        "half",
-    )
-    yield (
-        "float16 batched within bound of sum|a*b|",
-        lambda: (
-            rng.standard_normal((3, 32, 256)).astype("f2"),
-            rng.standard_normal((3, 256, 16)).astype("f2"),
-        ),
-        np.matmul,
-        "half",
-    )
-    yield (
-        "complex64 2-D",
-        lambda: (
-            (rng.standard_normal((32, 64)) + 1j * rng.standard_normal((32, 64))).astype("c8"),
-            (rng.standard_normal((64, 16)) - 1j * rng.standard_normal((64, 16))).astype("c8"),
-        ),
-        np.matmul,
-        "bound",
-    )
-    yield (
-        "complex128 dot",
-        lambda: (
-            rng.standard_normal((20, 30)) + 1j * rng.standard_normal((20, 30)),
-            rng.standard_normal((30, 10)) + 0j,
-        ),
-        np.dot,
-        "bound",
-    )
-    yield (
-        "non-contiguous views",
-        lambda: (rng.standard_normal((40, 60))[::2, 1::2], rng.standard_normal((50, 30)).T[::-1]),
-        np.matmul,
-        "bound",
-    )
-    yield (
-        "broadcast batch (1,n,k) @ (b,k,m)",
-        lambda: (rng.standard_normal((1, 16, 24)), rng.standard_normal((5, 24, 8))),
-        np.matmul,
-        "bound",
-    )
-    yield (
-        "broadcast batch (n,k) @ (b,k,m)",
-        lambda: (_ints("int16", (16, 24), rng), _ints("int16", (5, 24, 8), rng)),
-        np.matmul,
-        "exact",
-    )
+
+    def ints(dtype: str, shape1: Shape, shape2: Shape) -> tuple[np.ndarray, np.ndarray]:
+        info = np.iinfo(dtype)
+        a, b = (rng.integers(info.min, info.max, s, endpoint=True) for s in (shape1, shape2))
+        return a.astype(dtype), b.astype(dtype)
+
+    def normal(dtype: str, shape1: Shape, shape2: Shape) -> tuple[np.ndarray, np.ndarray]:
+        return rng.standard_normal(shape1).astype(dtype), rng.standard_normal(shape2).astype(dtype)
+
+    def complex_normal(dtype: str, shape1: Shape, shape2: Shape) -> tuple[np.ndarray, np.ndarray]:
+        a, b = ((rng.standard_normal(s) + 1j * rng.standard_normal(s)) for s in (shape1, shape2))
+        return a.astype(dtype), b.astype(dtype)
+
+    yield "int8 2-D overflow wraps like NumPy", np.matmul, ints("int8", (48, 40), (40, 24)), _bits
+    int32 = ints("int32", (3, 24, 40), (3, 40, 16))
+    yield "int32 batched overflow wraps like NumPy", np.matmul, int32, _bits
+    uint16 = ints("uint16", (4, 16, 32), (4, 32, 8))
+    yield "uint16 batched overflow (cupy#6715)", np.matmul, uint16, _bits
+    yield "int64 dot N-D", np.dot, ints("int64", (3, 5, 7), (2, 7, 4)), _bits
+    bools = rng.random((2, 30, 50)) < 0.05, rng.random((50, 20)) < 0.05
+    yield "bool 2-D and batched", np.matmul, bools, _bits
+    half = normal("f2", (64, 512), (512, 32))
+    yield "float16 2-D within bound of sum|a*b|", np.matmul, half, _half_bound
+    half = normal("f2", (3, 32, 256), (3, 256, 16))
+    yield "float16 batched within bound of sum|a*b|", np.matmul, half, _half_bound
+    yield "complex64 2-D", np.matmul, complex_normal("c8", (32, 64), (64, 16)), float_bound
+    yield "complex128 dot", np.dot, complex_normal("c16", (20, 30), (30, 10)), float_bound
+    views = rng.standard_normal((40, 60))[::2, 1::2], rng.standard_normal((50, 30)).T[::-1]
+    yield "non-contiguous views", np.matmul, views, float_bound
+    batch = normal("f8", (1, 16, 24), (5, 24, 8))
+    yield "broadcast batch (1,n,k) @ (b,k,m)", np.matmul, batch, float_bound
+    yield "broadcast batch (n,k) @ (b,k,m)", np.matmul, ints("int16", (16, 24), (5, 24, 8)), _bits
     # 1 + 2**-20 is a float32 but not a TF32 number: every sum is exact in float32; 16 under TF32
-    yield (
-        "float32 under 'highest' keeps all 24 bits (no TF32)",
-        lambda: (np.full((8, 16), 1 + 2.0**-20, "f4"), np.ones((16, 8), "f4")),
-        np.matmul,
-        "exact",
-    )
-
-
-def _problem(
-    result: np.ndarray, expected: np.ndarray, a: Any, b: Any, func: Any, compare: str
-) -> str | None:
-    if compare == "exact" or expected.dtype.kind not in "fc":
-        return mismatch(result, expected)
-    if compare == "half":
-        k = np.shape(a)[-1]
-        magnitude = func(np.abs(a).astype(np.float64), np.abs(b).astype(np.float64))
-        bound = (2.0**-10 + k * 2.0**-23) * magnitude + 2.0**-24  # two roundings to float16
-    else:
-        bound = error_bound(func, a, b, expected.dtype)
-    return mismatch(result, expected, bound)
+    ones = np.full((8, 16), 1 + 2.0**-20, "f4"), np.ones((16, 8), "f4")
+    yield "float32 under 'highest' keeps all 24 bits (no TF32)", np.matmul, ones, _bits
 
 
 def checks(backend: CupyBackend) -> list[tuple[str, str | None]]:
     """(description, ``None`` or the problem) for each exactness check on ``backend``."""
-    outcomes: list[tuple[str, str | None]] = []
     with use_backend(backend), use_precision("highest"):
-        for name, operands, func, compare in _cases():
-            a, b = operands()
-            expected = np.asarray(func(a, b))
-            try:
-                result = backend.to_numpy(getattr(gpudot, func.__name__)(a, b))
-            except Exception as error:  # a self-test reports every failure and goes on
-                outcomes.append((name, f"raised {type(error).__name__}: {error}"))
-                continue
-            outcomes.append((name, _problem(result, expected, a, b, func, compare)))
-        outcomes.append((OUT_CHECK, _out_problem(backend)))
-    return outcomes
+        return [*run_checks(backend, _cases()), (OUT_CHECK, _out_problem(backend))]
 
 
 def _out_problem(backend: CupyBackend) -> str | None:
@@ -207,16 +129,12 @@ def _out_problem(backend: CupyBackend) -> str | None:
 
 def _seconds(backend: CupyBackend, run: Callable[[], object], repeats: int) -> float:
     """Median CUDA-event seconds of ``run`` (after one warm-up)."""
-    cuda = backend.xp.cuda
     run()
     times = []
     for _ in range(repeats):
-        start, end = cuda.Event(), cuda.Event()
-        start.record()
-        run()
-        end.record()
-        end.synchronize()
-        times.append(cuda.get_elapsed_time(start, end) / 1e3)
+        with gpu_timer(backend) as elapsed:
+            run()
+        times.extend(elapsed)
     return float(np.median(times))
 
 
@@ -297,10 +215,22 @@ def _distribution_version(name: str) -> str | None:
         return None
 
 
-def _write(report: Path | None, results: dict[str, Any], stream: TextIO) -> None:
+def _write(report: Path | None, stream: TextIO, code: int, reason: str | None, devices: Any) -> int:
+    """Write the JSON report of a run that exits with ``code``; return ``code``."""
+    names = check_names() + _NOT_FIGURES
+    results = {
+        "status": {0: "passed", EXIT_CHECK_FAILED: "failed", EXIT_NO_GPU: "no_gpu"}[code],
+        "exit_code": code,
+        "reason": reason,
+        **_versions(),
+        "checked": [] if code == EXIT_NO_GPU else names,
+        "not_checked": names if code == EXIT_NO_GPU else [],
+        "devices": devices,
+    }
     if report is not None:
         report.write_text(json.dumps(results, indent=2, default=str) + "\n")
         print(f"JSON report written to {report}", file=stream)
+    return code
 
 
 def selftest(
@@ -315,13 +245,7 @@ def selftest(
         label = " [CuPy STAND-IN: figures below are NOT GPU figures]" if standin else ""
         print(f"{facts['device']} {facts['name']}{label}", file=stream)
         outcome = checks(backend)
-        for name, problem in outcome:
-            failures += problem is not None
-            print(
-                f"  {'PASS' if problem is None else 'FAIL'}  {name}"
-                + (f": {problem}" if problem else ""),
-                file=stream,
-            )
+        failures += print_outcomes(outcome, stream)
         figures = measure(backend, sizes)
         for key, value in figures.items():
             print(f"  {key:<22} {value:10.3f}{'  (stand-in)' if standin else ''}", file=stream)
@@ -331,41 +255,19 @@ def selftest(
             checks=[{"check": n, "passed": p is None, "problem": p} for n, p in outcome],
         )
         devices.append(facts)
-    status = "failed" if failures else "passed"
-    results = {
-        "status": status,
-        "exit_code": EXIT_CHECK_FAILED if failures else 0,
-        "reason": f"{failures} check(s) failed" if failures else None,
-        **_versions(),
-        "checked": check_names() + ["copy GB/s and GEMM TFLOP/s"],
-        "not_checked": [],
-        "devices": devices,
-    }
-    _write(report, results, stream)
+    reason = f"{failures} check(s) failed" if failures else None
+    code = _write(report, stream, EXIT_CHECK_FAILED if failures else 0, reason, devices)
     print("all checks passed" if not failures else f"{failures} check(s) FAILED", file=stream)
-    return results["exit_code"]  # type: ignore[return-value]
+    return code
 
 
 def run(report: Path | None, quick: bool, stream: TextIO) -> int:
-    """``python -m gpudot selftest``: every usable CUDA device, or exit `EXIT_NO_GPU` saying why.
-
-    The JSON report is written in either case: with no usable device it says why, and lists
-    every check as not checked.
-    """
+    """``python -m gpudot selftest``: every usable CUDA device, or exit `EXIT_NO_GPU` saying why
+    (the JSON report then lists every check as not checked)."""
     reason = lookup("cuda").unavailable_reason()
     if reason is not None:
         print(f"gpudot selftest: no usable CUDA device: {reason}", file=stream)
-        results = {
-            "status": "no_gpu",
-            "exit_code": EXIT_NO_GPU,
-            "reason": f"no usable CUDA device: {reason}",
-            **_versions(),
-            "checked": [],
-            "not_checked": check_names() + ["copy GB/s and GEMM TFLOP/s"],
-            "devices": [],
-        }
-        _write(report, results, stream)
-        return EXIT_NO_GPU
+        return _write(report, stream, EXIT_NO_GPU, f"no usable CUDA device: {reason}", [])
     count = lookup("cuda").xp.cuda.runtime.getDeviceCount()
     backends = [lookup(f"cuda:{i}") for i in range(count)]
     return selftest(backends, stream, report, QUICK if quick else Sizes())  # type: ignore[arg-type]

@@ -1,8 +1,7 @@
 """Scoped settings: a process-wide default plus a per-thread, per-task override.
 
-Every gpudot setting (backend, transfer policy, ...) is one `ScopedSetting`. ``set`` changes the
-default seen by every thread, including threads started later; ``use`` overrides it through a
-`contextvars.ContextVar`, so concurrent threads and asyncio tasks never see each other's choice.
+``set`` changes the default every thread sees, threads started later included; ``use`` overrides
+it through a `contextvars.ContextVar`, so threads and asyncio tasks never see each other's choice.
 """
 
 from __future__ import annotations
@@ -37,8 +36,7 @@ class ScopedSetting(Generic[T]):
         self._make_default = default
         #: The process-wide default; None until the first `get` builds it.
         self.default: T | None = None
-        #: The context-local override. A hot path reads ``override.get(default)`` directly, with
-        #: no Python call (None means "not built yet": call `get`).
+        #: The context-local override; a hot path reads ``override.get(default)`` without a call.
         self.override: ContextVar[T] = ContextVar(f"gpudot_{name}")
 
     def get(self) -> T:

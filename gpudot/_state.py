@@ -1,10 +1,7 @@
 """Which backend is in effect: `set_backend`, `use_backend`, `get_backend`.
 
-The choice is a `ScopedSetting`: ``set_backend`` changes the process-wide default, ``use_backend``
-overrides it for one thread or asyncio task. A backend that cannot run here falls back to NumPy
-with one `GpudotFallbackWarning`, or raises `BackendUnavailableError` when ``strict=True``.
-The default comes from ``GPUDOT_BACKEND`` (when unset, empty or blank: ``"numpy"``), resolved on
-first use; its fallback warning points at the call that used it first.
+A `ScopedSetting`, whose default comes from ``GPUDOT_BACKEND`` (unset or blank: ``"numpy"``),
+resolved on first use, so that its fallback warning points at the call that used it first.
 """
 
 from __future__ import annotations
@@ -35,10 +32,8 @@ BackendLike = str | Backend
 def resolve_backend(choice: BackendLike, *, strict: bool = False) -> Backend:
     """Return the backend that ``choice`` selects here, after any fallback.
 
-    Names are matched case-insensitively. ``"auto"`` routes each product to CUDA or NumPy by cost
-    (`gpudot.backends._auto`) where CUDA is usable, else is NumPy itself, without a warning. Any
-    other name that cannot run here raises `BackendUnavailableError` if ``strict``, else falls back
-    to NumPy with a warning.
+    ``"auto"`` never warns (`gpudot.backends._auto`). Any other backend that cannot run here
+    raises `BackendUnavailableError` if ``strict``, else falls back to NumPy with a warning.
     """
     if isinstance(choice, str) and choice.lower() == "auto":
         return auto_backend()

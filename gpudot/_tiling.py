@@ -1,10 +1,7 @@
-"""Products computed in blocks of the output, for products that do not fit in device memory at once.
+"""Products computed in blocks of the output, for products that do not fit in device memory.
 
-A block is a range of output rows, output columns or the first batch axis; the contracted axis is
-never split, so each output element is the same sum of the same products as in the untiled
-product (bit-identical wherever the device computes one element the same way whatever the block
-size: always for integers and bools, and for floats whenever the GEMM does not change its
-summation order with the matrix size). Which axes a product may split is its description's
+The contracted axis is never split, so each element is the same sum as untiled (docs/gpus.md,
+"Out of memory"). Which axes a product may split is its description's
 (`gpudot._descriptions.Description.tiling`); this module cuts and sizes the blocks.
 """
 

@@ -1,10 +1,8 @@
 """PyTorch tensors as operands, recognised without gpudot ever importing torch.
 
-A tensor reaches the backends through DLPack, like any other library's array, with two
-exceptions: a tensor that requires grad is refused, since autograd does not flow through gpudot
-and silently detaching it would drop the gradient unseen; and a ``torch.bfloat16`` tensor, which
-DLPack cannot describe to NumPy, is taken zero-copy as ml_dtypes' ``bfloat16`` (the dtype
-NumPy's bfloat16 products use), as its int16 view reinterpreted.
+Tensors come in through DLPack, except that one requiring grad is refused (detaching it would
+drop the gradient unseen) and a ``torch.bfloat16`` one, which DLPack cannot describe to NumPy,
+is taken zero-copy as ml_dtypes' ``bfloat16`` through its int16 view.
 """
 
 from __future__ import annotations

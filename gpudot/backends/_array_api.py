@@ -1,13 +1,8 @@
-"""A backend for any Array API namespace: products on its arrays, on one of its devices.
+"""A backend for any Array API namespace (or a library array-api-compat wraps, e.g. PyTorch).
 
-`ArrayAPIBackend` turns a namespace (anything whose arrays have ``__array_namespace__``, or a
-library ``array-api-compat`` wraps, such as PyTorch) into a gpudot backend. It runs the shared
-`gpudot._algorithms`, so ``dot`` keeps NumPy's N-D semantics although the standard has no ``dot``.
-The standard's dtypes are objects of the library, not NumPy dtypes: the backend translates
-between the two by name. It declares what it cannot multiply in `Backend.supported_dtypes`:
-the dtypes the namespace lacks (e.g. ``float16``), and ``bool``, for which the standard's
-``matmul`` is undefined. Arrays of the same library on another device are another backend's
-arrays: they cross only under the transfer policy, with ``to_device``.
+It runs the shared `gpudot._algorithms`, so ``dot`` keeps NumPy's N-D semantics; dtypes are
+translated by name; ``supported_dtypes`` leaves out what the namespace lacks and ``bool`` (the
+standard's ``matmul`` has none). Another device's arrays cross under the transfer policy.
 """
 
 from __future__ import annotations

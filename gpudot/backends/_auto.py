@@ -1,9 +1,8 @@
 """``"auto"``: each product runs where the cost model predicts it finishes first.
 
-Operands already on a GPU keep the product there; host operands go to the GPU only when the
-`gpudot._costmodel` estimate, copies included, beats the CPU backend's own estimate of the
-product (for NumPy: its exact routes' cost rule, or BLAS throughput). Where no GPU is usable,
-``"auto"`` resolves to the NumPy backend itself, so the per-call path is exactly NumPy's.
+Operands on a GPU keep the product there; host operands go there when `gpudot._costmodel`,
+copies included, beats the CPU backend's own estimate. Without a usable GPU ``"auto"`` is the
+NumPy backend itself.
 """
 
 from __future__ import annotations

@@ -1,14 +1,9 @@
 """The backend interface, and the product pipeline that every backend shares.
 
-A backend is data plus conversions: a name, an array namespace ``xp``, an availability probe,
-and the means to move arrays in and out. It holds no algorithm of its own: `Backend.dot` and
-`Backend.matmul` convert the operands, validate shapes, dtypes and ``out=`` with NumPy's
-exception types, then run the shared `gpudot._algorithms` on ``xp``.
-
-Backends are leaves: which backend owns an array, copying between backends under the transfer
-policy, and finding a backend by name belong to the dispatch layer above them
-(`gpudot._dispatch`), which the pipeline reaches through `Backend.dispatch` (a `Dispatch`),
-never by importing it.
+A backend is a name, an array namespace ``xp``, an availability probe and conversions; the
+pipeline (`Backend.dot`, `Backend.matmul`) checks with NumPy's rules and runs the shared
+`gpudot._algorithms`. Backends are leaves: they reach the dispatch layer (`gpudot._dispatch`)
+through `Backend.dispatch`, never by importing it (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -85,8 +80,7 @@ class Backend(abc.ABC):
         """Device label of ``x`` if it is an array of this backend's library, else ``None``."""
 
     def placement(self, *operands: object) -> tuple[Backend, str]:
-        """The backend that runs a whole family product of ``operands``, and why (``"auto"``
-        chooses once per call; every other backend runs it itself)."""
+        """The backend that runs a whole family product of ``operands``, and why."""
         return self, ""
 
     def estimate_seconds(
@@ -99,8 +93,7 @@ class Backend(abc.ABC):
         batch: int = 1,
         profile: Profile | None = None,
     ) -> CpuEstimate | None:
-        """Predicted time of ``func`` on a (batch of) (m, k) @ (k, n) here, or None where this
-        backend has no model of its own (``"auto"`` then uses the profile's throughput)."""
+        """Predicted time of ``func`` on a (batch of) (m, k) @ (k, n) here; None: no model."""
         return None
 
     @abc.abstractmethod
@@ -125,9 +118,8 @@ class Backend(abc.ABC):
         return self.from_host(source.to_numpy(x))
 
     def from_dlpack(self, x: Any) -> Any:
-        """Import ``x``, another library's array with ``__dlpack__``: zero-copy from the host
-        (`gpudot._torch.host_array`), then `from_host`. Backends on a device override this to
-        import from that device."""
+        """Import ``x``, another library's host array with ``__dlpack__``, zero-copy, then
+        `from_host` (device backends override this)."""
         return self.from_host(_torch.host_array(x))
 
     def owns(self, x: object) -> bool:
@@ -157,10 +149,8 @@ class Backend(abc.ABC):
         return out
 
     def compute(self, product: Callable[..., Any], a: Any, b: Any, dtype: np.dtype) -> Any:
-        """Run ``product`` (`_algorithms.dot` or ``matmul``) on ``xp``: a hook around arithmetic.
-
-        Backends override it to wrap only the arithmetic, e.g. to select a GPU compute type.
-        """
+        """Run ``product`` (`_algorithms.dot` or ``matmul``) on ``xp``: a hook around arithmetic
+        (e.g. to select a GPU compute type)."""
         return product(self.xp, a, b, dtype)
 
     def numpy_dtype(self, x: Any) -> np.dtype:
@@ -175,8 +165,8 @@ class Backend(abc.ABC):
     def check_dtypes(
         self, func: str, a: np.dtype, b: np.dtype, names: tuple[str, str] = ("a", "b")
     ) -> None:
-        """Raise `TypeError` if NumPy cannot multiply dtype ``a`` or ``b`` (of the operands
-        ``names``), and `UnsupportedDtypeError` if this backend does not."""
+        """NumPy's `TypeError` for dtypes it cannot multiply, `UnsupportedDtypeError` for ones
+        this backend does not."""
         _checks.check_dtypes(func, (a, b), self.supported_dtypes, self.name, names)
 
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:

@@ -1,9 +1,6 @@
-"""The CUDA backend: the thin layer that only CuPy needs.
-
-Everything here is about CuPy itself: importing it lazily, probing for a usable device (and
-saying why not), moving arrays between host and devices, and entering the selected device for
-the duration of a call. The products are the shared pipeline of `Backend`. The module is
-injectable so the test suite can run this exact code over a CuPy stand-in.
+"""The CUDA backend: importing CuPy lazily, probing a device (saying why not), copies, entering
+the device per call. The products are `Backend`'s pipeline; the ``cupy`` module is injectable,
+so the tests run this code over a stand-in.
 """
 
 from __future__ import annotations
@@ -187,12 +184,8 @@ class CupyBackend(Backend):
                 out[...] = self.from_host(host)
 
     def compute_type(self, dtype: np.dtype) -> int | None:
-        """CuPy compute type a ``dtype`` product gets under the precision in effect, or ``None``.
-
-        ``"highest"`` selects ``COMPUTE_TYPE_DEFAULT`` (full float32 arithmetic) whatever
-        ``CUPY_TF32`` said at import; ``"tf32"`` and ``"fast"`` select ``COMPUTE_TYPE_TF32``.
-        CuPy's batched path (matmul with ndim > 2) ignores both and computes in float32.
-        """
+        """CuPy compute type a ``dtype`` product gets under the precision in effect, or ``None``:
+        ``COMPUTE_TYPE_DEFAULT`` under ``"highest"``, else ``COMPUTE_TYPE_TF32`` (docs/gpus.md)."""
         if dtype not in _TF32_DTYPES:
             return None
         constants = self.xp._core._routines_linalg

@@ -1,8 +1,5 @@
-"""The CUDA backend's out-of-memory executor: free, retry, then the policy in effect.
-
-On CuPy's ``OutOfMemoryError`` the product frees the memory pool's cached blocks and retries
-once; if that fails too, `gpudot._memory.get_oom_policy` decides: raise `DeviceMemoryError`,
-compute in blocks (`gpudot._tiling`), or compute on the host. Inputs and ``out=`` are never
+"""The CUDA backend's out-of-memory executor: free the pool, retry, then the policy in effect
+(`gpudot._memory`: raise, tile with `gpudot._tiling`, or the host). Inputs and ``out=`` are never
 modified by a failed attempt.
 """
 
@@ -86,9 +83,8 @@ def _describe(
 def _attempt(
     backend: Device, run: Callable[..., Any], *args: Any
 ) -> tuple[Any, BaseException | None]:
-    """Return ``run(*args)``; on CuPy's OOM return the error without keeping the frames that
-    hold memory. (Arguments, not a closure: a closure would make the caller's arguments cells,
-    allocated on every product.)"""
+    """``run(*args)``, or CuPy's OOM error without the frames that hold memory (arguments, not a
+    closure, which would allocate cells on every product)."""
     try:
         return run(*args), None
     except backend.out_of_memory_error as error:

@@ -1,14 +1,8 @@
 """The Dask backend: lazy blocked products whose blocks run on gpudot's own backends.
 
-`dot` and `matmul` take Dask, NumPy or CuPy arrays and return a lazy `dask.array.Array`.
-Everything NumPy would reject is rejected at call time (shapes and dtypes are known lazily).
-Each block product runs on the backend that owns the chunk type (``_meta``): NumPy chunks on the
-NumPy backend, CuPy chunks on the CUDA backend of the worker's current device. When the
-contracted axis is split into several chunks, the partial products are summed in the
-accumulation dtype: exact for integers (wrapping) and bools, float32 for float16 (rounded once
-at the end), the result dtype for other floats (within the conformance bound). A single
-contracted chunk gives NumPy's bits for integers, bools and float16. Chunk sizes come from
-`gpudot.backends._dask_plan`; docs/dask.md describes the whole backend.
+Every error NumPy would raise is raised at call time; each block runs on the backend that owns
+the chunk type (``_meta``); partials of a split contracted axis are summed in the accumulation
+dtype. Chunk sizes come from `gpudot.backends._dask_plan`; docs/dask.md describes the backend.
 """
 
 from __future__ import annotations
@@ -281,39 +275,36 @@ def _blocked_product(
     split = any(len(a.chunks[layout.left.index(k)]) > 1 for k in layout.inner)
     kind, precision = _kind(block), current_precision()
     ndim = len(layout.out)
-    if not split:
+
+    def blocks(
+        indices: Index, token: str, cast: Any, partial: np.dtype | None, **extra: Any
+    ) -> Any:
         return da.blockwise(
             _block_product,
-            layout.out,
+            indices,
             a,
             layout.left,
             b,
             layout.right,
             op=func,
             backend=kind,
-            cast=dtype,
+            cast=cast,
             precision=precision,
-            partial=None,
-            meta=meta_from_array(a, ndim=ndim, dtype=loop),
+            partial=partial,
+            meta=meta_from_array(a, ndim=len(indices), dtype=loop if partial is None else partial),
             concatenate=True,
-            token=f"gpudot-{func}",
+            token=token,
+            **extra,
         )
-    partials = da.blockwise(
-        _block_product,
+
+    if not split:
+        return blocks(layout.out, f"gpudot-{func}", dtype, None)
+    partials = blocks(
         (*layout.inner, *layout.out),
-        a,
-        layout.left,
-        b,
-        layout.right,
-        op=func,
-        backend=kind,
-        cast=None if dtype is None else loop,
-        precision=precision,
-        partial=partial,
+        f"gpudot-{func}-partial",
+        None if dtype is None else loop,
+        partial,
         adjust_chunks=dict.fromkeys(layout.inner, 1),
-        meta=meta_from_array(a, ndim=ndim + 1, dtype=partial),
-        concatenate=True,
-        token=f"gpudot-{func}-partial",
     )
     return da.reduction(
         partials,

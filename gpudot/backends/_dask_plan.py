@@ -1,21 +1,9 @@
 """Chunk sizes for a blocked product, chosen from a memory budget per task.
 
-`layout_of` takes the axes of a ``dot`` or ``matmul`` as Dask blockwise indices, grouped into
-batch, rows, contracted and columns, from the product's description (`gpudot._descriptions`);
-`Layout.plan` turns a budget into a chunk length per
-index. Pure Python: nothing here imports Dask.
-
-A blocked product runs one task per (output block, contracted block) pair. Its peak memory is
-the two operand blocks it reads, their copies in the computing dtype when a cast is needed, and
-the partial product it writes. When the contracted axis is split, summing two partials holds
-three blocks of the accumulation dtype. The planner picks block sides so that this peak stays
-within the budget:
-
-1. The whole product in one block if it fits (then as many batch entries per block as fit).
-2. Otherwise the contracted axis is kept whole (which keeps NumPy's float summation within each
-   output element) as long as the output tiles can still be at least `MIN_TILE` wide.
-3. Otherwise all three sides shrink together into near-cubic blocks and the partial products
-   are summed.
+`layout_of` gives a ``dot``'s or ``matmul``'s axes as Dask blockwise indices grouped into batch,
+rows, contracted and columns (the product's description's `Labels`); `Layout.plan` turns a
+budget into a chunk length per index, by the three steps of docs/dask.md, "Chunking". Pure
+Python: nothing here imports Dask.
 """
 
 from __future__ import annotations

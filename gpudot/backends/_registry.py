@@ -1,10 +1,8 @@
 """The backend registry: names to backends, built once on first use.
 
-Built-in backends are registered here by name; `register_backend` adds more at run time, and
-installed packages add theirs through the ``gpudot.backends`` entry-point group (``name =
-"pkg.module:factory"``), imported only when that name is first looked up. An entry
-may name the library module it wraps, so that an array of that library is recognised (and its
-backend built) as soon as the library has been imported, without gpudot importing it itself.
+`register_backend` adds backends at run time, and packages through the ``gpudot.backends``
+entry-point group, loaded when the name is first looked up (docs/plugins.md). An entry may name
+its library's module, whose arrays are then recognised once the library is imported.
 """
 
 from __future__ import annotations
@@ -84,11 +82,8 @@ def _plugins() -> dict[str, metadata.EntryPoint]:
 
 
 def _plugin_backend(name: str) -> Backend:
-    """Load, build and register the plugin backend ``name``.
-
-    A plugin that fails to import or to build gets a `PluginWarning` naming it and the error,
-    then `ValueError` (as for an unknown name); gpudot's own backends are never affected.
-    """
+    """Load, build and register the plugin backend ``name``; one that fails warns
+    (`PluginWarning`), then raises `ValueError` as for an unknown name."""
     entry_point = _plugins()[name]
     try:
         factory = entry_point.load()
