@@ -3,7 +3,8 @@
 A 4x4 float64 product takes NumPy about a microsecond, and each Python call frame in front of it
 adds a tenth of that. So the commonest call, plain ndarrays on the NumPy backend, of a BLAS dtype
 (float32, float64, complex64, complex128), too small for an exact route (``x1.size * x2.size <
-MIN_WORK``) or of two vectors (no route takes them), goes straight to NumPy's own function from
+MIN_WORK``, the cheaper test, or ``(x1.size / K) * x2.size < LEAST_WORK``, which bounds the
+multiply-adds) or of two vectors (no route takes them), goes straight to NumPy's own function from
 the public function itself, with no call frame between: its result is the oracle's by
 definition. A failure there is raised again, explained, by the full path. The backend is read
 with no call frame either (`gpudot._settings.ScopedSetting.override`), so the choice stays per
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from gpudot._dtypes import BLAS_DTYPES
-from gpudot._exact import MIN_WORK
+from gpudot._exact import LEAST_WORK, MIN_WORK
 from gpudot._numpy_errors import raise_like_numpy
 from gpudot._precision import use_precision
 from gpudot._state import BACKEND_SETTING, current_backend
@@ -127,7 +128,12 @@ def matmul(
         and precision is None
         and type(x1) is _ndarray
         and type(x2) is _ndarray
-        and (x1.dtype in BLAS_DTYPES or x1.size * x2.size < MIN_WORK or x1.ndim + x2.ndim < 3)
+        and (
+            x1.dtype in BLAS_DTYPES
+            or x1.size * x2.size < MIN_WORK
+            or x1.ndim + x2.ndim < 3
+            or (0 < x1.ndim and x1.size // (x1.shape[-1] or 1) * x2.size < LEAST_WORK)
+        )
     ):
         try:
             return _np_matmul(x1, x2)
@@ -187,7 +193,12 @@ def dot(a: Any, b: Any, out: Any = None, *, precision: str | None = None) -> Any
         and precision is None
         and type(a) is _ndarray
         and type(b) is _ndarray
-        and (a.dtype in BLAS_DTYPES or a.size * b.size < MIN_WORK or a.ndim + b.ndim < 3)
+        and (
+            a.dtype in BLAS_DTYPES
+            or a.size * b.size < MIN_WORK
+            or a.ndim + b.ndim < 3
+            or (0 < a.ndim and a.size // (a.shape[-1] or 1) * b.size < LEAST_WORK)
+        )
     ):
         try:
             return _np_dot(a, b)
@@ -265,7 +276,12 @@ def public_product(
                 and _selected(BACKEND_SETTING.default) is _NUMPY
                 and type(a) is _ndarray
                 and type(b) is _ndarray
-                and (a.dtype in BLAS_DTYPES or a.size * b.size < MIN_WORK or a.ndim + b.ndim < 3)
+                and (
+                    a.dtype in BLAS_DTYPES
+                    or a.size * b.size < MIN_WORK
+                    or a.ndim + b.ndim < 3
+                    or (0 < a.ndim and a.size // (a.shape[-1] or 1) * b.size < LEAST_WORK)
+                )
             ):
                 try:
                     return numpy_func(a, b)

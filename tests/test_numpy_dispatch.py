@@ -277,8 +277,9 @@ def test_integer_tensordot_takes_the_matmul_route(monkeypatch):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(NumpyBackend, "matmul", spy)
-    a, b = make((3, 16, 8), "int32", 1), make((16, 8, 2), "int32", 2)
-    assert a.size * b.size >= _exact.MIN_WORK  # smaller products are NumPy's own call
+    a, b = make((3, 64, 64), "int32", 1), make((64, 64, 2), "int32", 2)
+    # smaller products are NumPy's own call: the inline test bounds the work: (a.size / K) * b.size
+    assert a.size // a.shape[-1] * b.size >= _exact.LEAST_WORK
     with gpudot.use_backend("numpy"):
         np.testing.assert_array_equal(gpudot.tensordot(a, b), np.tensordot(a, b))
         assert calls == [np.dtype("int32")]
@@ -312,3 +313,25 @@ def test_a_family_call_without_operands_is_refused_like_numpy():
     with pytest.raises(TypeError) as gpudots:
         gpudot.outer()
     assert str(gpudots.value).startswith(str(numpys.value))
+
+
+@pytest.mark.parametrize("func", PRODUCTS)
+def test_matrix_vector_below_the_least_work_of_any_route_is_inline(func, monkeypatch):
+    """(32, 32) @ (32,): ``x1.size * x2.size`` reaches MIN_WORK, the product's 1024 multiply-adds
+    do not reach LEAST_WORK: NumPy's own call, the backend untouched."""
+    a, x = make((32, 32), "int32", 1), make((32,), "int32", 2)
+    assert a.size * x.size >= _exact.MIN_WORK and 32 * 32 < _exact.LEAST_WORK
+    numpy_backend = lookup("numpy")
+    original = getattr(type(numpy_backend), func)
+    monkeypatch.setattr(
+        type(numpy_backend), func, lambda self, *args: pytest.fail("the backend was called")
+    )
+    assert_same(getattr(gpudot, func)(a, x), PRODUCTS[func](a, x))
+    big = make((256, 256), "int32", 3), make((256,), "int32", 4)
+    assert 256 * 256 >= _exact.LEAST_WORK
+    called = []
+    monkeypatch.setattr(
+        type(numpy_backend), func, lambda self, *args: called.append(1) or original(self, *args)
+    )
+    assert_same(getattr(gpudot, func)(*big), PRODUCTS[func](*big))
+    assert called == [1]
