@@ -64,6 +64,18 @@ NUMPY_BOOL_STEP_NS = 0.3
 #: About how many entries of a bool operand `gpudot._exact._bool.density` reads.
 DENSITY_SAMPLE = 4096
 
+# The numba integer kernels (gpudot/_exact/_numba_integer.py). MEASURED_LATER
+
+#: ns per multiply-add of the kernels' register tiles, by width in bytes.
+SIMD_NS = {1: 0.012, 2: 0.015, 4: 0.03, 8: 0.06}
+#: ns per multiply-add of the rows and columns left over by the tiles (a plain loop).
+SIMD_EDGE_NS = {1: 0.05, 2: 0.05, 4: 0.1, 8: 0.2}
+#: ns per matrix of a stack (task set-up), and per call (dispatch, thread wake-up).
+SIMD_MATRIX_NS = 300.0
+SIMD_FIXED_NS = 10_000.0
+#: Multiply-adds from which the integer kernels run on all cores (below: on the calling thread).
+INTEGER_PARALLEL_MIN_WORK = 4_000_000
+
 # float16 / bfloat16 routes (gpudot/_exact/_ordered.py). Measured 2026-12-07 on a 2 vCPU AMD EPYC
 # (Zen 4 family, AVX-512) KVM guest like machine A, numba's default 2 threads: min of 5 runs of
 # each route function alone on random normal square operands, 64^2 to 512^2. End to end against
@@ -150,6 +162,12 @@ TRANSFER_BYTES = 64 << 20
 #: (cuBLAS workspace, copies of non-contiguous blocks and float16 batches widened to float32 need
 #: the rest; gpudot/backends/_cupy_memory.py). To be confirmed on a real GPU.
 TILE_BUDGET = 0.4
+#: The numba integer kernel's register tile (`gpudot._exact._numba_integer`): output rows, and
+#: vector registers of `VECTOR_BYTES` per row. 6 x 4 accumulators, 4 panel vectors and one
+#: broadcast use 29 of AVX-512's 32 registers.
+INTEGER_TILE = (6, 4)
+#: Bytes of one SIMD register (AVX-512).
+VECTOR_BYTES = 64
 #: Narrowest Dask output tile for which the contracted axis is still kept whole
 #: (gpudot/backends/_dask_plan.py).
 MIN_TILE = 256

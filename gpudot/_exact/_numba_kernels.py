@@ -12,7 +12,7 @@ import importlib.util
 import os
 from types import ModuleType
 
-__all__ = ["ENABLED", "available", "kernels"]
+__all__ = ["ENABLED", "available", "integer_kernels", "kernels"]
 
 #: Whether compiled kernels may be used (tests flip it to run both ways in one session).
 ENABLED = os.environ.get("GPUDOT_DISABLE_NUMBA", "") not in ("1", "true", "yes")
@@ -46,3 +46,12 @@ def kernels() -> ModuleType | None:
         else:
             _found = _numba_source
     return _found  # type: ignore[return-value]
+
+
+def integer_kernels() -> ModuleType | None:
+    """The integer kernels (`gpudot._exact._numba_integer`), or None like `kernels`."""
+    if kernels() is None:
+        return None
+    from gpudot._exact import _numba_integer
+
+    return _numba_integer
