@@ -64,16 +64,22 @@ NUMPY_BOOL_STEP_NS = 0.3
 #: About how many entries of a bool operand `gpudot._exact._bool.density` reads.
 DENSITY_SAMPLE = 4096
 
-# The numba integer kernels (gpudot/_exact/_numba_integer.py). MEASURED_LATER
+# The numba integer kernels (gpudot/_exact/_numba_integer.py). Measured 2026-12-07 on machine A,
+# quiet (load average 0.2), numba's 2 threads: min of 7 calls of `_integer.compiled_matmul`
+# alone on full-range operands (512^3 for the tiles; 512x512x7 and 5x512x512 for the edges).
+# End to end: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/exact_routes.py
+# --sizes 256 512 --dtypes int8 int16 int32 int64` and `python benchmarks/integer_torch.py`.
 
-#: ns per multiply-add of the kernels' register tiles, by width in bytes.
-SIMD_NS = {1: 0.012, 2: 0.015, 4: 0.03, 8: 0.06}
-#: ns per multiply-add of the rows and columns left over by the tiles (a plain loop).
-SIMD_EDGE_NS = {1: 0.05, 2: 0.05, 4: 0.1, 8: 0.2}
-#: ns per matrix of a stack (task set-up), and per call (dispatch, thread wake-up).
+#: ns per multiply-add of the kernels' register tiles, by width in bytes (256^3: about 1.2-1.5x).
+SIMD_NS = {1: 0.0067, 2: 0.0065, 4: 0.0128, 8: 0.0263}
+#: ns per multiply-add of the rows and columns the tiles leave (the plain loop): 0.6 on a
+#: 7-column output, 0.03-0.27 on a 5-row one; set so that matrix-vector shapes keep einsum.
+SIMD_EDGE_NS = {1: 0.3, 2: 0.4, 4: 0.5, 8: 0.6}
+#: ns per matrix of a stack (task set-up), and per call (dispatch, packing set-up); not fitted.
 SIMD_MATRIX_NS = 300.0
 SIMD_FIXED_NS = 10_000.0
-#: Multiply-adds from which the integer kernels run on all cores (below: on the calling thread).
+#: Multiply-adds from which the integer kernels run on all cores (below: on the calling thread);
+#: a design choice like `PARALLEL_MIN_WORK`, not fitted.
 INTEGER_PARALLEL_MIN_WORK = 4_000_000
 
 # float16 / bfloat16 routes (gpudot/_exact/_ordered.py). Measured 2026-12-07 on a 2 vCPU AMD EPYC
