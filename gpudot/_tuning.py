@@ -64,6 +64,24 @@ NUMPY_BOOL_STEP_NS = 0.3
 #: About how many entries of a bool operand `gpudot._exact._bool.density` reads.
 DENSITY_SAMPLE = 4096
 
+# The numba integer kernels (gpudot/_exact/_numba_integer.py). Measured 2026-12-07 on machine A,
+# quiet (load average 0.2), numba's 2 threads: min of 7 calls of `_integer.compiled_matmul`
+# alone on full-range operands (512^3 for the tiles; 512x512x7 and 5x512x512 for the edges).
+# End to end: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/exact_routes.py
+# --sizes 256 512 --dtypes int8 int16 int32 int64` and `python benchmarks/integer_torch.py`.
+
+#: ns per multiply-add of the kernels' register tiles, by width in bytes (256^3: about 1.2-1.5x).
+SIMD_NS = {1: 0.0067, 2: 0.0065, 4: 0.0128, 8: 0.0263}
+#: ns per multiply-add of the rows and columns the tiles leave (the plain loop): 0.6 on a
+#: 7-column output, 0.03-0.27 on a 5-row one; set so that matrix-vector shapes keep einsum.
+SIMD_EDGE_NS = {1: 0.3, 2: 0.4, 4: 0.5, 8: 0.6}
+#: ns per matrix of a stack (task set-up), and per call (dispatch, packing set-up); not fitted.
+SIMD_MATRIX_NS = 300.0
+SIMD_FIXED_NS = 10_000.0
+#: Multiply-adds from which the integer kernels run on all cores (below: on the calling thread);
+#: a design choice like `PARALLEL_MIN_WORK`, not fitted.
+INTEGER_PARALLEL_MIN_WORK = 4_000_000
+
 # float16 / bfloat16 routes (gpudot/_exact/_ordered.py). Measured 2026-12-07 on a 2 vCPU AMD EPYC
 # (Zen 4 family, AVX-512) KVM guest like machine A, numba's default 2 threads: min of 5 runs of
 # each route function alone on random normal square operands, 64^2 to 512^2. End to end against
@@ -184,6 +202,12 @@ HALF_TILE = (8, 48)
 #: (cuBLAS workspace, copies of non-contiguous blocks and float16 batches widened to float32 need
 #: the rest; gpudot/backends/_cupy_memory.py). To be confirmed on a real GPU.
 TILE_BUDGET = 0.4
+#: The numba integer kernel's register tile (`gpudot._exact._numba_integer`): output rows, and
+#: vector registers of `VECTOR_BYTES` per row. 6 x 4 accumulators, 4 panel vectors and one
+#: broadcast use 29 of AVX-512's 32 registers.
+INTEGER_TILE = (6, 4)
+#: Bytes of one SIMD register (AVX-512).
+VECTOR_BYTES = 64
 #: Narrowest Dask output tile for which the contracted axis is still kept whole
 #: (gpudot/backends/_dask_plan.py).
 MIN_TILE = 256

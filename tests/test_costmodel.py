@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gpudot._costmodel import DEFAULT_PROFILE, Profile, estimate, product_flops
-from gpudot._exact import product_cost
+from gpudot._exact import _numba_kernels, product_cost
 
 DTYPES = [
     "bool",
@@ -114,8 +114,9 @@ def test_routed_dtypes_move_to_the_gpu_before_float32_under_the_default_gpu():
         assert _crossover(slow) < float32, slow
 
 
-def test_the_cpu_side_is_gpudots_route_not_numpys_loop():
-    """int8 512^2: the float32-gemm route, tens of times below NumPy's own loop's cost."""
+def test_the_cpu_side_is_gpudots_route_not_numpys_loop(monkeypatch):
+    """int8 512^2 without numba: the float32-gemm route, tens of times below NumPy's loop."""
+    monkeypatch.setattr(_numba_kernels, "ENABLED", False)
     int8 = np.dtype("int8")
     rule = product_cost(int8, 512, 512, 512)
     est = estimate(DEFAULT_PROFILE, int8, 512, 512, 512, host_bytes=2 << 18, result_bytes=1 << 18)

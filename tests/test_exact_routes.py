@@ -290,6 +290,7 @@ def test_integer_routes_that_need_no_data_read_none(monkeypatch, dtype, shapes):
 
 @pytest.mark.parametrize("dtype", ["int32", "int64"])
 def test_small_values_are_read_where_a_float32_gemm_pays(monkeypatch, dtype):
+    monkeypatch.setattr(_numba_kernels, "ENABLED", False)  # with numba the "simd" kernel wins
     gemms = []
     float_gemm = _integer.float_gemm
     monkeypatch.setattr(

@@ -10,6 +10,8 @@ partial sums are exact gives the same bits, whatever its summation order, blocki
   one float64 gemm per limb pair whose shift is below w, recombined with wrapping int64 shifts
   and adds.
 - `einsum_matmul`: ``einsum('...ij,...jk->...ik')``, which wraps exactly as matmul does.
+- `compiled_matmul`: the numba kernels of `gpudot._exact._numba_integer` (NumPy arrays only):
+  SIMD multiply-adds in lanes of the operands' own width, wrapping like NumPy's loop.
 
 Operands arrive already cast to the integer loop dtype; unsigned operands are viewed as the signed
 type of the same width (the same residues modulo 2^w). Functions take the array namespace ``xp``.
@@ -18,12 +20,18 @@ type of the same width (the same residues modulo 2^w). Functions take the array 
 from __future__ import annotations
 
 import functools
+import math
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from gpudot._exact import _numba_kernels
+from gpudot._exact._ordered import _as_matrices
+from gpudot._tuning import INTEGER_PARALLEL_MIN_WORK
+
 __all__ = [
+    "compiled_matmul",
     "dtype_magnitude",
     "einsum_matmul",
     "float_gemm",
@@ -147,3 +155,52 @@ def einsum_matmul(xp: ModuleType, a: Any, b: Any) -> Any:
     right = "...jk" if b.ndim > 1 else "j"
     result = ("...i" if a.ndim > 1 else "...") + ("k" if b.ndim > 1 else "")
     return xp.einsum(f"{left},{right}->{result}", a, b)
+
+
+def _lead(x: np.ndarray, batch: tuple[int, ...]) -> np.ndarray:
+    """``x`` as a (1 or prod(batch), rows, cols) stack (broadcast copies only where needed)."""
+    lead = math.prod(x.shape[:-2])
+    if lead > 1 and x.shape[:-2] != batch:
+        x, lead = np.broadcast_to(x, batch + x.shape[-2:]), math.prod(batch)
+    return x.reshape((lead,) + x.shape[-2:])
+
+
+def _panels(b: np.ndarray, width: int) -> np.ndarray:
+    """A (lead, K, N) stack packed as (lead, ceil(N / width), K, width) column panels.
+
+    Any layout in (strided, Fortran, negative strides); the last panel's padding stays unset
+    (the kernels never read it).
+    """
+    lead, k, n = b.shape
+    width = min(width, n)
+    full, rest = divmod(n, width)
+    packed = np.empty((lead, full + (rest > 0), k, width), b.dtype)
+    packed[:, :full] = b[:, :, : full * width].reshape(lead, k, full, width).transpose(0, 2, 1, 3)
+    if rest:
+        packed[:, full, :, :rest] = b[:, :, full * width :]
+    return packed
+
+
+def compiled_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray | None:
+    """``matmul(a, b)`` in ``dtype`` with the numba wrapping kernels, or None without numba.
+
+    Operands are viewed as unsigned integers of their width (the kernels' lanes wrap there with
+    no overflow assumption). Peak memory: a C-contiguous copy of ``a`` where it is not one
+    already (and broadcast stacks expanded), the packed panels of ``b`` (its size, the last
+    panel padded to full width) and the output.
+    """
+    kernels = _numba_kernels.integer_kernels()
+    if kernels is None:
+        return None
+    a, b, shape = _as_matrices(a, b)
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    unsigned = np.dtype(f"u{dtype.itemsize}")
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    out = np.zeros((math.prod(batch), m, n), unsigned)
+    if out.size and k:
+        left = np.ascontiguousarray(_lead(a.view(unsigned), batch))
+        panels = _panels(_lead(b.view(unsigned), batch), kernels.panel_width(dtype.itemsize))
+        parallel = out.size * k >= INTEGER_PARALLEL_MIN_WORK
+        kernel = kernels.wrapping_matmul if parallel else kernels.wrapping_matmul_serial
+        kernel(left, panels, out)
+    return out.view(dtype).reshape(shape)

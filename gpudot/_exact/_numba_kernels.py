@@ -13,7 +13,7 @@ import importlib.util
 import os
 from types import ModuleType
 
-__all__ = ["COMPILED", "ENABLED", "available", "kernels", "matvec", "warmup"]
+__all__ = ["COMPILED", "ENABLED", "available", "integer_kernels", "kernels", "matvec", "warmup"]
 
 #: Whether compiled kernels may be used (tests flip it to run both ways in one session).
 ENABLED = os.environ.get("GPUDOT_DISABLE_NUMBA", "") not in ("1", "true", "yes")
@@ -26,6 +26,14 @@ COMPILED: tuple[tuple[str, tuple[str, ...], str], ...] = (
         ("ordered_product", "ordered_product_serial"),
         "(Array(uint16, 3, 'C', readonly=True), Array(uint16, 3, 'C', readonly=True), "
         "float32[:, :, :, ::1], float32[:, :, :, ::1], uint16[:, :, ::1], boolean, int64)",
+    ),
+    *(
+        (
+            "gpudot._exact._numba_integer",
+            ("wrapping_matmul", "wrapping_matmul_serial"),
+            f"(uint{bits}[:, :, ::1], uint{bits}[:, :, :, ::1], uint{bits}[:, :, ::1])",
+        )
+        for bits in (8, 16, 32, 64)
     ),
 )
 
@@ -64,10 +72,10 @@ def kernels() -> ModuleType | None:
 def warmup() -> list[str]:
     """Compile (or load from numba's disk cache) every kernel gpudot can use, ahead of time.
 
-    The first float16 or bfloat16 product of a process otherwise pays it (seconds with a cold
-    cache; docs/fast-paths.md). Returns the ``module.function`` names compiled, or an empty list
-    when numba is not installed or switched off (``GPUDOT_DISABLE_NUMBA=1``): nothing to do, and
-    every result is the same without it. A second call finds them compiled and returns at once.
+    The first float16, bfloat16 or integer product of a process otherwise pays it (seconds with a
+    cold cache; docs/fast-paths.md). Returns the ``module.function`` names compiled, or an empty
+    list when numba is not installed or switched off (``GPUDOT_DISABLE_NUMBA=1``): nothing to do,
+    and every result is the same without it. A second call finds them compiled and returns at once.
     """
     if kernels() is None:
         return []
@@ -82,7 +90,7 @@ def warmup() -> list[str]:
         for name in names:
             getattr(module, name).compile(arguments)
             compiled.append(f"{module_name}.{name}")
-    return compiled
+    return list(dict.fromkeys(compiled))  # a kernel compiled for several signatures: once
 
 
 def matvec() -> ModuleType | None:
@@ -93,3 +101,12 @@ def matvec() -> ModuleType | None:
 
         _matvec = _numba_matvec
     return _matvec if ENABLED else None
+
+
+def integer_kernels() -> ModuleType | None:
+    """The integer kernels (`gpudot._exact._numba_integer`), or None like `kernels`."""
+    if kernels() is None:
+        return None
+    from gpudot._exact import _numba_integer
+
+    return _numba_integer

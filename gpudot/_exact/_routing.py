@@ -39,6 +39,7 @@ from gpudot._tuning import (
     HALF_RANK1_NS,
     HALF_RANK1_STEP_NS,
     HALF_TILE,
+    INTEGER_TILE,
     LIMB_STEP_NS,
     MAGNITUDE_BYTE_NS,
     MAGNITUDE_FIXED_NS,
@@ -54,6 +55,11 @@ from gpudot._tuning import (
     ORDERED_MIN_OUTPUTS,
     PASS_NS,
     ROUTE_FIXED_NS,
+    SIMD_EDGE_NS,
+    SIMD_FIXED_NS,
+    SIMD_MATRIX_NS,
+    SIMD_NS,
+    VECTOR_BYTES,
 )
 
 __all__ = [
@@ -80,6 +86,7 @@ ROUTE_NAMES = {
     "float32": "gpudot's {dtype} float32-gemm route",
     "float64": "gpudot's {dtype} float64-gemm route",
     "limbs": "gpudot's {dtype} limb route",
+    "simd": "gpudot's {dtype} wrapping SIMD numba kernel",
     "gemm": "gpudot's bool float32-gemm route",
     "compiled": "gpudot's {dtype} ordered numba kernel",
     "rank1": "gpudot's {dtype} ordered rank-1 route",
@@ -121,15 +128,36 @@ def _float_ns(ftype: np.dtype, batch: int, work: int, elements: int) -> float:
     return ROUTE_FIXED_NS + batch * GEMM_MATRIX_NS + work * GEMM_NS[ftype] + 3 * PASS_NS * elements
 
 
+def _simd_ns(width: int, batch: int, m: int, n: int, k: int, elements: int) -> float:
+    """The numba kernels: register tiles, the rows and columns they leave, packing, zeroing."""
+    rows, vectors = INTEGER_TILE
+    tiled = (m - m % rows) * (n - n % (vectors * VECTOR_BYTES // width))
+    return (
+        SIMD_FIXED_NS
+        + batch * SIMD_MATRIX_NS
+        + batch * k * (tiled * SIMD_NS[width] + (m * n - tiled) * SIMD_EDGE_NS[width])
+        + PASS_NS * elements
+    )
+
+
 def integer_costs(
-    dtype: np.dtype, batch: int, m: int, n: int, k: int, a_size: int, b_size: int
+    dtype: np.dtype,
+    batch: int,
+    m: int,
+    n: int,
+    k: int,
+    a_size: int,
+    b_size: int,
+    *,
+    compiled: bool = False,
 ) -> tuple[dict[str, float], float | None]:
     """The candidates' ns for an integer product, and the cost of reading max|a|, max|b|.
 
     Known by dtype and sizes only: a float gemm is a candidate where the dtype's bound allows
-    one. The read cost is None where reading the values cannot pay (see `integer_matmul`);
-    otherwise the read may find a float32 gemm exact. NumPy's loop is the only candidate below
-    `MIN_WORK` and for stacks of matrices below `MATRIX_MIN_WORK`.
+    one; the numba kernels where ``compiled`` (NumPy arrays, numba present). The read cost is
+    None where reading the values cannot pay (see `integer_matmul`); otherwise the read may find
+    a float32 gemm exact. NumPy's loop is the only candidate below `MIN_WORK` and for stacks of
+    matrices below `MATRIX_MIN_WORK`.
     """
     work = batch * m * n * k
     width = dtype.itemsize
@@ -138,6 +166,8 @@ def integer_costs(
         return costs, None
     elements = a_size + b_size + batch * m * n
     costs["einsum"] = ROUTE_FIXED_NS + batch * EINSUM_MATRIX_NS + work * EINSUM_NS[width]
+    if compiled:
+        costs["simd"] = _simd_ns(width, batch, m, n, k, elements)
     ftype = _integer.exact_float(k * _integer.dtype_magnitude(dtype) ** 2)
     if ftype is None:
         costs["limbs"] = (
@@ -163,18 +193,19 @@ def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | Non
     """``matmul(a, b)`` for operands already in integer ``dtype``, or None for NumPy's loop.
 
     Candidates (`integer_costs`): einsum, one float gemm under the exactness bound, float64
-    limbs; the cheapest by the cost rule, NumPy's loop if that is cheaper still. The dtype alone
-    bounds every |x|, which is enough for int8 and int16 to take a float gemm. Reading max|a|
-    and max|b| off the data (one min and one max pass over each) can allow float32, or a gemm at
-    all for int32/int64. On large values the read is wasted, so it is paid only where what it
-    can save (a float32 gemm in place of the best route known without it) exceeds what it can
-    waste (its own cost): a product NumPy or einsum does cheaply (small, or matrix-vector) is not
-    slowed by the read.
+    limbs, the numba SIMD kernels (NumPy arrays with numba only); the cheapest by the cost rule,
+    NumPy's loop if that is cheaper still. The dtype alone bounds every |x|, which is enough for
+    int8 and int16 to take a float gemm. Reading max|a| and max|b| off the data (one min and
+    one max pass over each) can allow float32, or a gemm at all for int32/int64. On large values
+    the read is wasted, so it is paid only where what it can save (a float32 gemm in place of
+    the best route known without it) exceeds what it can waste (its own cost): a product NumPy
+    or einsum does cheaply (small, or matrix-vector) is not slowed by the read.
     """
     m, n, k, batch = _sizes(a, b)
     if batch * m * n * k < MIN_WORK or a.ndim + b.ndim < 3:
         return None
-    costs, read_ns = integer_costs(dtype, batch, m, n, k, a.size, b.size)
+    compiled = xp is np and _numba_kernels.available()
+    costs, read_ns = integer_costs(dtype, batch, m, n, k, a.size, b.size, compiled=compiled)
     a, b = _integer.signed_view(a), _integer.signed_view(b)
     if read_ns is not None:
         found = _integer.exact_float(k * _integer.magnitude(a) * _integer.magnitude(b))
@@ -185,7 +216,11 @@ def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | Non
     route = min(costs, key=costs.__getitem__)
     if route == "numpy":
         return None
-    if route == "einsum":
+    if route == "simd":
+        result = _integer.compiled_matmul(a, b, a.dtype)
+        if result is None:
+            return None  # numba found but failed to import: NumPy's loop this once, then no "simd"
+    elif route == "einsum":
         result = _integer.einsum_matmul(xp, a, b)
     elif route == "limbs":
         result = _integer.limb_gemm(xp, a, b, 8 * dtype.itemsize, a.dtype)
@@ -368,7 +403,8 @@ def product_cost(
     a_size, b_size = batch * m * k, batch * k * n
     read_ns: float | None = None
     if dtype.kind in "iu" and dtype.itemsize in NUMPY_LOOP_NS:
-        costs, read_ns = integer_costs(dtype, batch, m, n, k, a_size, b_size)
+        compiled = _numba_kernels.available()
+        costs, read_ns = integer_costs(dtype, batch, m, n, k, a_size, b_size, compiled=compiled)
     elif dtype.kind == "b":
         costs = bool_costs(batch, m, n, k, a_size, b_size)
     elif dtype.name in PRODUCTS[func].half_loops:

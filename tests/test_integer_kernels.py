@@ -1,0 +1,154 @@
+"""The numba wrapping integer kernels and their "simd" route: NumPy's bits, wraparound included.
+
+NumPy is the oracle. Shapes straddle the register tile (`INTEGER_TILE` rows, 4 vectors of
+columns), the panel width, the k block and the serial/parallel threshold; values include the
+extremes, where every partial sum wraps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gpudot._exact import _integer, _numba_kernels, _routing
+from gpudot._tuning import INTEGER_PARALLEL_MIN_WORK
+from gpudot.testing._oracle import check_bits
+
+DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
+SHAPES = [
+    (6, 64, 64),  # one full int8/int16 tile column block, one tile of rows
+    (5, 7, 3),  # below a tile: the plain loop only
+    (7, 257, 65),  # k block + 1, tile rows + 1, int32 tile columns + 1
+    (13, 1, 200),
+    (1, 300, 1),
+    (97, 513, 131),
+    (200, 40, 300),  # more than one panel
+]
+
+
+@pytest.fixture
+def kernels():
+    numba_kernels = pytest.importorskip("numba") and _numba_kernels.integer_kernels()
+    if numba_kernels is None:
+        pytest.skip("numba kernels switched off")
+    return numba_kernels
+
+
+def _values(shape, dtype, family, seed):
+    info = np.iinfo(dtype)
+    if family == "min":
+        return np.full(shape, info.min, dtype)
+    if family == "max":
+        return np.full(shape, info.max, dtype)
+    rng = np.random.default_rng(seed)
+    if family == "mixed":
+        return rng.choice(np.array([info.min, info.max, -1 if info.min else 1, 0], dtype), shape)
+    return rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("family", ["random", "min", "max", "mixed"])
+def test_kernel_bits(kernels, dtype, shape, family):
+    m, k, n = shape
+    a, b = _values((m, k), dtype, family, 1), _values((k, n), dtype, family, 2)
+    result = _integer.compiled_matmul(a, b, a.dtype)
+    expected = np.matmul(a, b)
+    assert result.dtype == expected.dtype and result.shape == expected.shape
+    assert np.array_equal(result, expected)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_wraparound_large_k(kernels, dtype):
+    """k = 3000 products of INT_MIN * INT_MIN and INT_MAX * INT_MIN: the sums wrap many times."""
+    info = np.iinfo(dtype)
+    a = np.full((8, 3000), info.min, dtype)
+    a[1::2] = info.max
+    b = np.full((3000, 70), info.min, dtype)
+    b[:, ::3] = info.max
+    assert np.array_equal(_integer.compiled_matmul(a, b, a.dtype), np.matmul(a, b))
+
+
+@pytest.mark.parametrize("dtype", ["int32", "uint64"])
+@pytest.mark.parametrize(
+    "layout", ["fortran", "strided", "negative", "broadcast", "vector-left", "vector-right"]
+)
+def test_layouts_and_batches(kernels, dtype, layout):
+    a, b = _values((3, 1, 20, 70), dtype, "random", 3), _values((4, 140, 90), dtype, "random", 4)
+    b = b[:, ::2, :70][..., ::-1]  # (4, 70, 70), strided with negative column stride
+    if layout == "fortran":
+        a, b = np.asfortranarray(a[0, 0]), np.asfortranarray(b[0])
+    elif layout == "strided":
+        a, b = a[0, 0, ::2, :], b[1, :, ::3]
+    elif layout == "negative":
+        a, b = a[..., ::-1, ::-1], b[::-1]
+    elif layout == "vector-left":
+        a = a[0, 0, 0]
+    elif layout == "vector-right":
+        b = b[0, :, 0]
+    expected = np.matmul(a, b)
+    assert np.array_equal(_integer.compiled_matmul(a, b, np.dtype(dtype)), expected)
+
+
+@pytest.mark.parametrize("shape", [(0, 5, 4), (4, 0, 5), (4, 5, 0), (0, 0, 0)])
+def test_zero_size(kernels, shape):
+    m, k, n = shape
+    a, b = np.ones((m, k), np.int64), np.ones((k, n), np.int64)
+    result = _integer.compiled_matmul(a, b, a.dtype)
+    assert result.shape == (m, n) and np.array_equal(result, np.matmul(a, b))
+
+
+@pytest.mark.parametrize("k", [1, 2])  # 2000 * 1000 * k straddles INTEGER_PARALLEL_MIN_WORK
+def test_parallel_threshold(kernels, k):
+    assert 2000 * 1000 < INTEGER_PARALLEL_MIN_WORK <= 2000 * 1000 * 2
+    a, b = _values((2000, k), "int32", "random", 5), _values((k, 1000), "int32", "random", 6)
+    assert np.array_equal(_integer.compiled_matmul(a, b, a.dtype), np.matmul(a, b))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    m=st.integers(0, 40),
+    k=st.integers(0, 300),
+    n=st.integers(0, 150),
+    batch=st.sampled_from([(), (1,), (3,)]),
+    dtype=st.sampled_from(DTYPES),
+    seed=st.integers(0, 2**16),
+)
+def test_kernel_hypothesis(m, k, n, batch, dtype, seed):
+    pytest.importorskip("numba")
+    if _numba_kernels.integer_kernels() is None:
+        pytest.skip("numba kernels switched off")
+    a = _values(batch + (m, k), dtype, "random", seed)
+    b = _values((k, n), dtype, "random", seed + 1)
+    assert np.array_equal(_integer.compiled_matmul(a, b, a.dtype), np.matmul(a, b))
+
+
+@pytest.fixture(params=["numba", "no-numba"])
+def numba_mode(request, monkeypatch):
+    """Both ways: with the compiled kernels (skipped without numba) and without them."""
+    if request.param == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setattr(_numba_kernels, "ENABLED", request.param == "numba")
+    return request.param
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("func", ["matmul", "dot"])
+def test_route_end_to_end(backend, numba_mode, dtype, func):
+    """512 x 256 x 384 full range through the NumPy backend; stacks and N-D dot too."""
+    a, b = _values((200, 256), dtype, "random", 7), _values((256, 384), dtype, "random", 8)
+    check_bits(backend, func, a, b)
+    check_bits(backend, func, _values((3, 64, 256), dtype, "mixed", 9), b[None, :, :130])
+    if func == "dot":
+        check_bits(backend, "dot", a, _values((2, 256, 130), dtype, "random", 10))
+
+
+def test_route_choice(numba_mode):
+    """The rule picks "simd" for square int32/int64 only with numba, and never off NumPy."""
+    for dtype in ("int32", "int64"):
+        cost = _routing.product_cost(np.dtype(dtype), 512, 512, 512)
+        assert (cost.route == "simd") == (numba_mode == "numba")
+        costs, _ = _routing.integer_costs(np.dtype(dtype), 1, 512, 512, 512, 512**2, 512**2)
+        assert "simd" not in costs  # compiled=False: what a non-NumPy namespace gets
