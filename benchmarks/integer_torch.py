@@ -1,6 +1,6 @@
 """Full-range int32/int64 matmul: gpudot's NumPy backend beside np.matmul and torch CPU.
 
-Goal (issue #19): at 512^2, int32 at least 30x np.matmul, int64 at least 15x and no slower than
+Goal: at 512^2, int32 at least 30x np.matmul, int64 at least 15x and no slower than
 ``torch.matmul`` on int64 tensors made from the same arrays. Interleaved: every repeat times
 NumPy, gpudot and torch once each, so machine load hits all alike; reports min and median ms and
 checks gpudot's bits against NumPy's (torch's too, for information).
