@@ -10,6 +10,7 @@ import fakecupy
 import pytest
 from fakecupy._core import _routines_linalg
 
+from gpudot._exact import _numba_kernels, _routing
 from gpudot.backends import lookup
 from gpudot.backends._cupy import CupyBackend
 
@@ -22,7 +23,9 @@ def dask_client() -> Iterator[Any]:
     """A `distributed.Client` on a two-process `LocalCluster` (loopback only, no dashboard).
 
     Each worker has one thread and `CLUSTER_MEMORY_LIMIT` bytes of memory. The client is not
-    made the default: tests choose it with ``dask.config.set(scheduler=client.get)``.
+    made the default: tests choose it with ``dask.config.set(scheduler=client.get)``. The workers
+    run without the numba kernels: compiling them inside a worker limited to 256 MiB does not
+    finish (the products there are NumPy's bits either way; docs/dask.md).
     """
     distributed = pytest.importorskip("distributed")
     with (
@@ -33,6 +36,7 @@ def dask_client() -> Iterator[Any]:
             host="127.0.0.1",
             dashboard_address=None,
             memory_limit=CLUSTER_MEMORY_LIMIT,
+            env={"GPUDOT_DISABLE_NUMBA": "1"},
         ) as cluster,
         distributed.Client(cluster, set_as_default=False) as client,
     ):
@@ -55,3 +59,24 @@ def standin() -> Iterator[SimpleNamespace]:
             pool=fakecupy.get_default_memory_pool(),
         )
     _routines_linalg.compute_types[:] = saved
+
+
+@pytest.fixture
+def eager(monkeypatch):
+    """Routing thresholds at zero and fixed costs dropped, so that tiny shapes take the routes."""
+    fixed = ("ROUTE_FIXED_NS", "PASS_NS", "LIMB_STEP_NS", "MAGNITUDE_FIXED_NS", "MAGNITUDE_BYTE_NS")
+    fixed += ("FINITE_NS", "HALF_RANK1_STEP_NS", "HALF_COMPILED_FIXED_NS", "HALF_PACK_NS")
+    for name in ("MIN_WORK", "BOOL_MIN_WORK", "MATRIX_MIN_WORK", "ORDERED_MIN_OUTPUTS", *fixed):
+        monkeypatch.setattr(_routing, name, 0)
+    monkeypatch.setattr(_routing, "NUMPY_BOOL_STEP_NS", 1e9)
+
+
+@pytest.fixture(params=["numba", "no-numba"])
+def numba_mode(request, monkeypatch):
+    """Both ways: with the compiled kernels (skipped without numba) and without them."""
+    if request.param == "numba":
+        pytest.importorskip("numba")
+        monkeypatch.setattr(_numba_kernels, "ENABLED", True)
+    else:
+        monkeypatch.setattr(_numba_kernels, "ENABLED", False)
+    return request.param

@@ -31,27 +31,6 @@ SETTINGS = settings(
 )
 
 
-@pytest.fixture
-def eager(monkeypatch):
-    """Routing thresholds at zero and fixed costs dropped, so that tiny shapes take the routes."""
-    fixed = ("ROUTE_FIXED_NS", "PASS_NS", "LIMB_STEP_NS", "MAGNITUDE_FIXED_NS", "MAGNITUDE_BYTE_NS")
-    fixed += ("FINITE_NS", "HALF_RANK1_STEP_NS", "HALF_COMPILED_FIXED_NS", "HALF_PACK_NS")
-    for name in ("MIN_WORK", "BOOL_MIN_WORK", "MATRIX_MIN_WORK", "ORDERED_MIN_OUTPUTS", *fixed):
-        monkeypatch.setattr(_routing, name, 0)
-    monkeypatch.setattr(_routing, "NUMPY_BOOL_STEP_NS", 1e9)
-
-
-@pytest.fixture(params=["numba", "no-numba"])
-def numba_mode(request, monkeypatch):
-    """Both ways: with the compiled kernels (skipped without numba) and without them."""
-    if request.param == "numba":
-        pytest.importorskip("numba")
-        monkeypatch.setattr(_numba_kernels, "ENABLED", True)
-    else:
-        monkeypatch.setattr(_numba_kernels, "ENABLED", False)
-    return request.param
-
-
 # --- property tests, bit for bit ---------------------------------------------------------------
 
 

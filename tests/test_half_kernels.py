@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_exact_routes import eager, numba_mode  # noqa: F401  (shared fixtures)
 
 import gpudot
 from gpudot.__main__ import main

@@ -125,15 +125,6 @@ def test_kernel_hypothesis(m, k, n, batch, dtype, seed):
     assert np.array_equal(_integer.compiled_matmul(a, b, a.dtype), np.matmul(a, b))
 
 
-@pytest.fixture(params=["numba", "no-numba"])
-def numba_mode(request, monkeypatch):
-    """Both ways: with the compiled kernels (skipped without numba) and without them."""
-    if request.param == "numba":
-        pytest.importorskip("numba")
-    monkeypatch.setattr(_numba_kernels, "ENABLED", request.param == "numba")
-    return request.param
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("func", ["matmul", "dot"])
 def test_route_end_to_end(backend, numba_mode, dtype, func):

@@ -34,17 +34,6 @@ SHAPES = [
 ]
 
 
-@pytest.fixture(params=["numba", "no numba"])
-def numba_mode(request, monkeypatch):
-    """Both ways: with the compiled kernels (skipped without numba) and without them."""
-    if request.param == "numba":
-        pytest.importorskip("numba")
-        monkeypatch.setattr(_numba_kernels, "ENABLED", True)
-    else:
-        monkeypatch.setattr(_numba_kernels, "ENABLED", False)
-    return request.param
-
-
 def assert_bits(got, expected):
     assert got.dtype == expected.dtype and got.shape == expected.shape
     assert np.array_equal(np.asarray(got).view(np.uint8), np.asarray(expected).view(np.uint8))
