@@ -59,7 +59,7 @@ def _like_numpy_ufunc(result: Any) -> Any:
     return result[()] if isinstance(result, np.ndarray) and result.ndim == 0 else result
 
 
-@public_product(getattr(np, "vdot", None))
+@public_product(getattr(np, "vdot", None), routed=False)
 def vdot(a: Any, b: Any, /) -> Any:
     """Dot product of two arrays flattened, the first conjugated, as `numpy.vdot`.
 

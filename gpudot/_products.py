@@ -1,4 +1,4 @@
-"""The public entries: `dot`, `matmul` and `asarray`, and `public_product`, the entry of the rest.
+"""The public entries: `dot`, `matmul`, `asarray`, and `public_product`, which writes them.
 
 A 4x4 float64 product takes NumPy about a microsecond, and each Python call frame in front of it
 adds a tenth of that. So the commonest call, plain ndarrays on the NumPy backend, of a BLAS dtype
@@ -6,21 +6,28 @@ adds a tenth of that. So the commonest call, plain ndarrays on the NumPy backend
 MIN_WORK``, the cheaper test, or ``(x1.size / K) * x2.size < LEAST_WORK``, which bounds the
 multiply-adds) or of two vectors (no route takes them), goes straight to NumPy's own function from
 the public function itself, with no call frame between: its result is the oracle's by
-definition. A failure there is raised again, explained, by the full path. The backend is read
-with no call frame either (`gpudot._settings.ScopedSetting.override`), so the choice stays per
-thread and per asyncio task. Every other call goes to the backend in effect.
+definition. A failure there is raised again, explained, by the full path.
+
+`public_product` writes that public function from the product's own signature, as `dataclasses`
+writes its methods: CPython calls a function without ``*args``/``**kwargs`` faster, and Python's
+own argument errors are then NumPy's. Where NumPy's function is a ufunc, which words those errors
+its own way, the public function takes any arguments and a call that does not bind reaches NumPy.
+The backend is read without a call while no override was ever made
+(`gpudot._settings.ScopedSetting.scoped`) and from the ContextVar after that, so the choice stays
+per thread and per asyncio task.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 
-from gpudot._dtypes import BLAS_DTYPES
-from gpudot._exact import LEAST_WORK, MIN_WORK
+from gpudot._dtypes import BLAS_DTYPES  # noqa: F401 - read by the written entries
+from gpudot._exact import LEAST_WORK, MIN_WORK  # noqa: F401 - read by the written entries
 from gpudot._numpy_errors import raise_like_numpy
 from gpudot._precision import use_precision
 from gpudot._state import BACKEND_SETTING, current_backend
@@ -37,18 +44,22 @@ __all__ = [
 ]
 
 _ndarray = np.ndarray
-_np_matmul = np.matmul
-_np_dot = np.dot
-#: The backend whose plain products are computed inline.
-_NUMPY = lookup("numpy")
-#: ``_selected(BACKEND_SETTING.default)`` is the backend in effect, or None before it is built.
+_BACKEND = BACKEND_SETTING
+#: ``_selected(_BACKEND.default)`` is the backend in effect, or None before it is built.
 _selected: Callable[[Any], Any] = BACKEND_SETTING.override.get
-#: Marks an operand passed by keyword (``outer(a=x, b=y)``): such calls take the full path.
+_NUMPY = lookup("numpy")
+#: Marks an operand not given (`_open_parameters`).
 _MISSING: Any = object()
+#: A backend no call has: `_inline_backend` while a profile is open.
+_NOWHERE: Any = object()
+#: The backend whose plain products are computed inline.
+_inline_backend: Any = _NUMPY
 #: What products run on instead of the backend itself (`gpudot.profile`'s recorder), or None.
 _wrap: Callable[[Backend], Any] | None = None
 #: What runs a family call while a profile is open (`gpudot._profile.record_call`), or None.
 _record: Callable[..., Any] | None = None
+#: gpudot's own keywords, left out when NumPy's function is asked for its error.
+_OWN_KEYWORDS = frozenset({"precision"})
 
 
 def wrap_backends_with(
@@ -57,19 +68,18 @@ def wrap_backends_with(
     """Make the products run on ``wrap(backend in effect)``, and each family call through
     ``record(product, operands, args, kwargs)``, from now on (None: on the backend itself).
 
-    `gpudot.profile` installs its recorder here; a wrapped backend is never the NumPy backend,
-    so no product takes the inline route and every call is seen.
+    `gpudot.profile` installs its recorder here; while it is installed no product takes the
+    inline route, so every call is seen.
     """
-    global _selected, _wrap, _record
+    global _inline_backend, _wrap, _record
     _wrap, _record = wrap, record
-    if wrap is None:
-        _selected = BACKEND_SETTING.override.get
-        return
+    _inline_backend = _NUMPY if wrap is None else _NOWHERE
 
-    def wrapped(_default: Any) -> Any:
-        return wrap(current_backend())
 
-    _selected = wrapped
+def _in_effect() -> Any:
+    """The backend in effect, seen through the profile's recorder."""
+    backend = current_backend()
+    return backend if _wrap is None else _wrap(backend)
 
 
 def backend_for(*operands: Any) -> Any:
@@ -79,6 +89,168 @@ def backend_for(*operands: Any) -> Any:
     return backend if _wrap is None else _wrap(backend)
 
 
+Product = TypeVar("Product", bound=Callable[..., Any])
+
+#: The public function of a product; ``{test}`` is `_INLINE` or nothing.
+_ENTRY = """\
+def make(numpy_func, full{defaults}):
+    def {name}{parameters}:
+{test}        return full({arguments})
+    return {name}
+"""
+#: NumPy's own call for a plain call of ndarrays (see the module's docstring); ``{no_route}`` is
+#: `_NO_ROUTE` or nothing.
+_INLINE = """\
+        if (
+            (
+                (_selected(_BACKEND.default) if _BACKEND.scoped else _BACKEND.default)
+                or current_backend()
+            )
+            is _inline_backend{plain}
+            and type({a}) is _ndarray
+            and type({b}) is _ndarray{no_route}
+        ):
+            try:
+                return numpy_func({a}, {b})
+            except (ValueError, TypeError, IndexError):
+                pass  # the full path raises it again, explained
+"""
+#: The test that no exact route would take the product.
+_NO_ROUTE = """
+            and (
+                {a}.dtype in BLAS_DTYPES
+                or {a}.size * {b}.size < MIN_WORK
+                or {a}.ndim + {b}.ndim < 3
+                or (0 < {a}.ndim and {a}.size // ({a}.shape[-1] or 1) * {b}.size < LEAST_WORK)
+            )"""
+
+
+class _Name(str):
+    """A default shown by its name in a written signature."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+#: What `_entry` writes a product's public function from: its parameter list, the test that a
+#: call is plain, the arguments passed on to the full path, and the defaults the text names.
+_Parts = tuple[str, str, str, list[Any]]
+
+
+def _own_parameters(signature: inspect.Signature) -> _Parts:
+    """``signature`` itself, without annotations; required arguments passed on by position, the
+    others by name (NumPy's error is asked for with ``out=`` by name)."""
+    shown, plain, arguments = [], [], []
+    defaults: list[Any] = []
+    for parameter in signature.parameters.values():
+        default: Any = parameter.empty
+        passed = parameter.name
+        if parameter.default is not parameter.empty:
+            default = _Name(f"default{len(defaults)}")
+            defaults.append(parameter.default)
+            plain.append(f"\n            and {passed} is {default}")
+            passed = f"{passed}={passed}"
+        shown.append(parameter.replace(annotation=parameter.empty, default=default))
+        arguments.append(passed)
+    text = str(signature.replace(parameters=shown, return_annotation=signature.empty))
+    return text, "".join(plain), ", ".join(arguments), defaults
+
+
+def _open_parameters(a: str, b: str) -> _Parts:
+    """Two optional operands and anything else: every call binds, so a call that NumPy's ufunc
+    would refuse reaches it, for its own words (a ufunc parses its arguments itself)."""
+    return (
+        f"({a}=_MISSING, {b}=_MISSING, /, *args, **kwargs)",
+        "\n            and not args\n            and not kwargs",
+        f"*[x for x in ({a}, {b}) if x is not _MISSING], *args, **kwargs",
+        [],
+    )
+
+
+def _entry(
+    product: Callable[..., Any],
+    numpy_func: Callable[..., Any] | None,
+    full: Callable[..., Any],
+    inline: bool,
+    routed: bool,
+) -> Callable[..., Any]:
+    """A function that passes its arguments on to ``full``, after `_INLINE` where ``inline``
+    (operands: ``product``'s first two parameters), with `_NO_ROUTE` where ``routed``. It has
+    ``product``'s signature, or `_open_parameters` where ``numpy_func`` is a ufunc."""
+    signature = inspect.signature(product)
+    a, b = list(signature.parameters)[:2]
+    if isinstance(numpy_func, np.ufunc):
+        parameters, plain, arguments, defaults = _open_parameters(a, b)
+    else:
+        parameters, plain, arguments, defaults = _own_parameters(signature)
+    no_route = _NO_ROUTE.format(a=a, b=b) if routed else ""
+    source = _ENTRY.format(
+        defaults="".join(f", default{i}" for i in range(len(defaults))),
+        name=product.__name__,
+        parameters=parameters,
+        test=_INLINE.format(plain=plain, a=a, b=b, no_route=no_route) if inline else "",
+        arguments=arguments,
+    )
+    namespace: dict[str, Any] = {}
+    exec(source, globals(), namespace)  # noqa: S102 - the source is written above, from a signature
+    return namespace["make"](numpy_func, full, *defaults)  # type: ignore[no-any-return]
+
+
+def _pair(args: tuple[Any, ...]) -> Sequence[Any]:
+    return args[:2]
+
+
+def public_product(
+    numpy_func: Callable[..., Any] | None,
+    operands: Callable[[tuple[Any, ...]], Sequence[Any]] = _pair,
+    *,
+    inline: bool = True,
+    routed: bool = True,
+    component: bool = False,
+) -> Callable[[Product], Product]:
+    """Make ``product`` the public function that NumPy's ``numpy_func`` stands for.
+
+    The public function has ``product``'s signature (for a ufunc, an open one: see `_entry`). A
+    plain call (two ndarray operands, every other argument at its default) that no exact route
+    would take calls ``numpy_func`` from the public function itself; while a `gpudot.profile`
+    is open, the call is recorded (`gpudot._profile.record_call`); a failure is NumPy's
+    exception for the same arguments (`gpudot._numpy_errors.raise_like_numpy`).
+
+    Parameters
+    ----------
+    numpy_func : callable or None
+        NumPy's function of the same name; ``None`` where this NumPy has none (an old NumPy):
+        no inline call, and gpudot's errors stay as they are.
+    operands : callable
+        The operands among a call's positional arguments (default: the first two).
+    inline : bool
+        Whether a plain call may go straight to ``numpy_func``.
+    routed : bool
+        Whether an exact route may take the product. If not (``vdot``: always one vector .
+        vector product), every plain call of two ndarrays goes straight to ``numpy_func``.
+    component : bool
+        Whether the product is one the others are reduced to (``dot``, ``matmul``): a profile
+        records it from the backend's recorder, not here.
+    """
+
+    def decorate(product: Product) -> Product:
+        def full(*args: Any, **kwargs: Any) -> Any:
+            try:
+                if _record is not None and not component:
+                    return _record(product, operands(args), args, kwargs)
+                return product(*args, **kwargs)
+            except (ValueError, TypeError, IndexError) as error:
+                for_numpy = {k: v for k, v in kwargs.items() if k not in _OWN_KEYWORDS}
+                raise_like_numpy(error, numpy_func, *args, **for_numpy)
+                raise
+
+        entry = _entry(product, numpy_func, full, inline and numpy_func is not None, routed)
+        return functools.wraps(product)(entry)  # type: ignore[return-value]
+
+    return decorate
+
+
+@public_product(np.matmul, component=True)
 def matmul(
     x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None, precision: str | None = None
 ) -> Any:
@@ -120,35 +292,13 @@ def matmul(
     array([[19, 22],
            [43, 50]])
     """
-    backend = _selected(BACKEND_SETTING.default) or current_backend()
-    if (
-        backend is _NUMPY
-        and out is None
-        and dtype is None
-        and precision is None
-        and type(x1) is _ndarray
-        and type(x2) is _ndarray
-        and (
-            x1.dtype in BLAS_DTYPES
-            or x1.size * x2.size < MIN_WORK
-            or x1.ndim + x2.ndim < 3
-            or (0 < x1.ndim and x1.size // (x1.shape[-1] or 1) * x2.size < LEAST_WORK)
-        )
-    ):
-        try:
-            return _np_matmul(x1, x2)
-        except (ValueError, TypeError):
-            pass  # the backend raises it again, explained
-    if precision is not None:
-        with use_precision(precision):
-            return matmul(x1, x2, out, dtype=dtype)
-    try:
-        return backend.matmul(x1, x2, out, dtype)
-    except (ValueError, TypeError, IndexError) as error:
-        raise_like_numpy(error, _np_matmul, x1, x2, out=out, dtype=dtype)
-        raise
+    if precision is None:
+        return _in_effect().matmul(x1, x2, out, dtype)
+    with use_precision(precision):
+        return _in_effect().matmul(x1, x2, out, dtype)
 
 
+@public_product(np.dot, component=True)
 def dot(a: Any, b: Any, out: Any = None, *, precision: str | None = None) -> Any:
     """Dot product of two arrays, exactly as `numpy.dot`, on the backend in effect.
 
@@ -186,110 +336,12 @@ def dot(a: Any, b: Any, out: Any = None, *, precision: str | None = None) -> Any
     >>> gpudot.dot([1, 3, 5], [2, 4, 6])
     np.int64(44)
     """
-    backend = _selected(BACKEND_SETTING.default) or current_backend()
-    if (
-        backend is _NUMPY
-        and out is None
-        and precision is None
-        and type(a) is _ndarray
-        and type(b) is _ndarray
-        and (
-            a.dtype in BLAS_DTYPES
-            or a.size * b.size < MIN_WORK
-            or a.ndim + b.ndim < 3
-            or (0 < a.ndim and a.size // (a.shape[-1] or 1) * b.size < LEAST_WORK)
-        )
-    ):
-        try:
-            return _np_dot(a, b)
-        except (ValueError, TypeError):
-            pass  # the backend raises it again, explained
-    if precision is not None:
-        with use_precision(precision):
-            return dot(a, b, out)
-    try:
-        return backend.dot(a, b, out)
-    except (ValueError, TypeError, IndexError) as error:
-        raise_like_numpy(error, _np_dot, a, b, out=out)
-        raise
+    if precision is None:
+        return _in_effect().dot(a, b, out)
+    with use_precision(precision):
+        return _in_effect().dot(a, b, out)
 
 
 def asarray(x: Any) -> Any:
     """Return ``x`` as an array of the backend in effect (copying it there if needed)."""
     return current_backend().asarray(x)
-
-
-Product = TypeVar("Product", bound=Callable[..., Any])
-
-
-def _pair(args: tuple[Any, ...]) -> Sequence[Any]:
-    return args[:2]
-
-
-def public_product(
-    numpy_func: Callable[..., Any] | None,
-    operands: Callable[[tuple[Any, ...]], Sequence[Any]] = _pair,
-    *,
-    inline: bool = True,
-) -> Callable[[Product], Product]:
-    """Make ``product`` the public function that NumPy's ``numpy_func`` stands for.
-
-    A plain call (two operands, nothing else) that `dot` would make inline calls ``numpy_func``
-    from the entry itself; while a `gpudot.profile` is open, the call is recorded
-    (`gpudot._profile.record_call`); a failure is NumPy's exception for the same arguments
-    (`gpudot._numpy_errors.raise_like_numpy`).
-
-    Parameters
-    ----------
-    numpy_func : callable or None
-        NumPy's function of the same name; ``None`` where this NumPy has none (an old NumPy):
-        no inline call, and gpudot's errors stay as they are.
-    operands : callable
-        The operands among a call's positional arguments (default: the first two).
-    inline : bool
-        Whether a plain call may go straight to ``numpy_func``.
-    """
-
-    def decorate(product: Product) -> Product:
-        def full(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-            try:
-                if _record is not None:
-                    return _record(product, operands(args), args, kwargs)
-                return product(*args, **kwargs)
-            except (ValueError, TypeError, IndexError) as error:
-                raise_like_numpy(error, numpy_func, *args, **kwargs)
-                raise
-
-        if not inline or numpy_func is None:
-
-            @functools.wraps(product)
-            def call(*args: Any, **kwargs: Any) -> Any:
-                return full(args, kwargs)
-
-            return call  # type: ignore[return-value]
-
-        @functools.wraps(product)
-        def entry(a: Any = _MISSING, b: Any = _MISSING, /, *args: Any, **kwargs: Any) -> Any:
-            if (
-                not args
-                and not kwargs
-                and _selected(BACKEND_SETTING.default) is _NUMPY
-                and type(a) is _ndarray
-                and type(b) is _ndarray
-                and (
-                    a.dtype in BLAS_DTYPES
-                    or a.size * b.size < MIN_WORK
-                    or a.ndim + b.ndim < 3
-                    or (0 < a.ndim and a.size // (a.shape[-1] or 1) * b.size < LEAST_WORK)
-                )
-            ):
-                try:
-                    return numpy_func(a, b)
-                except (ValueError, TypeError, IndexError):
-                    pass  # the full path raises it again, explained
-            given = (a, b) if b is not _MISSING else (a,) if a is not _MISSING else ()
-            return full(given + args, kwargs)
-
-        return entry  # type: ignore[return-value]
-
-    return decorate

@@ -38,6 +38,10 @@ class ScopedSetting(Generic[T]):
         self.default: T | None = None
         #: The context-local override; a hot path reads ``override.get(default)`` without a call.
         self.override: ContextVar[T] = ContextVar(f"gpudot_{name}")
+        #: Whether `use` was ever called. Until then ``default`` is the value in effect in every
+        #: context, and a hot path reads it without the ContextVar. Never reset: a task or a
+        #: context copied inside a `use` block keeps the override after the block exits.
+        self.scoped = False
 
     def get(self) -> T:
         """Return the value in effect in the calling thread or task."""
@@ -55,7 +59,9 @@ class ScopedSetting(Generic[T]):
     @contextmanager
     def use(self, value: object) -> Iterator[T]:
         """Override the value in the current context only; restore it on exit."""
-        token = self.override.set(self._convert(value))
+        converted = self._convert(value)
+        self.scoped = True  # before the override exists, so no context has one unseen
+        token = self.override.set(converted)
         try:
             yield self.override.get()
         finally:

@@ -11,6 +11,7 @@ that everything else still reaches the backend. The backend asks the exact route
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 
 import numpy as np
@@ -97,18 +98,28 @@ def test_a_bad_precision_is_refused_even_for_plain_operands():
         gpudot.matmul(np.eye(2), np.eye(2), precision="fastest")
 
 
-@pytest.mark.parametrize("func", PRODUCTS)
-def test_set_backend_turns_the_route_off(tagged, func):
+@pytest.fixture(params=[False, True], ids=["never-scoped", "scoped"])
+def scoped(request, monkeypatch):
+    """Run a test as in a process where `use_backend` was never called, and after one was."""
+    monkeypatch.setattr(_state.BACKEND_SETTING, "scoped", request.param)
+    return request.param
+
+
+# inner of vectors returns the backend's dot itself
+@pytest.mark.parametrize("func", [*PRODUCTS, "inner"])
+def test_set_backend_turns_the_route_off(tagged, func, scoped):
     saved = _state.BACKEND_SETTING.default
+    x = np.arange(2.0)
     try:
         gpudot.set_backend(tagged)
-        assert getattr(gpudot, func)(np.eye(2), np.eye(2)) == "tagged"
+        assert getattr(gpudot, func)(x, x) == "tagged"
     finally:
         _state.BACKEND_SETTING.default = saved
+    assert getattr(gpudot, func)(x, x) == getattr(np, func)(x, x)
 
 
 @pytest.mark.parametrize("func", PRODUCTS)
-def test_the_first_product_builds_the_default_backend(tagged, func, monkeypatch):
+def test_the_first_product_builds_the_default_backend(tagged, func, monkeypatch, scoped):
     saved = _state.BACKEND_SETTING.default
     monkeypatch.setenv("GPUDOT_BACKEND", Tagged.name)
     _state.BACKEND_SETTING.default = None  # as in a fresh process
@@ -164,6 +175,29 @@ def test_each_asyncio_task_gets_the_backend_in_effect_there(tagged, func):
     on_tagged, on_numpy = asyncio.run(main())
     assert on_tagged == "tagged"
     np.testing.assert_array_equal(on_numpy, PRODUCTS[func](x, x))
+
+
+@pytest.mark.parametrize("func", [*PRODUCTS, "inner"])
+def test_a_task_started_inside_use_backend_keeps_it_after_the_block(tagged, func, monkeypatch):
+    """Why `ScopedSetting.scoped` is never reset: the task copies the override, and keeps it
+    after the block that made it has exited, while its creator is back on the default."""
+    monkeypatch.setattr(_state.BACKEND_SETTING, "scoped", False)  # as in a fresh process
+    x = np.arange(3.0)
+
+    async def main():
+        with gpudot.use_backend(Tagged.name):
+            task = asyncio.create_task(asyncio.sleep(0, None))
+            later = asyncio.create_task(_product_after(task, func, x))
+        return getattr(gpudot, func)(x, x), await later
+
+    on_default, in_task = asyncio.run(main())
+    assert on_default == getattr(np, func)(x, x)
+    assert in_task == "tagged"
+
+
+async def _product_after(task, func, x):
+    await task
+    return getattr(gpudot, func)(x, x)
 
 
 @pytest.mark.parametrize(
@@ -335,3 +369,74 @@ def test_matrix_vector_below_the_least_work_of_any_route_is_inline(func, monkeyp
     )
     assert_same(getattr(gpudot, func)(*big), PRODUCTS[func](*big))
     assert called == [1]
+
+
+ALL_PRODUCTS = [
+    "matmul",
+    "dot",
+    "vdot",
+    "inner",
+    "outer",
+    "tensordot",
+    "vecdot",
+    "matvec",
+    "vecmat",
+]
+
+
+def _bad_calls(func):
+    x = np.arange(3.0)
+    first, second = list(inspect.signature(getattr(gpudot, func)).parameters)[:2]
+    return {
+        "no operands": ((), {}),
+        "one operand": ((x,), {}),
+        "operands by name": ((), {first: x, second: x}),
+        "unknown keyword": ((x, x), {"bogus": 1}),
+        "too many arguments": ((x, x, None, None, None, None), {}),
+    }
+
+
+@pytest.mark.parametrize("call", list(_bad_calls("vdot")))
+@pytest.mark.parametrize("func", ALL_PRODUCTS)
+def test_calls_that_do_not_bind_get_numpys_words(func, call):
+    """The public functions parse their arguments as NumPy's do: Python's words where NumPy's
+    function has a Python signature, NumPy's own first where it is a ufunc."""
+    if getattr(np, func, None) is None:
+        pytest.skip(f"this NumPy has no {func}")
+    args, kwargs = _bad_calls(func)[call]
+    try:
+        expected = getattr(np, func)(*args, **kwargs)
+    except Exception as error:  # noqa: BLE001 - whatever NumPy raises is the answer
+        with pytest.raises(type(error)) as ours:
+            getattr(gpudot, func)(*args, **kwargs)
+        assert str(ours.value) == str(error) or str(ours.value).startswith(f"{error}\n")
+    else:
+        assert_same(getattr(gpudot, func)(*args, **kwargs), expected)
+
+
+@pytest.mark.parametrize("func", ["dot", "vdot", "inner", "outer", "tensordot"])
+def test_public_functions_of_python_signatures_have_that_signature(func):
+    """No ``*args``/``**kwargs`` between the caller and NumPy: the written function's own
+    signature is the product's, NumPy's with gpudot's ``precision=`` where it has one."""
+    written = inspect.signature(getattr(gpudot, func), follow_wrapped=False)
+    numpys = inspect.signature(getattr(np, func))
+    if func == "dot":
+        precision = inspect.Parameter("precision", inspect.Parameter.KEYWORD_ONLY, default=None)
+        numpys = numpys.replace(parameters=[*numpys.parameters.values(), precision])
+    assert [(p.name, p.kind, p.default) for p in written.parameters.values()] == [
+        (p.name, p.kind, p.default) for p in numpys.parameters.values()
+    ]
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.float16, np.bool_, np.float64])
+def test_vdot_of_any_ndarrays_is_numpys_own_call(dtype, monkeypatch):
+    """vdot is one vector . vector product, which no exact route takes: the dispatcher declines
+    it at any size, so the public function calls NumPy's vdot for every pair of ndarrays."""
+    a, b = make((300, 400), np.dtype(dtype).name, 1), make((400, 300), np.dtype(dtype).name, 2)
+    flat = a.reshape(-1), b.reshape(-1)
+    assert _dispatch.dot(*flat, None) is None and _dispatch.matmul(*flat, None, None) is None
+    numpy_backend = lookup("numpy")
+    monkeypatch.setattr(
+        type(numpy_backend), "dot", lambda self, *args: pytest.fail("the backend was called")
+    )
+    assert_same(gpudot.vdot(a, b), np.vdot(a, b))
