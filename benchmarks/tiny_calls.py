@@ -3,7 +3,8 @@
 Goal: a 4-element ``vdot``/``inner``/``outer``/``vecdot``/``matvec`` costs at most 1.3x NumPy's own
 call, and a 4x4 ``matmul`` at most 1.2x. Interleaved: every repeat times each product once with
 gpudot and once with NumPy, in rotating order, so machine load hits both alike; reports the median
-ns per call and the median of the per-repeat ratios, with the CPU that ran them.
+ns per call and the median of the per-repeat ratios, with the CPU that ran them: first in a
+process that never called ``use_backend``, then inside a ``use_backend`` block.
 
     python benchmarks/tiny_calls.py [--repeats 21] [--calls 20000]
 """
@@ -40,7 +41,8 @@ PRODUCTS = {
 
 
 def measure(repeats: int, calls: int) -> dict[str, tuple[float, float, float]]:
-    """name: (median ns gpudot, median ns NumPy, median ratio) for each product NumPy has."""
+    """name: (median ns gpudot, median ns NumPy, median ratio) for each product NumPy has, on
+    the backend in effect."""
     runs = {}
     for name, (operands, numpy_func) in PRODUCTS.items():
         if numpy_func is not None:
@@ -51,11 +53,10 @@ def measure(repeats: int, calls: int) -> dict[str, tuple[float, float, float]]:
             )
     times: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in runs}
     names = list(runs)
-    with gpudot.use_backend("numpy"):
-        for repeat in range(repeats):
-            for name in names[repeat % len(names) :] + names[: repeat % len(names)]:
-                for side, run in zip(times[name], runs[name], strict=True):
-                    side.append(timeit.timeit(run, number=calls) / calls * 1e9)
+    for repeat in range(repeats):
+        for name in names[repeat % len(names) :] + names[: repeat % len(names)]:
+            for side, run in zip(times[name], runs[name], strict=True):
+                side.append(timeit.timeit(run, number=calls) / calls * 1e9)
     return {
         name: (
             statistics.median(ours),
@@ -73,9 +74,14 @@ def main() -> None:
     args = parser.parse_args()
     print(f"tiny products, NumPy backend, {args.repeats} interleaved repeats x {args.calls} calls")
     print(f"CPU: {cpu_line()}; NumPy {np.__version__}")
-    print(f"{'product':<14} {'gpudot ns':>10} {'NumPy ns':>9} {'ratio':>6}")
-    for name, (ours, theirs, ratio) in measure(args.repeats, args.calls).items():
-        print(f"{name:<14} {ours:10.0f} {theirs:9.0f} {ratio:6.2f}")
+    gpudot.set_backend("numpy")  # a process that never calls use_backend
+    plain = measure(args.repeats, args.calls)
+    with gpudot.use_backend("numpy"):  # from the first use_backend on, the ContextVar is read
+        scoped = measure(args.repeats, args.calls)
+    print("set_backend: the backend set for the process; use_backend: inside a use_backend block")
+    print(f"{'product':<14} {'gpudot ns':>10} {'NumPy ns':>9} {'ratio':>6} {'use_backend':>12}")
+    for name, (ours, theirs, ratio) in plain.items():
+        print(f"{name:<14} {ours:10.0f} {theirs:9.0f} {ratio:6.2f} {scoped[name][2]:12.2f}")
 
 
 if __name__ == "__main__":
