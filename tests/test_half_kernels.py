@@ -6,6 +6,7 @@ stacks, and on the values where a shortcut would round differently.
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -327,3 +328,19 @@ def test_warmup_fills_the_disk_cache_that_products_read(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.split() == ["1", "0", "1", "0"], out.stderr
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [("_numba_source", "ordered_product"), ("_numba_integer", "wrapping_matmul")],
+)
+def test_threaded_and_serial_builds_have_their_own_disk_cache_entries(module, name):
+    """numba keys a cached build by qualified name and bytecode, not by ``parallel=``: the two
+    builds of one kernel body must have different names, or one would load the other's code."""
+    pytest.importorskip("numba")
+    kernels = importlib.import_module(f"gpudot._exact.{module}")
+    threaded, serial = getattr(kernels, name), getattr(kernels, f"{name}_serial")
+    assert threaded.py_func.__code__ is serial.py_func.__code__  # one body
+    assert threaded.targetoptions.get("parallel") is True
+    assert not serial.targetoptions.get("parallel")
+    assert threaded._cache._impl.filename_base != serial._cache._impl.filename_base

@@ -26,6 +26,7 @@ from numba import prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from gpudot._exact._numba_jit import threaded_and_serial
 from gpudot._tuning import INTEGER_TILE, VECTOR_BYTES
 
 #: Output rows of the register tile, and its vector registers per row.
@@ -169,15 +170,10 @@ def _tasks(bp: np.ndarray, c: np.ndarray) -> int:
     return int(c.shape[0] * ((c.shape[1] + MB - 1) // MB) * bp.shape[1])
 
 
-@numba.njit(parallel=True, cache=True)
 def wrapping_matmul(a: np.ndarray, bp: np.ndarray, c: np.ndarray) -> None:
     """c += a @ b modulo 2^w, tasks in parallel (layout in the module docstring)."""
     for task in prange(_tasks(bp, c)):
         _task(a, bp, c, task)
 
 
-@numba.njit(cache=True)
-def wrapping_matmul_serial(a: np.ndarray, bp: np.ndarray, c: np.ndarray) -> None:
-    """`wrapping_matmul` on the calling thread (small products: no thread wake-up cost)."""
-    for task in range(_tasks(bp, c)):
-        _task(a, bp, c, task)
+wrapping_matmul, wrapping_matmul_serial = threaded_and_serial(wrapping_matmul)

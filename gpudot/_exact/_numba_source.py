@@ -18,6 +18,7 @@ import numba
 import numpy as np
 from numba import prange
 
+from gpudot._exact._numba_jit import threaded_and_serial
 from gpudot._exact._numba_tiles import MR, NR, tile, widen
 
 __all__ = ["KC", "MC", "MR", "NC", "NR", "ordered_product", "ordered_product_serial"]
@@ -175,7 +176,6 @@ def _block(
                                 out[p, i + r, j + jj] = edge[r * NR + jj]
 
 
-@numba.njit(parallel=True, cache=True)
 def ordered_product(
     a: np.ndarray,
     b: np.ndarray,
@@ -203,23 +203,4 @@ def ordered_product(
     return 0
 
 
-@numba.njit(cache=True)
-def ordered_product_serial(
-    a: np.ndarray,
-    b: np.ndarray,
-    ap: np.ndarray,
-    bp: np.ndarray,
-    out: np.ndarray,
-    brain: bool,
-    kc: int,
-) -> int:
-    """`ordered_product` on the calling thread (small products: no thread wake-up cost)."""
-    stats = np.empty((ap.shape[0] * ap.shape[1] + bp.shape[0] * bp.shape[1], 3), np.int64)
-    for task in range(stats.shape[0]):
-        _pack(a, b, ap, bp, brain, task, stats)
-    if stats[:, 0].sum():
-        return int(stats[:, 0].sum())
-    fused = _exact_products(stats, ap.shape[0] * ap.shape[1], brain)
-    for task in range(out.shape[0] * _blocks(out)[0] * _blocks(out)[1]):
-        _block(ap, bp, out, task, kc, brain, fused)
-    return 0
+ordered_product, ordered_product_serial = threaded_and_serial(ordered_product)
