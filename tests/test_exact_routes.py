@@ -316,7 +316,7 @@ def test_without_numba_installed(backend, monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba now raises ImportError
     monkeypatch.delitem(sys.modules, "gpudot._exact._numba_source", raising=False)
     monkeypatch.delattr(gpudot._exact, "_numba_source", raising=False)
-    monkeypatch.setattr(_numba_kernels, "_found", False)
+    monkeypatch.setattr(_numba_kernels, "_loaded", {})
     monkeypatch.setattr(_numba_kernels, "ENABLED", True)
     assert _numba_kernels.kernels() is None
     a, b = (

@@ -30,7 +30,7 @@ SHAPES = [
 
 @pytest.fixture
 def kernels():
-    numba_kernels = pytest.importorskip("numba") and _numba_kernels.integer_kernels()
+    numba_kernels = pytest.importorskip("numba") and _numba_kernels.kernels("integer")
     if numba_kernels is None:
         pytest.skip("numba kernels switched off")
     return numba_kernels
@@ -118,7 +118,7 @@ def test_parallel_threshold(kernels, k):
 )
 def test_kernel_hypothesis(m, k, n, batch, dtype, seed):
     pytest.importorskip("numba")
-    if _numba_kernels.integer_kernels() is None:
+    if _numba_kernels.kernels("integer") is None:
         pytest.skip("numba kernels switched off")
     a = _values(batch + (m, k), dtype, "random", seed)
     b = _values((k, n), dtype, "random", seed + 1)

@@ -189,7 +189,7 @@ def compiled_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray
     already (and broadcast stacks expanded), the packed panels of ``b`` (its size, the last
     panel padded to full width) and the output.
     """
-    kernels = _numba_kernels.integer_kernels()
+    kernels = _numba_kernels.kernels("integer")
     if kernels is None:
         return None
     a, b, shape = _as_matrices(a, b)

@@ -13,7 +13,7 @@ import importlib.util
 import os
 from types import ModuleType
 
-__all__ = ["COMPILED", "ENABLED", "available", "integer_kernels", "kernels", "matvec", "warmup"]
+__all__ = ["COMPILED", "ENABLED", "available", "kernels", "warmup"]
 
 #: Whether compiled kernels may be used (tests flip it to run both ways in one session).
 ENABLED = os.environ.get("GPUDOT_DISABLE_NUMBA", "") not in ("1", "true", "yes")
@@ -37,36 +37,37 @@ COMPILED: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ),
 )
 
-_found: ModuleType | None | bool = False  # False: not looked for yet
+#: The kernel modules, by the family `kernels` is asked for.
+_MODULES = {
+    "ordered": "gpudot._exact._numba_source",  # float16 and bfloat16 products, k in order
+    "integer": "gpudot._exact._numba_integer",  # integer products, wrapping
+    "matvec": "gpudot._exact._numba_matvec",  # products with one 1-D operand
+}
+_loaded: dict[str, ModuleType | None] = {}  # by family, None where the import failed
 _installed: bool | None = None  # whether numba can be imported, looked up once
-_matvec: ModuleType | None = None  # found by `matvec`
 
 
 def available() -> bool:
-    """Whether `kernels` would give the kernels, without importing numba (2 s) to find out."""
+    """Whether numba is installed and switched on, without importing it (2 s) to find out."""
     global _installed
     if not ENABLED:
         return False
-    if _found is not False:
-        return _found is not None
     if _installed is None:
         _installed = importlib.util.find_spec("numba") is not None
     return _installed
 
 
-def kernels() -> ModuleType | None:
-    """The compiled-kernel module, or None when numba is missing or switched off."""
-    global _found
+def kernels(family: str = "ordered") -> ModuleType | None:
+    """The compiled-kernel module of ``family`` (``"ordered"``, ``"integer"`` or ``"matvec"``),
+    or None when numba is missing or switched off."""
     if not ENABLED:
         return None
-    if _found is False:
+    if family not in _loaded:
         try:
-            from gpudot._exact import _numba_source
+            _loaded[family] = importlib.import_module(_MODULES[family])
         except ImportError:
-            _found = None
-        else:
-            _found = _numba_source
-    return _found  # type: ignore[return-value]
+            _loaded[family] = None
+    return _loaded[family]
 
 
 def warmup() -> list[str]:
@@ -91,22 +92,3 @@ def warmup() -> list[str]:
             getattr(module, name).compile(arguments)
             compiled.append(f"{module_name}.{name}")
     return list(dict.fromkeys(compiled))  # a kernel compiled for several signatures: once
-
-
-def matvec() -> ModuleType | None:
-    """The matrix·vector kernels (`gpudot._exact._numba_matvec`), or None like `kernels`."""
-    global _matvec
-    if _matvec is None and kernels() is not None:
-        from gpudot._exact import _numba_matvec
-
-        _matvec = _numba_matvec
-    return _matvec if ENABLED else None
-
-
-def integer_kernels() -> ModuleType | None:
-    """The integer kernels (`gpudot._exact._numba_integer`), or None like `kernels`."""
-    if kernels() is None:
-        return None
-    from gpudot._exact import _numba_integer
-
-    return _numba_integer

@@ -1,6 +1,6 @@
 """Compiled matrix·vector and vector·matrix products with NumPy's bits (numba, serial).
 
-Imported only through `gpudot._exact._numba_kernels.matvec` when numba is installed. NumPy's loop
+Imported only through `gpudot._exact._numba_kernels.kernels` when numba is installed. NumPy's loop
 for these dtypes is scalar; these kernels keep its arithmetic:
 
 - integers: products summed in int64 and stored in the result type, which wraps modulo 2^w like

@@ -363,7 +363,7 @@ def vector_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None
     Only for NumPy arrays with numba available (`vector_route` says when); by `vector_costs` the
     kernel beats NumPy's scalar loop (and einsum, and a gemm) from `MATVEC_MIN_WORK` on.
     """
-    kernels = _numba_kernels.matvec()
+    kernels = _numba_kernels.kernels("matvec")
     costs = vector_costs(dtype, a.size if b.ndim == 1 else b.size)
     if xp is not np or kernels is None or costs is None or costs["numpy"] <= costs["matvec"]:
         return None
