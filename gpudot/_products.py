@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from gpudot._dtypes import BLAS_DTYPES  # noqa: F401 - read by the written entries
-from gpudot._exact import LEAST_WORK, MIN_WORK  # noqa: F401 - read by the written entries
+from gpudot._exact import BOOL_MIN_WORK, LEAST_WORK, MIN_WORK  # noqa: F401 - read by the entries
 from gpudot._numpy_errors import raise_like_numpy
 from gpudot._precision import use_precision
 from gpudot._state import BACKEND_SETTING, current_backend
@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 _ndarray = np.ndarray
+_BOOL = np.dtype(bool)
 _BACKEND = BACKEND_SETTING
 #: ``_selected(_BACKEND.default)`` is the backend in effect, or None before it is built.
 _selected: Callable[[Any], Any] = BACKEND_SETTING.override.get
@@ -115,13 +116,20 @@ _INLINE = """\
             except (ValueError, TypeError, IndexError):
                 pass  # the full path raises it again, explained
 """
-#: The test that no exact route would take the product.
+#: The test that no exact route would take the product: ``(a.size / K) * b.size`` bounds its
+#: multiply-adds (every product's, the family's reduced to dot/matmul included).
 _NO_ROUTE = """
             and (
                 {a}.dtype in BLAS_DTYPES
                 or {a}.size * {b}.size < MIN_WORK
                 or {a}.ndim + {b}.ndim < 3
-                or (0 < {a}.ndim and {a}.size // ({a}.shape[-1] or 1) * {b}.size < LEAST_WORK)
+                or (
+                    0 < {a}.ndim
+                    and (
+                        (work := {a}.size // ({a}.shape[-1] or 1) * {b}.size) < LEAST_WORK
+                        or (work < BOOL_MIN_WORK and {a}.dtype is _BOOL and {b}.dtype is _BOOL)
+                    )
+                )
             )"""
 
 

@@ -440,3 +440,28 @@ def test_vdot_of_any_ndarrays_is_numpys_own_call(dtype, monkeypatch):
         type(numpy_backend), "dot", lambda self, *args: pytest.fail("the backend was called")
     )
     assert_same(gpudot.vdot(a, b), np.vdot(a, b))
+
+
+@pytest.mark.parametrize("func", PRODUCTS)
+@pytest.mark.parametrize(
+    ("shapes", "inline"),
+    [
+        (((256, 256), (256,)), True),
+        (((64, 64), (64, 64)), True),
+        (((2048, 2048), (2048,)), False),  # (a.size / K) * b.size reaches BOOL_MIN_WORK
+    ],
+)
+def test_bool_products_below_bool_min_work_are_inline(func, shapes, inline, monkeypatch):
+    """Below `BOOL_MIN_WORK` the bool route declines without looking at the data: NumPy's own
+    call, the backend untouched; a bool operand beside an integer one is an integer product."""
+    a, b = make(shapes[0], "bool", 1), make(shapes[1], "bool", 2)
+    assert (a.size // a.shape[-1] * b.size < _exact.BOOL_MIN_WORK) == inline
+    numpy_backend = lookup("numpy")
+    original, called = getattr(type(numpy_backend), func), []
+    monkeypatch.setattr(
+        type(numpy_backend), func, lambda self, *args: called.append(1) or original(self, *args)
+    )
+    assert_same(getattr(gpudot, func)(a, b), PRODUCTS[func](a, b))
+    assert called == ([] if inline else [1])
+    assert_same(getattr(gpudot, func)(a.astype(np.int8), b), PRODUCTS[func](a.astype(np.int8), b))
+    assert called == ([1] if inline else [1, 1])

@@ -14,9 +14,16 @@ pipeline (`gpudot._algorithms`) try them with that backend's ``xp`` before ``xp.
 import os
 
 from gpudot._exact._dispatch import device_matmul, dot, matmul
-from gpudot._exact._routing import MATVEC_MIN_WORK, MIN_WORK, RouteCost, product_cost
+from gpudot._exact._routing import (
+    BOOL_MIN_WORK,
+    MATVEC_MIN_WORK,
+    MIN_WORK,
+    RouteCost,
+    product_cost,
+)
 
 __all__ = [
+    "BOOL_MIN_WORK",
     "LEAST_WORK",
     "MIN_WORK",
     "ON_DEVICE",
