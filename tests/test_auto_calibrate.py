@@ -11,7 +11,8 @@ import pytest
 import gpudot
 from gpudot import _calibration, _costmodel
 from gpudot._costmodel import DEFAULT_PROFILE, Profile
-from gpudot._exact import _bool, _integer, _ordered, product_cost
+from gpudot._descriptions import MATMUL
+from gpudot._exact import _bool, _integer, _numba_kernels, _ordered, product_cost
 from gpudot.backends import _auto, lookup
 from gpudot.backends._auto import AutoBackend
 
@@ -217,6 +218,21 @@ _RUNS = {
 }
 
 
+@pytest.fixture
+def ran(monkeypatch):
+    """The routes that run, by the rule's names for them, in order."""
+    routes = []
+    for (module, name), label in _RUNS.items():
+        original = getattr(module, name)
+
+        def spy(*args, _original=original, _label=label):
+            routes.append(_label(args))
+            return _original(*args)
+
+        monkeypatch.setattr(module, name, spy)
+    return routes
+
+
 @pytest.mark.parametrize(
     "dtype, m, k, n",
     [
@@ -232,18 +248,7 @@ _RUNS = {
         ("float16", 512, 64, 2),
     ],
 )
-def test_autos_cpu_estimate_is_the_routing_rules_cost_of_the_route_that_runs(
-    monkeypatch, dtype, m, k, n
-):
-    ran = []
-    for (module, name), label in _RUNS.items():
-        original = getattr(module, name)
-
-        def spy(*args, _original=original, _label=label):
-            ran.append(_label(args))
-            return _original(*args)
-
-        monkeypatch.setattr(module, name, spy)
+def test_autos_cpu_estimate_is_the_routing_rules_cost_of_the_route_that_runs(ran, dtype, m, k, n):
     a, b = _full_range(dtype, (m, k), 0), _full_range(dtype, (k, n), 1)
     numpy = lookup("numpy")
     np.testing.assert_array_equal(numpy.matmul(a, b), np.matmul(a, b))
@@ -274,3 +279,44 @@ def test_calibrate_times_the_numpy_backend_not_raw_numpy(monkeypatch):
     assert {np.dtype(name) for name in ("float64", "int8", "float16")} <= set(timed)
     assert set(scale) == {"int8", "uint8", "float16"} and all(v > 0 for v in scale.values())
     assert flops["uint8"] == flops["int8"] and call > 0
+
+
+@pytest.mark.parametrize(
+    "dtype, shape_a, shape_b",
+    [
+        ("int32", (512, 512), (512,)),
+        ("int8", (64, 64), (64,)),  # under MATVEC_MIN_WORK: NumPy's loop
+        ("uint16", (300,), (300, 400)),
+        ("int64", (4, 128, 128), (128,)),
+        ("float16", (256, 256), (256,)),
+        ("bool", (1024, 1024), (1024,)),  # NumPy's early exit, whatever the size
+    ],
+)
+def test_autos_cpu_estimate_of_a_vector_product_is_the_rule_of_the_route_that_runs(
+    ran, monkeypatch, standin, dtype, shape_a, shape_b
+):
+    """With one 1-D operand the matrix-vector kernel or NumPy runs; "auto" asks the rule
+    for that product, not for a 2-D one of the same sizes."""
+    pytest.importorskip("numba")
+    monkeypatch.setattr(_numba_kernels, "ENABLED", True)
+    kernels = _numba_kernels.kernels("matvec")
+    kernel = kernels.matvec
+    monkeypatch.setattr(kernels, "matvec", lambda *args: ran.append("matvec") or kernel(*args))
+    a, b = _full_range(dtype, shape_a, 0), _full_range(dtype, shape_b, 1)
+    numpy = lookup("numpy")
+    np.testing.assert_array_equal(numpy.matmul(a, b), np.matmul(a, b))
+    m, n, k, batch = MATMUL.sizes(a.shape, b.shape)
+    rule = product_cost(np.dtype(dtype), m, n, k, batch, vector=True)
+    assert (ran or ["numpy"]) == [rule.route]
+    asked = []
+    estimate = type(numpy).estimate_seconds
+
+    def spy(self, *args, **kwargs):
+        asked.append(kwargs.get("vector"))
+        return estimate(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(numpy), "estimate_seconds", spy)
+    AutoBackend(standin.backend, numpy, DEFAULT_PROFILE).route("matmul", a, b)
+    assert asked == [True]
+    cpu = numpy.estimate_seconds("matmul", np.dtype(dtype), m, n, k, batch, vector=True)
+    assert cpu.seconds == DEFAULT_PROFILE.cpu_call + rule.ns * 1e-9

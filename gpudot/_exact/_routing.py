@@ -391,18 +391,32 @@ def vector_route(a: Any, b: Any, dtype: np.dtype) -> bool:
 
 
 def product_cost(
-    dtype: np.dtype, m: int, n: int, k: int, batch: int = 1, *, func: str = "matmul"
+    dtype: np.dtype,
+    m: int,
+    n: int,
+    k: int,
+    batch: int = 1,
+    *,
+    func: str = "matmul",
+    vector: bool = False,
 ) -> RouteCost | None:
     """What the NumPy backend's rule predicts for ``func`` of a (batch of) (m, k) @ (k, n).
 
     The same costs the routes choose with (operands as full stacks, values not looked at: where
-    an integer route would read max|x|, its cost is added, as if the values were full range).
-    None for the dtypes NumPy multiplies itself with BLAS (float32, float64, complex; bfloat16
-    ``matmul``) or that no route covers (longdouble, object, ...): their time is a throughput.
+    an integer route would read max|x|, its cost is added, as if the values were full range);
+    ``vector``: one operand is 1-D, as for `vector_route`. None for the dtypes NumPy multiplies
+    itself with BLAS (float32, float64, complex; bfloat16 ``matmul``) or that no route covers
+    (longdouble, object, ...): their time is a throughput.
     """
     a_size, b_size = batch * m * k, batch * k * n
+    work = batch * m * n * k
     read_ns: float | None = None
-    if dtype.kind in "iu" and dtype.itemsize in NUMPY_LOOP_NS:
+    found = vector_costs(dtype, work) if vector and _numba_kernels.available() else None
+    if vector and dtype.kind == "b":  # NumPy's early exit always (`_dispatch._below_min_work`)
+        costs = {"numpy": bool_costs(batch, m, n, k, a_size, b_size)["numpy"]}
+    elif found is not None:
+        costs = found if work >= MATVEC_MIN_WORK else {"numpy": found["numpy"]}
+    elif dtype.kind in "iu" and dtype.itemsize in NUMPY_LOOP_NS:
         compiled = _numba_kernels.available()
         costs, read_ns = integer_costs(dtype, batch, m, n, k, a_size, b_size, compiled=compiled)
     elif dtype.kind == "b":

@@ -94,7 +94,8 @@ class AutoBackend(Backend):
         if supported is not None and compute not in supported:
             return self.cpu, f"{compute} is not supported on the GPU"
         m, n, k, batch = sizes
-        cpu = self.cpu.estimate_seconds(func, compute, m, n, k, batch, self.profile)
+        vector = (x1.ndim == 1) != (x2.ndim == 1)
+        cpu = self.cpu.estimate_seconds(func, compute, m, n, k, batch, self.profile, vector=vector)
         guess = estimate(
             self.profile,
             compute,

@@ -92,8 +92,11 @@ class Backend(abc.ABC):
         k: int,
         batch: int = 1,
         profile: Profile | None = None,
+        *,
+        vector: bool = False,
     ) -> CpuEstimate | None:
-        """Predicted time of ``func`` on a (batch of) (m, k) @ (k, n) here; None: no model."""
+        """Predicted time of ``func`` on a (batch of) (m, k) @ (k, n) here, one operand 1-D
+        where ``vector``; None: no model."""
         return None
 
     @abc.abstractmethod

@@ -69,14 +69,18 @@ class NumpyBackend(Backend):
         k: int,
         batch: int = 1,
         profile: Profile | None = None,
+        *,
+        vector: bool = False,
     ) -> CpuEstimate:
-        """Predicted seconds of ``func`` on a (batch of) (m, k) @ (k, n) here, and the path.
+        """Predicted seconds of ``func`` on a (batch of) (m, k) @ (k, n) here (one operand 1-D
+        where ``vector``), and the path.
 
         Integers, bool and float16: the exact routes' cost rule, the numbers this backend picks
         its route with (scaled by the profile's calibration); float32/float64/complex: the
         profile's BLAS throughput. See `gpudot._costmodel.cpu_estimate`.
         """
-        return cpu_estimate(profile or DEFAULT_PROFILE, np.dtype(dtype), m, n, k, batch, func=func)
+        chosen = profile or DEFAULT_PROFILE
+        return cpu_estimate(chosen, np.dtype(dtype), m, n, k, batch, func=func, vector=vector)
 
     def _operand(self, x: object, argname: str) -> Any:
         """``x`` as NumPy takes it: other backends' arrays are copied here, other libraries'
