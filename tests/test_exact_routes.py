@@ -235,17 +235,23 @@ def test_bool_density_is_exact_up_to_the_sample_size(shape):
     assert _bool.density(np, x) == np.count_nonzero(x) / x.size
 
 
+@pytest.mark.parametrize("layout", ["C", "transposed"])
 @pytest.mark.parametrize("shape", [(1024, 2048), (64, 70_000), (300, 40, 50)])
-def test_bool_density_reads_a_bounded_grid(shape):
+def test_bool_density_reads_a_bounded_grid(shape, layout):
+    """Contiguous runs of a C-contiguous operand, an even grid of any other."""
     x = np.random.default_rng(3).random(shape) < 0.3
+    x = x if layout == "C" else x.T
     read = []
 
     def count_nonzero(grid):
-        read.append(grid.size)
+        read.append(grid)
         return np.count_nonzero(grid)
 
     estimate = _bool.density(SimpleNamespace(count_nonzero=count_nonzero), x)
-    assert _bool.DENSITY_SAMPLE / 8 <= read[0] <= _bool.DENSITY_SAMPLE
+    assert _bool.DENSITY_SAMPLE / 8 <= read[0].size <= _bool.DENSITY_SAMPLE
+    if layout == "C":  # memory-speed reads
+        assert read[0].shape == (_bool.DENSITY_RUNS, _bool.DENSITY_SAMPLE // _bool.DENSITY_RUNS)
+        assert read[0].strides[-1] == 1
     assert abs(estimate - np.count_nonzero(x) / x.size) < 0.05
 
 
