@@ -242,6 +242,9 @@ def public_product(
     """
 
     def decorate(product: Product) -> Product:
+        names = list(inspect.signature(product).parameters)
+        out_at = names.index("out") if "out" in names else -1
+
         def full(*args: Any, **kwargs: Any) -> Any:
             try:
                 if _record is not None and not component:
@@ -249,6 +252,8 @@ def public_product(
                 return product(*args, **kwargs)
             except (ValueError, TypeError, IndexError) as error:
                 for_numpy = {k: v for k, v in kwargs.items() if k not in _OWN_KEYWORDS}
+                if 0 <= out_at == len(args) - 1:  # NumPy gets out= by name (a writable stand-in)
+                    args, for_numpy = args[:-1], {**for_numpy, "out": args[-1]}
                 raise_like_numpy(error, numpy_func, *args, **for_numpy)
                 raise
 

@@ -179,13 +179,37 @@ def resolve(module: Any, name: str) -> Callable[..., Any]:
 
 @pytest.mark.parametrize("case", CASES)
 def test_bad_input_raises_numpys_error_with_numpys_words(backend, case):
+    _check_refused(backend, case, *CASES[case])
+
+
+#: The cases whose ``out=`` NumPy also takes as the third positional argument.
+POSITIONAL_OUT = [
+    case
+    for case, (product, build) in CASES.items()
+    if "out" in build(lambda x: x)[1] and product != "linalg.multi_dot"  # its out= is by name
+]
+
+
+@pytest.mark.parametrize("case", POSITIONAL_OUT)
+def test_out_passed_by_position_is_refused_as_by_name(backend, case):
     product, build = CASES[case]
+
+    def positional(as_out):
+        args, kwargs = build(as_out)
+        return (*args, kwargs.pop("out")), kwargs
+
+    _check_refused(backend, case, product, positional)
+
+
+def _check_refused(backend, case: str, product: str, build: Build) -> None:
+    """NumPy refuses ``build``'s call of ``product``; gpudot raises NumPy's class and words, and
+    leaves the inputs and ``out`` as they were."""
     numpy_func = resolve(np, product)
     if case in LAYOUT_CASES and not backend.memory_layout:
         pytest.skip(f"{backend.name} arrays have no memory layout: none is C- or F-ordered")
     args, kwargs = build(backend.from_host)
     inputs_before = [np.copy(np.asarray(x)) for x in _arrays(args)]
-    out = kwargs.get("out")
+    out = kwargs.get("out", args[2] if len(args) == 3 else None)
     out_before = backend.to_numpy(out).copy() if backend.owns(out) else None
     assert_raises_like_numpy(
         lambda: numpy_func(*build(lambda x: x)[0], **build(lambda x: x)[1]),
