@@ -324,7 +324,9 @@ def test_without_numba_installed(backend, monkeypatch):
     monkeypatch.delattr(gpudot._exact, "_numba_source", raising=False)
     monkeypatch.setattr(_numba_kernels, "_loaded", {})
     monkeypatch.setattr(_numba_kernels, "ENABLED", True)
+    monkeypatch.setattr(_numba_kernels, "_installed", True)  # found, but its import fails
     assert _numba_kernels.kernels() is None
+    assert not _numba_kernels.available()  # the cost rule stops counting on the kernels
     a, b = (
         hard_values((64, 64), "float16", "cancel", 1),
         hard_values((64, 64), "float16", "normal", 2),

@@ -48,9 +48,10 @@ _installed: bool | None = None  # whether numba can be imported, looked up once
 
 
 def available() -> bool:
-    """Whether numba is installed and switched on, without importing it (2 s) to find out."""
+    """Whether `kernels` would give the kernels: numba is installed, switched on, and no kernel
+    module failed to import; found without importing numba (2 s)."""
     global _installed
-    if not ENABLED:
+    if not ENABLED or None in _loaded.values():
         return False
     if _installed is None:
         _installed = importlib.util.find_spec("numba") is not None
