@@ -54,6 +54,21 @@ def _run_own(
         _checks.explain(check, check_args, error)
 
 
+def _matrix_vector(func: str, x1: Any, x2: Any, out: Any, dtype: Any) -> Any:
+    """``matvec`` or ``vecmat`` (``func``): NumPy's own where only it gives NumPy's bits, else
+    the `gpudot._reductions` of that name."""
+    backend = backend_for(x1, x2)
+    with backend.context():
+        x1, x2 = _operands(backend, x1, x2, ("x1", "x2"))
+        own = _numpy_own(backend, func, x1, x2, out)
+        if own is not None:
+            check_args = (func, backend, x1, x2, out, dtype)
+            options = {"out": out, "dtype": dtype}
+            return _run_own(own, (x1, x2), options, _reductions.gufunc_checks, check_args)
+        reduction: Callable[..., Any] = getattr(_reductions, func)
+        return reduction(backend, x1, x2, out, dtype)
+
+
 def _like_numpy_ufunc(result: Any) -> Any:
     """A 0-d NumPy array as the NumPy scalar a ufunc returns; anything else unchanged."""
     return result[()] if isinstance(result, np.ndarray) and result.ndim == 0 else result
@@ -304,15 +319,7 @@ def matvec(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
     array([[1, 3],
            [2, 4]])
     """
-    backend = backend_for(x1, x2)
-    with backend.context():
-        x1, x2 = _operands(backend, x1, x2, ("x1", "x2"))
-        own = _numpy_own(backend, "matvec", x1, x2, out)
-        if own is not None:
-            check_args = ("matvec", backend, x1, x2, out, dtype)
-            options = {"out": out, "dtype": dtype}
-            return _run_own(own, (x1, x2), options, _reductions.gufunc_checks, check_args)
-        return _reductions.matvec(backend, x1, x2, out, dtype)
+    return _matrix_vector("matvec", x1, x2, out, dtype)
 
 
 @public_product(getattr(np, "vecmat", None))
@@ -350,12 +357,4 @@ def vecmat(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
     >>> gpudot.vecmat([0., 1j], [[1., 2.], [3., 4.]])
     array([0.-3.j, 0.-4.j])
     """
-    backend = backend_for(x1, x2)
-    with backend.context():
-        x1, x2 = _operands(backend, x1, x2, ("x1", "x2"))
-        own = _numpy_own(backend, "vecmat", x1, x2, out)
-        if own is not None:
-            check_args = ("vecmat", backend, x1, x2, out, dtype)
-            options = {"out": out, "dtype": dtype}
-            return _run_own(own, (x1, x2), options, _reductions.gufunc_checks, check_args)
-        return _reductions.vecmat(backend, x1, x2, out, dtype)
+    return _matrix_vector("vecmat", x1, x2, out, dtype)
