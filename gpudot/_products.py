@@ -77,17 +77,20 @@ def wrap_backends_with(
     _inline_backend = _NUMPY if wrap is None else _NOWHERE
 
 
+def _recorded(backend: Backend) -> Any:
+    """``backend`` seen through the profile's recorder, if one is installed."""
+    return backend if _wrap is None else _wrap(backend)
+
+
 def _in_effect() -> Any:
     """The backend in effect, seen through the profile's recorder."""
-    backend = current_backend()
-    return backend if _wrap is None else _wrap(backend)
+    return _recorded(current_backend())
 
 
 def backend_for(*operands: Any) -> Any:
     """The backend a family product of ``operands`` runs on, all its parts on one side: the one
     in effect, placed for them (`Backend.placement`), seen through the profile's recorder."""
-    backend = current_backend().placement(*operands)[0]
-    return backend if _wrap is None else _wrap(backend)
+    return _recorded(current_backend().placement(*operands)[0])
 
 
 Product = TypeVar("Product", bound=Callable[..., Any])
