@@ -149,8 +149,8 @@ _Parts = tuple[str, str, str, list[Any]]
 
 
 def _own_parameters(signature: inspect.Signature) -> _Parts:
-    """``signature`` itself, without annotations; required arguments passed on by position, the
-    others by name (NumPy's error is asked for with ``out=`` by name)."""
+    """``signature`` itself, without annotations; keyword-only arguments passed on by name, the
+    others by position."""
     shown, plain, arguments = [], [], []
     defaults: list[Any] = []
     for parameter in signature.parameters.values():
@@ -160,6 +160,7 @@ def _own_parameters(signature: inspect.Signature) -> _Parts:
             default = _Name(f"default{len(defaults)}")
             defaults.append(parameter.default)
             plain.append(f"\n            and {passed} is {default}")
+        if parameter.kind is parameter.KEYWORD_ONLY:
             passed = f"{passed}={passed}"
         shown.append(parameter.replace(annotation=parameter.empty, default=default))
         arguments.append(passed)
@@ -249,14 +250,14 @@ def public_product(
         out_at = names.index("out") if "out" in names else -1
 
         def full(*args: Any, **kwargs: Any) -> Any:
+            if 0 <= out_at == len(args) - 1:  # out= by name: the recorder and NumPy's error see it
+                args, kwargs = args[:-1], {**kwargs, "out": args[-1]}
             try:
                 if _record is not None and not component:
                     return _record(product, operands(args), args, kwargs)
                 return product(*args, **kwargs)
             except (ValueError, TypeError, IndexError) as error:
                 for_numpy = {k: v for k, v in kwargs.items() if k not in _OWN_KEYWORDS}
-                if 0 <= out_at == len(args) - 1:  # NumPy gets out= by name (a writable stand-in)
-                    args, for_numpy = args[:-1], {**for_numpy, "out": args[-1]}
                 raise_like_numpy(error, numpy_func, *args, **for_numpy)
                 raise
 
