@@ -20,6 +20,7 @@ from gpudot._descriptions import DOT, MATMUL
 from gpudot._dtypes import NUMERIC_DTYPES
 from gpudot._precision import current_precision
 from gpudot.backends._base import Backend
+from gpudot.backends._cupy_libraries import missing_libraries
 from gpudot.backends._cupy_memory import run_with_memory_policy
 
 _DLPACK_CPU = 1  # kDLCPU, the DLPack device type of host memory
@@ -71,6 +72,18 @@ def _runtime_failure(runtime: ModuleType, error: Exception) -> str:
     return f"the CUDA runtime failed to start ({error})"
 
 
+def _libraries_fix(runtime: ModuleType, missing: list[str]) -> str:
+    """What is missing of the CUDA libraries, and the extra (or toolkit) that brings them."""
+    major = runtime.runtimeGetVersion() // 1000
+    install = (
+        f'pip install "gpudot[{_CUDA_EXTRAS[major][0]}]" (NVIDIA\'s CUDA {major} wheels), '
+        f"or a CUDA {major} Toolkit with CUDA_PATH set"
+        if major in _CUDA_EXTRAS
+        else CUDA_INSTALL_HINT
+    )
+    return f"CuPy cannot load {', '.join(missing)}; install what is missing with {install}"
+
+
 #: Dtypes whose CuPy GEMM can use TF32: their compute-type slot is set around each product.
 _TF32_DTYPES = frozenset((np.dtype("float32"), np.dtype("complex64")))
 
@@ -113,7 +126,9 @@ class CupyBackend(Backend):
         return f"cuda:{index}"
 
     def unavailable_reason(self) -> str | None:
-        """Probe once: CuPy importable, a driver, a device, and one tiny allocation on it.
+        """Probe once: CuPy importable, the CUDA libraries its products load (cuBLAS, NVRTC and
+        the CUDA headers), a driver, a device, and one tiny allocation on it. The reason names
+        every missing part and its fix.
 
         Raises
         ------
@@ -129,6 +144,14 @@ class CupyBackend(Backend):
             cp = self.xp
         except ImportError as error:
             return f"CuPy is not installed ({error}); install it with {CUDA_INSTALL_HINT}"
+        missing = missing_libraries(cp)  # needs no driver: checked whatever the device says
+        problems = [self._device_failure(cp)]
+        if missing:
+            problems.append(_libraries_fix(cp.cuda.runtime, missing))
+        return "; and ".join(problem for problem in problems if problem) or None
+
+    def _device_failure(self, cp: ModuleType) -> str | None:
+        """Why the driver or the device cannot run products, or ``None``."""
         try:
             count = cp.cuda.runtime.getDeviceCount()
         except cp.cuda.runtime.CUDARuntimeError as error:
