@@ -11,7 +11,18 @@ Tests configure the simulated machine with `simulate` and read the copy counters
 """
 
 from fakecupy import _core, cuda  # noqa: F401 (cupy._core is an attribute of cupy)
-from fakecupy._array import asarray, asnumpy, conj, empty, ndarray, reshape, transpose, zeros
+from fakecupy._array import (
+    asarray,
+    asnumpy,
+    astype,
+    conj,
+    empty,
+    ndarray,
+    permute_dims,
+    reshape,
+    transpose,
+    zeros,
+)
 from fakecupy._linalg import dot, matmul, multiply, tensordot
 from fakecupy._machine import MACHINE, simulate, transfers
 from fakecupy.cuda.memory import get_default_memory_pool
@@ -22,6 +33,7 @@ __all__ = [
     "MACHINE",
     "asarray",
     "asnumpy",
+    "astype",
     "conj",
     "cuda",
     "dot",
@@ -31,6 +43,7 @@ __all__ = [
     "matmul",
     "multiply",
     "ndarray",
+    "permute_dims",
     "simulate",
     "reshape",
     "tensordot",
