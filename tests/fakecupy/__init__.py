@@ -3,7 +3,8 @@
 It implements exactly the subset of CuPy's API that gpudot calls, computes with NumPy underneath,
 and keeps CuPy's observable behaviour: its own array type (NumPy arrays are refused where CuPy
 refuses them), several simulated devices, a memory pool with a limit and CuPy's out-of-memory
-error, the current stream, a "no driver" mode, and counters of host<->device copies. Every fact it
+error, the current stream, a "no driver" mode, CUDA libraries that may be missing, the
+process-wide compute type, and counters of host<->device copies. Every fact it
 fakes has a test in ``tests/cupy_contract/`` that also runs against real CuPy on a GPU, so the
 stand-in cannot drift from CuPy unnoticed. It lives under ``tests/`` and is never installed.
 
