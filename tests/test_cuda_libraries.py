@@ -56,6 +56,13 @@ def test_the_extra_named_is_the_wheels_cuda_major():
     assert 'pip install "gpudot[cuda13]" (NVIDIA\'s CUDA 13 wheels)' in reason
 
 
+def test_a_wheel_for_an_unknown_cuda_major_names_both_extras():
+    with fakecupy.simulate(runtime_version=14000, driver_version=14000, cublas=False):
+        reason = CupyBackend(module=fakecupy).unavailable_reason()
+    assert reason.startswith("CuPy cannot load cuBLAS (")
+    assert reason.endswith('"gpudot[cuda12]" (CUDA 12) or "gpudot[cuda13]" (CUDA 13)')
+
+
 def test_the_probe_runs_once_per_backend(monkeypatch):
     calls = []
     real = fakecupy.cuda.nvrtc.getVersion
