@@ -18,7 +18,8 @@ __all__ = ["dot", "matmul", "permute"]
 
 
 def _cast(xp: ModuleType, x: Any, dtype: np.dtype) -> Any:
-    """``x`` in ``dtype``: the namespace's ``astype`` (Array API) or the array method (CuPy 14)."""
+    """``x`` in ``dtype``: the namespace's ``astype`` (Array API, NumPy 2, CuPy 14 and its
+    stand-in alike) or the array method (NumPy 1.x, Dask)."""
     if x.dtype == dtype:
         return x
     astype = getattr(xp, "astype", None)
@@ -35,7 +36,8 @@ def _product(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any:
 
 
 def permute(xp: ModuleType, x: Any, axes: Any) -> Any:
-    """``x`` with its axes reordered: ``permute_dims`` (Array API) or ``transpose`` (CuPy, Dask)."""
+    """``x`` with its axes reordered: ``permute_dims`` (Array API, NumPy 2, CuPy 14 and its
+    stand-in alike) or ``transpose`` (NumPy 1.x, Dask)."""
     permute_dims = getattr(xp, "permute_dims", None)
     return (
         permute_dims(x, tuple(axes)) if permute_dims is not None else xp.transpose(x, tuple(axes))

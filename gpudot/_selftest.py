@@ -183,6 +183,7 @@ def _device_facts(backend: CupyBackend) -> dict[str, Any]:
         "float32 compute type under 'highest'": lambda: (
             xp._core._routines_linalg.compute_type_to_str(backend.compute_type(np.dtype("float32")))
         ),
+        "tf32": lambda: backend.tf32_available(),  # False below compute capability 8.0
     }
     for key, probe in probes.items():
         try:

@@ -3,7 +3,8 @@
 It implements exactly the subset of CuPy's API that gpudot calls, computes with NumPy underneath,
 and keeps CuPy's observable behaviour: its own array type (NumPy arrays are refused where CuPy
 refuses them), several simulated devices, a memory pool with a limit and CuPy's out-of-memory
-error, the current stream, a "no driver" mode, and counters of host<->device copies. Every fact it
+error, the current stream, a "no driver" mode, CUDA libraries that may be missing, the
+process-wide compute type, and counters of host<->device copies. Every fact it
 fakes has a test in ``tests/cupy_contract/`` that also runs against real CuPy on a GPU, so the
 stand-in cannot drift from CuPy unnoticed. It lives under ``tests/`` and is never installed.
 
@@ -11,7 +12,18 @@ Tests configure the simulated machine with `simulate` and read the copy counters
 """
 
 from fakecupy import _core, cuda  # noqa: F401 (cupy._core is an attribute of cupy)
-from fakecupy._array import asarray, asnumpy, conj, empty, ndarray, reshape, transpose, zeros
+from fakecupy._array import (
+    asarray,
+    asnumpy,
+    astype,
+    conj,
+    empty,
+    ndarray,
+    permute_dims,
+    reshape,
+    transpose,
+    zeros,
+)
 from fakecupy._linalg import dot, matmul, multiply, tensordot
 from fakecupy._machine import MACHINE, simulate, transfers
 from fakecupy.cuda.memory import get_default_memory_pool
@@ -22,6 +34,7 @@ __all__ = [
     "MACHINE",
     "asarray",
     "asnumpy",
+    "astype",
     "conj",
     "cuda",
     "dot",
@@ -31,6 +44,7 @@ __all__ = [
     "matmul",
     "multiply",
     "ndarray",
+    "permute_dims",
     "simulate",
     "reshape",
     "tensordot",
