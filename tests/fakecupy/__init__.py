@@ -16,6 +16,9 @@ from fakecupy._linalg import dot, matmul, multiply, tensordot
 from fakecupy._machine import MACHINE, simulate, transfers
 from fakecupy.cuda.memory import get_default_memory_pool
 
+# CuPy's dtypes are NumPy's scalar types (``cupy.float16 is numpy.float16``).
+from numpy import float16, float32  # noqa: E402
+
 __version__ = "14.2.0+standin"
 
 __all__ = [
@@ -26,6 +29,8 @@ __all__ = [
     "cuda",
     "dot",
     "empty",
+    "float16",
+    "float32",
     "get_default_memory_pool",
     "is_available",
     "matmul",
