@@ -52,7 +52,9 @@ def cuda():
 
 @pytest.mark.parametrize("xp", [np, fakecupy], ids=["numpy", "cupy-standin"])
 @pytest.mark.parametrize(
-    ("func", "shape_a", "shape_b"), ONE_OUTPUT, ids=[f"{f}-{_id(a)}-{_id(b)}" for f, a, b in ONE_OUTPUT]
+    ("func", "shape_a", "shape_b"),
+    ONE_OUTPUT,
+    ids=[f"{f}-{_id(a)}-{_id(b)}" for f, a, b in ONE_OUTPUT],
 )
 def test_shared_algorithms_cancel_300_squared(xp, func, shape_a, shape_b):
     a_host, b_host = A.reshape(shape_a), B.reshape(shape_b)
@@ -125,7 +127,8 @@ def test_other_float16_products_are_left_to_cupy(cuda, monkeypatch):
     """Products with several outputs are not widened: CuPy's GEMM accumulates in float32."""
     casts = []
     original = _algorithms._cast
-    monkeypatch.setattr(_algorithms, "_cast", lambda xp, x, d: casts.append(d) or original(xp, x, d))
+    recorded = lambda xp, x, dtype: casts.append(dtype) or original(xp, x, dtype)  # noqa: E731
+    monkeypatch.setattr(_algorithms, "_cast", recorded)
     a = hard_values((2, 8), F16, "normal", 1)
     check_bits(cuda, "matmul", a, a.T)
     assert np.dtype(np.float32) not in casts

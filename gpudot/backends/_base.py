@@ -60,8 +60,9 @@ class Backend(abc.ABC):
     """Where products run: one array library on one device.
 
     Subclasses set `name`, `device` and optionally `supported_dtypes` and `bit_exact_floats`,
-    and implement `xp`, `unavailable_reason`, `locate`, `from_host` and `to_numpy`. Override `from_foreign` for a
-    cheaper device-to-device copy, and `context` to enter the device for the duration of a call.
+    and implement `xp`, `unavailable_reason`, `locate`, `from_host` and `to_numpy`. Override
+    `from_foreign` for a cheaper device-to-device copy, and `context` to enter the device for the
+    duration of a call.
     """
 
     #: Registry name, e.g. ``"numpy"`` or ``"cupy:1"``.
