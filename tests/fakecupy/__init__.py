@@ -1,7 +1,8 @@
 """fakecupy: a CuPy stand-in that lets CI run gpudot's CUDA backend without a GPU.
 
-It implements exactly the subset of CuPy's API that gpudot calls, computes with NumPy underneath,
-and keeps CuPy's observable behaviour: its own array type (NumPy arrays are refused where CuPy
+It implements exactly the subset of CuPy's API that gpudot calls, computes with NumPy underneath
+along CuPy's product paths (floats summed in an order other than NumPy's, CuPy's float16 paths:
+`fakecupy._linalg`), and keeps CuPy's observable behaviour: its own array type (NumPy arrays are refused where CuPy
 refuses them), several simulated devices, a memory pool with a limit and CuPy's out-of-memory
 error, the current stream, a "no driver" mode, and counters of host<->device copies. Every fact it
 fakes has a test in ``tests/cupy_contract/`` that also runs against real CuPy on a GPU, so the
