@@ -1,4 +1,4 @@
-"""CuPy 14.2's product paths where they differ from NumPy's arithmetic (issue #27).
+"""CuPy 14.2's product paths where they differ from NumPy's arithmetic.
 
 Read at cupy/_core/_routines_linalg.pyx (v14.2.0): a product with one output element is
 ``(a.ravel() * b.ravel()).sum()`` (float16 products rounded to float16, summed by CUB's
