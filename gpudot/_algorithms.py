@@ -42,7 +42,7 @@ def _half_with_one_output(xp: ModuleType, a: Any, b: Any, dtype: Any) -> bool:
     if half is None or dtype != half or a.ndim == 0 or b.ndim == 0:
         return False
     free_b = (*b.shape[:-2], b.shape[-1]) if b.ndim > 1 else ()
-    return math.prod(a.shape[:-1]) == 1 and math.prod(free_b) == 1
+    return bool(math.prod(a.shape[:-1]) == 1 and math.prod(free_b) == 1)
 
 
 def permute(xp: ModuleType, x: Any, axes: Any) -> Any:
