@@ -55,9 +55,10 @@ def permute(xp: ModuleType, x: Any, axes: Any) -> Any:
 
 def matmul(xp: ModuleType, x1: Any, x2: Any, dtype: np.dtype) -> Any:
     """``matmul`` computed in ``dtype`` (NumPy's loop dtype)."""
-    if _half_with_one_output(xp, x1, x2, dtype):
-        return _cast(xp, matmul(xp, x1, x2, xp.float32), dtype)
-    return _product(xp, _cast(xp, x1, dtype), _cast(xp, x2, dtype), dtype)
+    a, b = _cast(xp, x1, dtype), _cast(xp, x2, dtype)
+    if _half_with_one_output(xp, a, b, dtype):
+        return _cast(xp, matmul(xp, a, b, xp.float32), dtype)
+    return _product(xp, a, b, dtype)
 
 
 def dot(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any:
@@ -68,9 +69,9 @@ def dot(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any:
     last axis of ``a`` meets the second-to-last of ``b`` and the free axes of ``a`` come first,
     which is exactly ``tensordot`` over that one pair of axes.
     """
+    a, b = _cast(xp, a, dtype), _cast(xp, b, dtype)
     if _half_with_one_output(xp, a, b, dtype):
         return _cast(xp, dot(xp, a, b, xp.float32), dtype)
-    a, b = _cast(xp, a, dtype), _cast(xp, b, dtype)
     if a.ndim == 0 or b.ndim == 0:
         return xp.multiply(a, b)
     if b.ndim <= 2:

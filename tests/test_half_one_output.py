@@ -113,6 +113,18 @@ def test_products_past_float16s_range_are_summed_in_float32(cuda):
     assert cuda.to_numpy(gpudot.dot(a, np.full(64, 1e-3, F16))) == np.dot(a, np.full(64, 1e-3, F16))
 
 
+def test_dtype_argument_rounds_operands_to_float16_before_widening(cuda):
+    """NumPy casts to float16 first: 1 + 2**-11 + 2**-20 becomes 1 + 2**-10, so the sum is 2**-10
+    (float32 operands taken as they are would give about 2**-11)."""
+    a = np.array([1 + 2.0**-11 + 2.0**-20, -1], np.float32)
+    b = np.ones(2, np.float32)
+    expected = np.matmul(a, b, dtype=F16)
+    assert expected == 2.0**-10
+    for x, y in [(a, b), (a[None], b[:, None])]:
+        result = cuda.to_numpy(gpudot.matmul(x, y, dtype=F16))
+        assert result.dtype == F16 and np.all(result == expected)
+
+
 @pytest.mark.parametrize("dtype", ["int32", "uint64", "bool", "float16"])
 def test_shared_algorithms_on_numpy_give_numpys_bits(dtype):
     """Over NumPy the shared algorithms are NumPy's own products (moved here from the tests of
