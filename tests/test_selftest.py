@@ -56,7 +56,7 @@ def test_over_the_stand_in_every_check_passes_and_figures_are_labelled(standin, 
     first = data["devices"][0]
     assert first["standin"] is True and first["name"] == standin.xp.MACHINE.device_name
     assert first["float32 compute type under 'highest'"] == "COMPUTE_TYPE_DEFAULT"
-    assert len(first["checks"]) == 14 and all(c["passed"] for c in first["checks"])
+    assert len(first["checks"]) == 15 and all(c["passed"] for c in first["checks"])
     assert set(first["figures"]) >= {"H2D GB/s", "D2H GB/s", "float16 TFLOP/s", "int8 TFLOP/s"}
 
 

@@ -110,6 +110,11 @@ class CupyBackend(Backend):
     """
 
     supported_dtypes = NUMERIC_DTYPES
+    #: No float is NumPy's bits: cuBLAS sums in its own order (float16 2-D with a float32
+    #: accumulator, float16 batches widened to float32), and one-element products sum in CUB's
+    #: order (float16 ones are gpudot's, in float32: `gpudot._algorithms`). Integers and bool
+    #: are NumPy's bits: CuPy's kernel accumulates in the loop dtype, which wraps like NumPy.
+    bit_exact_floats: frozenset[np.dtype] | None = frozenset()
 
     def __init__(
         self, index: int | None = None, *, module: ModuleType | None = None, name: str | None = None
