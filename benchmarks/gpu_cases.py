@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import metadata
 from types import ModuleType
 from typing import Any
@@ -28,6 +29,7 @@ import numpy as np
 
 import gpudot
 from benchmarks.timing import time_pair
+from gpudot.backends import lookup
 
 __all__ = ["PARTS", "Context", "Skip"]
 
@@ -129,7 +131,7 @@ def _version(name: str) -> str | None:
         return None
 
 
-# --- device: the GPU's name and versions, and whether it is usable at all -----------------------
+# --- device: the GPU's name and versions, and whether it is usable at all ---
 
 
 def device(ctx: Context) -> None:
@@ -140,7 +142,7 @@ def device(ctx: Context) -> None:
     out["numpy"], out["gpudot"] = np.__version__, gpudot.__version__
     out["usable"] = bool(cp.is_available())
     if not out["usable"]:
-        reason = gpudot.backends.lookup("cuda").unavailable_reason()
+        reason = lookup("cuda").unavailable_reason()
         ctx.problem(f"cupy.is_available() is False; gpudot's probe says: {reason}")
         return
     runtime = cp.cuda.runtime
@@ -154,7 +156,7 @@ def device(ctx: Context) -> None:
     out["memory_total"] = cp.cuda.Device(0).mem_info[1]
     out["cublas"] = "stand-in" if ctx.standin else _cublas_version(cp)
     out["driver"] = "stand-in" if ctx.standin else _nvidia_smi_driver()
-    reason = gpudot.backends.lookup("cuda").unavailable_reason()
+    reason = lookup("cuda").unavailable_reason()
     out["gpudot_probe"] = reason or "usable"
 
 
@@ -171,40 +173,45 @@ def _nvidia_smi_driver() -> str:
         return "unknown (no nvidia-smi)"
     query = ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"]
     done = subprocess.run(query, capture_output=True, text=True, timeout=30, check=False)
-    return done.stdout.strip().splitlines()[0] if done.returncode == 0 else done.stderr.strip()
+    lines = done.stdout.strip().splitlines()
+    return lines[0] if done.returncode == 0 and lines else f"unknown ({done.stderr.strip()})"
 
 
-# --- library: the CUDA libraries gpudot's products load ---------------------------------------------
+# --- library: the CUDA libraries gpudot's products load ---
 
 
 def library(ctx: Context) -> None:
     """A float32 (cuBLAS) and an int8 (NVRTC kernel) 64x64 product, raw and through gpudot."""
-    cp, rng = ctx.cp, np.random.default_rng(27)
+    rng = np.random.default_rng(27)
     pairs = {
         "float32": [rng.standard_normal((64, 64)).astype(np.float32) for _ in range(2)],
         "int8": [rng.integers(-128, 128, (64, 64), dtype=np.int8) for _ in range(2)],
     }
-    reason = gpudot.backends.lookup("cuda").unavailable_reason()
+    reason = lookup("cuda").unavailable_reason()
     ctx.results["gpudot_probe"] = reason or "usable"
     if reason is not None:
         ctx.problem(f"gpudot's CUDA probe says the device is unusable: {reason}")
     for dtype, (a, b) in pairs.items():
-        expected = a @ b
-        runs = {
-            "raw": lambda: _host(cp, cp.matmul(cp.asarray(a), cp.asarray(b))),
-            "gpudot": lambda: gpudot.to_numpy(gpudot.matmul(a, b)),
-        }
-        for who, run in runs.items():
-            with _on_gpu():
-                got, outcome = _outcome(run)
-            if got is not None:
-                ok = _close(got, expected, exact=dtype == "int8")
-                outcome = "NumPy's result" if ok else "differs from NumPy"
-                if not ok:
-                    ctx.problem(f"{who} {dtype} 64x64 differs from NumPy")
-            else:
-                ctx.problem(f"{who} {dtype} 64x64 raised {outcome}")
-            ctx.results[f"{who} {dtype}"] = outcome
+        _library_product(ctx, dtype, a, b)
+
+
+def _library_product(ctx: Context, dtype: str, a: np.ndarray, b: np.ndarray) -> None:
+    cp, expected = ctx.cp, a @ b
+    runs = {
+        "raw": lambda: _host(cp, cp.matmul(cp.asarray(a), cp.asarray(b))),
+        "gpudot": lambda: gpudot.to_numpy(gpudot.matmul(a, b)),
+    }
+    for who, run in runs.items():
+        with _on_gpu():
+            got, outcome = _outcome(run)
+        if got is None:
+            ctx.problem(f"{who} {dtype} 64x64 raised {outcome}")
+        elif _close(got, expected, exact=dtype == "int8"):
+            outcome = "NumPy's result"
+        else:
+            outcome = "differs from NumPy"
+            ctx.problem(f"{who} {dtype} 64x64 differs from NumPy")
+        ctx.results[f"{who} {dtype}"] = outcome
 
 
 def _close(got: np.ndarray, expected: np.ndarray, exact: bool) -> bool:
@@ -215,7 +222,7 @@ def _close(got: np.ndarray, expected: np.ndarray, exact: bool) -> bool:
     return bool(np.allclose(got, expected, rtol=1e-4, atol=1e-4))
 
 
-# --- the cases where real CuPy departs from NumPy or from the stand-in -----------------------------
+# --- the cases where real CuPy departs from NumPy or from the stand-in ---
 
 
 def half_one_output(ctx: Context) -> None:
@@ -281,8 +288,11 @@ def _raw_tf32_shapes(cp: ModuleType) -> dict[str, bool]:
     """Which raw products change under COMPUTE_TYPE_TF32 (a measurement for docs/gpus.md)."""
     linalg = cp._core._routines_linalg
     saved = cp._core.get_compute_type(np.float32)
-    shapes = {"8x16 @ 16x8": ((8, 16), (16, 8)), "vector (16,)·(16,)": ((16,), (16,)),
-              "batched 2x8x16 @ 2x16x8": ((2, 8, 16), (2, 16, 8))}
+    shapes = {
+        "8x16 @ 16x8": ((8, 16), (16, 8)),
+        "vector (16,)·(16,)": ((16,), (16,)),
+        "batched 2x8x16 @ 2x16x8": ((2, 8, 16), (2, 16, 8)),
+    }
     found = {}
     try:
         cp._core.set_compute_type(np.float32, linalg.COMPUTE_TYPE_TF32)
@@ -385,8 +395,11 @@ def _policy_outcome(policy: str, a: Any, b: Any, expected: np.ndarray) -> str:
         warnings.simplefilter("always")
         result = gpudot.matmul(a, b)
     where = "as a NumPy array" if isinstance(result, np.ndarray) else "on the device"
-    right = "NumPy's result" if _close(gpudot.to_numpy(result), expected, False) else (
-        "a result that differs from NumPy")
+    right = (
+        "NumPy's result"
+        if _close(gpudot.to_numpy(result), expected, False)
+        else ("a result that differs from NumPy")
+    )
     said = ", ".join(sorted({w.category.__name__ for w in caught})) or "no warning"
     return f"returned {right} {where}, {said}"
 
@@ -402,6 +415,41 @@ def _fill_device(cp: ModuleType) -> list[Any]:
     return hold
 
 
+def other_device(ctx: Context) -> None:
+    """Two GPUs only: an operand on cuda:1 multiplied on cuda:0 through gpudot must be NumPy's
+    result on cuda:0 (transfer policy "allow") or a `gpudot.TransferError` ("error"); raw
+    cupy.matmul on the same operands, which checks no device, is measured last."""
+    cp, out = ctx.cp, ctx.results
+    count = cp.cuda.runtime.getDeviceCount()
+    if count < 2:
+        raise Skip(f"needs two CUDA devices ({count} visible)")
+    rng = np.random.default_rng(2)
+    a, b = (rng.integers(-128, 128, (64, 64), dtype=np.int8) for _ in range(2))
+    with cp.cuda.Device(1):
+        far = cp.asarray(a)
+    with cp.cuda.Device(0):
+        near = cp.asarray(b)
+    wanted = {
+        "allow": "returned NumPy's result on device 0",
+        "error": "gpudot._errors.TransferError",
+    }
+    for policy, expected in wanted.items():
+        with gpudot.use_backend("cuda:0", strict=True), gpudot.use_transfer_policy(policy):
+            got, outcome = _outcome(lambda: gpudot.matmul(far, near))
+        if got is not None:
+            device = getattr(got.device, "id", got.device)
+            right = np.array_equal(gpudot.to_numpy(got), a @ b)
+            verdict = "NumPy's" if right else "a wrong"
+            outcome = f"returned {verdict} result on device {device}"
+        out[f"gpudot cuda:0, policy {policy!r}"] = outcome
+        if not outcome.startswith(expected):
+            ctx.problem(f"operand on cuda:1, product on cuda:0, policy {policy!r}: {outcome}")
+    with ctx.pending("raw cupy.matmul of operands on two devices"), cp.cuda.Device(0):
+        got, outcome = _outcome(lambda: _host(cp, cp.matmul(far, near)))
+        right = got is not None and np.array_equal(got, a @ b)
+        out["raw cupy.matmul on cuda:0"] = outcome if got is None else f"right: {right}"
+
+
 def split_blocks(ctx: Context) -> None:
     """free_all_blocks after a 1 GiB block was freed and 512 MiB of it taken again: what the pool
     keeps (CuPy's memory.pyx frees only unsplit blocks). A measurement for the stand-in's model."""
@@ -411,8 +459,11 @@ def split_blocks(ctx: Context) -> None:
     pool.free_all_blocks()
 
     def state() -> dict[str, int]:
-        return {"used_bytes": pool.used_bytes(), "total_bytes": pool.total_bytes(),
-                "free_bytes": pool.free_bytes()}
+        return {
+            "used_bytes": pool.used_bytes(),
+            "total_bytes": pool.total_bytes(),
+            "free_bytes": pool.free_bytes(),
+        }
 
     out["start"] = state()
     block = cp.empty(big, np.uint8)
@@ -467,13 +518,17 @@ def integer_index_limit(ctx: Context) -> None:
     left = np.repeat(row_values, 2).reshape(rows, 2)
     right = np.stack([columns, columns])
     cases["result of rows*k elements"] = (
-        cp.asarray(left), cp.asarray(right), np.multiply.outer(row_values, 2 * columns))
+        cp.asarray(left),
+        cp.asarray(right),
+        np.multiply.outer(row_values, 2 * columns),
+    )
     with _on_gpu():
         for name, (x, y, want) in cases.items():
             got, outcome = _outcome(lambda x=x, y=y: gpudot.to_numpy(gpudot.matmul(x, y)))
             if got is not None:
-                outcome = "NumPy's bits" if _close(got, want, exact=True) else (
-                    "differs from NumPy")
+                outcome = (
+                    "NumPy's bits" if _close(got, want, exact=True) else ("differs from NumPy")
+                )
             out[f"gpudot {name}"] = outcome
             if outcome != "NumPy's bits":
                 ctx.problem(f"gpudot int8 {name} past 2^31: {outcome}")
@@ -481,12 +536,15 @@ def integer_index_limit(ctx: Context) -> None:
         with ctx.pending(f"raw cupy.matmul, {name}"):
             got, outcome = _outcome(lambda x=x, y=y: _host(cp, cp.matmul(x, y)))
             if got is not None:
-                outcome = "NumPy's bits" if _close(got, want, exact=True) else (
-                    f"differs from NumPy in {int(np.count_nonzero(got != want))} elements")
+                outcome = (
+                    "NumPy's bits"
+                    if _close(got, want, exact=True)
+                    else (f"differs from NumPy in {int(np.count_nonzero(got != want))} elements")
+                )
             out[f"raw cupy {name}"] = outcome
 
 
-# --- benchmarks: gpudot against raw cupy.matmul, and "auto"'s choices ------------------------------
+# --- benchmarks: gpudot against raw cupy.matmul, and "auto"'s choices ---
 
 
 def _event_sampler(cp: ModuleType, func: Callable[[], Any]) -> Callable[[int], float]:
@@ -504,6 +562,26 @@ def _event_sampler(cp: ModuleType, func: Callable[[], Any]) -> Callable[[int], f
     return sample
 
 
+def _bench_row(cp: ModuleType, a: Any, b: Any) -> dict[str, Any]:
+    """Time gpudot.matmul(a, b) against cupy.matmul(a, b), square operands on the device."""
+    with _on_gpu():
+        ours = partial(gpudot.matmul, a, b)
+        raw = partial(cp.matmul, a, b)
+        same = np.array_equal(_host(cp, ours()), _host(cp, raw()))  # also the warm-up
+        _synchronize(cp)
+        pair = time_pair(_event_sampler(cp, ours), _event_sampler(cp, raw), 5, 0.002)
+    ops = 2.0 * a.shape[0] ** 3
+    return {
+        "status": "measured",
+        "gpudot_ms": pair.gpudot.median * 1e3,
+        "raw_ms": pair.raw.median * 1e3,
+        "gpudot_over_raw": pair.ratio,
+        "gpudot_tflops": ops / pair.gpudot.median / 1e12,
+        "raw_tflops": ops / pair.raw.median / 1e12,
+        "identical": bool(same),
+    }
+
+
 def cuda_rows(ctx: Context) -> None:
     """gpudot.matmul against cupy.matmul, operands on the device, CUDA-event medians of 5
     interleaved samples; which sizes did not fit the part's time budget is said per row."""
@@ -519,25 +597,8 @@ def cuda_rows(ctx: Context) -> None:
                 host = [rng.integers(-128, 128, (n, n), dtype=np.int8) for _ in range(2)]
             else:
                 host = [rng.standard_normal((n, n), np.float32).astype(dtype) for _ in range(2)]
-            a, b = cp.asarray(host[0]), cp.asarray(host[1])
+            row.update(_bench_row(cp, cp.asarray(host[0]), cp.asarray(host[1])))
             del host
-            with _on_gpu():
-                ours = lambda: gpudot.matmul(a, b)  # noqa: E731
-                raw = lambda: cp.matmul(a, b)  # noqa: E731
-                same = np.array_equal(_host(cp, ours()), _host(cp, raw()))  # also the warm-up
-                _synchronize(cp)
-                pair = time_pair(_event_sampler(cp, ours), _event_sampler(cp, raw), 5, 0.002)
-            ops = 2.0 * n**3
-            row.update(
-                status="measured",
-                gpudot_ms=pair.gpudot.median * 1e3,
-                raw_ms=pair.raw.median * 1e3,
-                gpudot_over_raw=pair.ratio,
-                gpudot_tflops=ops / pair.gpudot.median / 1e12,
-                raw_tflops=ops / pair.raw.median / 1e12,
-                identical=bool(same),
-            )
-            del a, b
             cp.get_default_memory_pool().free_all_blocks()
     ctx.results["rows"] = rows
 
@@ -545,8 +606,7 @@ def cuda_rows(ctx: Context) -> None:
 def auto_choices(ctx: Context) -> None:
     """NumPy in, NumPy out: where "auto" ran each product (and why), against the measured time of
     the NumPy backend and of the CUDA backend with copies (host clock, medians of 3)."""
-    cp, rows, rng = ctx.cp, [], np.random.default_rng(64)
-    del cp
+    rows, rng = [], np.random.default_rng(64)
     for dtype in ("float32", "float16", "int8"):
         for n in ctx.auto_sizes:
             row: dict[str, Any] = {"dtype": dtype, "n": n}
@@ -574,8 +634,9 @@ def auto_choices(ctx: Context) -> None:
                 chosen_over_best=times[chosen] / times[faster],
             )
     ctx.results["rows"] = rows
-    wrong = [r for r in rows if r.get("status") == "measured" and r["auto_chose"] != r[
-        "measured_faster"]]
+    wrong = [
+        r for r in rows if r.get("status") == "measured" and r["auto_chose"] != r["measured_faster"]
+    ]
     ctx.results["choices that were not the faster side"] = len(wrong)
 
 
@@ -597,6 +658,7 @@ PARTS: dict[str, Callable[[Context], None]] = {
     "CUPY_TF32=1": tf32,
     "CUPY_TF32=1, exact routes on device": tf32,
     "out of memory in a fresh thread": oom_fresh_thread,
+    "operands on another GPU": other_device,
     "split blocks after free_all_blocks": split_blocks,
     "pinned memory after a large copy": pinned_memory,
     "benchmarks: CUDA rows": cuda_rows,

@@ -75,22 +75,41 @@ def parts(options: argparse.Namespace) -> list[Part]:
     case_args += ("--auto-sizes", *map(str, options.auto_sizes))
 
     def case(name: str, limit_s: float, **env: str) -> Part:
-        return Part(name, "case", ("benchmarks.gpu_check", "--case", name, *case_args), limit_s, env)
+        return Part(
+            name, "case", ("benchmarks.gpu_check", "--case", name, *case_args), limit_s, env
+        )
 
     return [
         case("device", 60),
         case("library", 60),
-        Part("shipped suite: float16", "pytest",
-             ("pytest", *pytest_args, backend, "gpudot/testing", "-k", "float16"), 90),
-        Part("shipped suite: the rest", "pytest",
-             ("pytest", *pytest_args, backend, "gpudot/testing", "-k", "not float16"), 150),
-        Part("contract suite: gpu facts", "pytest",
-             ("pytest", *pytest_args, "tests/cupy_contract", "-m", "gpu"), 60),
+        Part(
+            "shipped suite: float16",
+            "pytest",
+            ("pytest", *pytest_args, backend, "gpudot/testing", "-k", "float16"),
+            90,
+        ),
+        Part(
+            "shipped suite: the rest",
+            "pytest",
+            ("pytest", *pytest_args, backend, "gpudot/testing", "-k", "not float16"),
+            150,
+        ),
+        Part(
+            "contract suite: gpu facts",
+            "pytest",
+            ("pytest", *pytest_args, "tests/cupy_contract", "-m", "gpu"),
+            60,
+        ),
         case("float16 one output", 45),
         case("CUPY_TF32=1", 45, CUPY_TF32="1", GPUDOT_EXACT_ROUTES_ON_DEVICE="0"),
-        case("CUPY_TF32=1, exact routes on device", 45, CUPY_TF32="1",
-             GPUDOT_EXACT_ROUTES_ON_DEVICE="1"),
+        case(
+            "CUPY_TF32=1, exact routes on device",
+            45,
+            CUPY_TF32="1",
+            GPUDOT_EXACT_ROUTES_ON_DEVICE="1",
+        ),
         case("out of memory in a fresh thread", 60),
+        case("operands on another GPU", 30),
         case("split blocks after free_all_blocks", 30),
         case("pinned memory after a large copy", 45),
         Part("self-test (--quick)", "selftest", ("gpudot", "selftest", "--quick"), 90),
@@ -100,7 +119,7 @@ def parts(options: argparse.Namespace) -> list[Part]:
     ]
 
 
-# --- running one part -------------------------------------------------------------------------------
+# --- running one part ---
 
 
 def _command(part: Part, standin: bool) -> list[str]:
@@ -110,13 +129,19 @@ def _command(part: Part, standin: bool) -> list[str]:
     return [sys.executable, "-c", boot, *part.args]
 
 
-def _run_child(command: list[str], env: dict[str, str], limit_s: float, log: TextIO) -> tuple[
-    int | None, str]:
+def _run_child(
+    command: list[str], env: dict[str, str], limit_s: float, log: TextIO
+) -> tuple[int | None, str]:
     """Run ``command`` in its own process group; ``(exit code or None on time-out, output)``."""
     with tempfile.TemporaryFile("w+") as output:
         child = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             code: int | None = child.wait(timeout=max(limit_s, 1.0))
@@ -131,7 +156,9 @@ def _run_child(command: list[str], env: dict[str, str], limit_s: float, log: Tex
     return code, text
 
 
-def run_part(part: Part, options: argparse.Namespace, limit_s: float, log: TextIO) -> dict[str, Any]:
+def run_part(
+    part: Part, options: argparse.Namespace, limit_s: float, log: TextIO
+) -> dict[str, Any]:
     """Run ``part`` within ``limit_s`` seconds and return its entry in the report."""
     env = {**os.environ, **part.env, "PYTHONPATH": _pythonpath(), "PYTHONUNBUFFERED": "1"}
     if part.kind == "pytest":
@@ -147,16 +174,22 @@ def run_part(part: Part, options: argparse.Namespace, limit_s: float, log: TextI
         elif part.kind == "selftest":
             args += ["--json", str(result)]
         started = time.monotonic()
-        code, output = _run_child(_command(Part(part.name, part.kind, tuple(args), limit_s),
-                                           options.standin), env, limit_s, log)
+        code, output = _run_child(
+            _command(Part(part.name, part.kind, tuple(args), limit_s), options.standin),
+            env,
+            limit_s,
+            log,
+        )
         entry["duration_s"] = round(time.monotonic() - started, 2)
         found = json.loads(result.read_text()) if result.exists() else None
     judge = {"pytest": _judge_pytest, "selftest": _judge_selftest, "case": _judge_case}[part.kind]
     entry.update(judge(code, output, found, options.standin))
-    if code is None:
+    in_a_measurement = entry.pop("ended_in_a_measurement", False)
+    if code is None and not in_a_measurement:
         entry["status"] = "failed"
         entry["reason"] = f"timed out after {limit_s:.0f} s" + (
-            f"; {entry['reason']}" if entry.get("reason") else "")
+            f"; {entry['reason']}" if entry.get("reason") else ""
+        )
     return entry
 
 
@@ -177,8 +210,14 @@ def _judge_pytest(code: int | None, output: str, _: Any, standin: bool) -> dict[
         counts[outcome.lower()] = counts.get(outcome.lower(), 0) + 1
     summary = [line for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))]
     skips = [line for line in output.splitlines() if line.startswith("SKIPPED [")]
-    entry: dict[str, Any] = {"results": {"exit_code": code, "counts": counts,
-                                         "failures": summary[:50], "skip_reasons": skips[:20]}}
+    entry: dict[str, Any] = {
+        "results": {
+            "exit_code": code,
+            "counts": counts,
+            "failures": summary[:50],
+            "skip_reasons": skips[:20],
+        }
+    }
     ran = counts.get("passed", 0) + counts.get("failed", 0) + counts.get("error", 0)
     if code == 0 and ran:
         entry["status"] = "passed"
@@ -187,8 +226,12 @@ def _judge_pytest(code: int | None, output: str, _: Any, standin: bool) -> dict[
         entry.update(status="skipped" if standin and code == 0 else "failed", reason=why)
     else:
         failed = counts.get("failed", 0) + counts.get("error", 0)
-        entry.update(status="failed", reason=f"pytest exit code {code}: {failed} failed"
-                     if failed else f"pytest exit code {code}: {_tail(output, 3)}")
+        entry.update(
+            status="failed",
+            reason=f"pytest exit code {code}: {failed} failed"
+            if failed
+            else f"pytest exit code {code}: {_tail(output, 3)}",
+        )
     return entry
 
 
@@ -197,27 +240,33 @@ def _judge_selftest(code: int | None, output: str, found: Any, _: bool) -> dict[
         return {"status": "failed", "reason": f"no report (exit code {code}): {_tail(output, 5)}"}
     failing = [
         f"{device['device']}: {check['check']}: {check['problem']}"
-        for device in found.get("devices", []) for check in device.get("checks", [])
+        for device in found.get("devices", [])
+        for check in device.get("checks", [])
         if not check["passed"]
     ]
     status = "passed" if code == 0 else "failed"
     reason = None if code == 0 else (found.get("reason") or f"exit code {code}")
-    return {"status": status, "reason": reason,
-            "results": {"report": found, "failing checks": failing}}
+    return {
+        "status": status,
+        "reason": reason,
+        "results": {"report": found, "failing checks": failing},
+    }
 
 
 def _judge_case(code: int | None, output: str, found: Any, _: bool) -> dict[str, Any]:
     if found is None:
         return {"status": "failed", "reason": f"exit code {code}, no findings: {_tail(output, 8)}"}
     pending = found.get("results", {}).get("pending")
-    if pending is not None and found["status"] != "failed":  # a measurement ended the process
-        found["results"][pending] = f"the process ended during it (exit code {code})"
+    if pending is not None:  # a measurement (not a gpudot check) ended or hung the process
+        ended = "was stopped at the time limit" if code is None else f"ended (exit code {code})"
+        found["results"][pending] = f"the process {ended} during it"
+        found["ended_in_a_measurement"] = True
     elif code != 0 and found["status"] == "passed":
         found.update(status="failed", reason=f"exit code {code}: {_tail(output, 5)}")
     return found
 
 
-# --- a part inside its child process ----------------------------------------------------------------
+# --- a part inside its child process ---
 
 
 def run_case(options: argparse.Namespace) -> int:
@@ -227,8 +276,11 @@ def run_case(options: argparse.Namespace) -> int:
     path = Path(options.result)
 
     def flush(ctx: gpu_cases.Context, status: str | None = None, reason: str | None = None) -> None:
-        found = {"status": status or ("failed" if ctx.problems else "passed"),
-                 "reason": reason or ("; ".join(ctx.problems) or None), "results": ctx.results}
+        found = {
+            "status": status or ("failed" if ctx.problems else "passed"),
+            "reason": reason or ("; ".join(ctx.problems) or None),
+            "results": ctx.results,
+        }
         path.write_text(json.dumps(found, indent=1, default=str))
 
     try:
@@ -236,8 +288,14 @@ def run_case(options: argparse.Namespace) -> int:
     except ImportError as error:
         path.write_text(json.dumps({"status": "failed", "reason": f"CuPy: {error}", "results": {}}))
         return EXIT_FAILED
-    ctx = gpu_cases.Context(cupy, options.standin, options.budget, tuple(options.bench_sizes),
-                            tuple(options.auto_sizes), flush=flush)
+    ctx = gpu_cases.Context(
+        cupy,
+        options.standin,
+        options.budget,
+        tuple(options.bench_sizes),
+        tuple(options.auto_sizes),
+        flush=flush,
+    )
     try:
         gpu_cases.PARTS[options.case](ctx)
     except gpu_cases.Skip as skip:
@@ -251,7 +309,7 @@ def run_case(options: argparse.Namespace) -> int:
     return 0
 
 
-# --- the whole command ------------------------------------------------------------------------------
+# --- the whole command ---
 
 
 def check(options: argparse.Namespace, stream: TextIO) -> int:
@@ -275,8 +333,14 @@ def check(options: argparse.Namespace, stream: TextIO) -> int:
             last = index == len(plan) - 1
             limit = min(part.limit_s, cap, left if last else left - reserve)
             if limit < 5:
-                entries.append({"name": part.name, "status": "failed", "duration_s": 0,
-                                "reason": "not run: the command's time limit was spent"})
+                entries.append(
+                    {
+                        "name": part.name,
+                        "status": "failed",
+                        "duration_s": 0,
+                        "reason": "not run: the command's time limit was spent",
+                    }
+                )
                 continue
             entry = run_part(part, options, limit, log)
             entries.append(entry)
@@ -284,9 +348,22 @@ def check(options: argparse.Namespace, stream: TextIO) -> int:
             if part.name == "device" and entry["status"] != "passed":
                 break
     device = entries[0]
-    report["gpu"] = {key: device.get("results", {}).get(key) for key in (
-        "name", "driver", "cuda_driver_api", "cuda_runtime", "cublas", "cupy", "cupy_wheels",
-        "compute_capability", "memory_total", "device_count", "gpudot_probe")}
+    report["gpu"] = {
+        key: device.get("results", {}).get(key)
+        for key in (
+            "name",
+            "driver",
+            "cuda_driver_api",
+            "cuda_runtime",
+            "cublas",
+            "cupy",
+            "cupy_wheels",
+            "compute_capability",
+            "memory_total",
+            "device_count",
+            "gpudot_probe",
+        )
+    }
     report["packages"] = device.get("results", {}).get("packages")
     report["numpy"] = device.get("results", {}).get("numpy")
     report["gpudot"] = device.get("results", {}).get("gpudot")
@@ -301,15 +378,20 @@ def check(options: argparse.Namespace, stream: TextIO) -> int:
         code, status, reason = EXIT_FAILED, "failed", f"failed: {', '.join(report['failed'])}"
     else:
         code, status, reason = 0, "passed", None
-    report.update(status=status, exit_code=code, reason=reason,
-                  duration_s=round(time.monotonic() - started, 1))
+    report.update(
+        status=status,
+        exit_code=code,
+        reason=reason,
+        duration_s=round(time.monotonic() - started, 1),
+    )
     (out / "gpu-check.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
     _print_summary(report, out, stream)
     return code
 
 
-def _missing(packages: dict[str, str | None] | None, entries: list[dict[str, Any]]) -> dict[
-    str, list[str]]:
+def _missing(
+    packages: dict[str, str | None] | None, entries: list[dict[str, Any]]
+) -> dict[str, list[str]]:
     """Each optional package not installed, with the skip reasons and parts that name it."""
     missing: dict[str, list[str]] = {}
     for name, version in (packages or {}).items():
@@ -318,8 +400,10 @@ def _missing(packages: dict[str, str | None] | None, entries: list[dict[str, Any
         mentions = [
             f"{entry['name']}: {reason}"
             for entry in entries
-            for reason in [entry.get("reason") or "", *entry.get("results", {}).get(
-                "skip_reasons", [])]
+            for reason in [
+                entry.get("reason") or "",
+                *entry.get("results", {}).get("skip_reasons", []),
+            ]
             if name in reason
         ]
         missing[name] = mentions
@@ -328,52 +412,78 @@ def _missing(packages: dict[str, str | None] | None, entries: list[dict[str, Any
 
 def _print_entry(entry: dict[str, Any], stream: TextIO) -> None:
     reason = f": {entry['reason']}" if entry.get("reason") else ""
-    print(f"{entry['status'].upper():8} {entry['name']} ({entry.get('duration_s', 0):.1f} s)"
-          f"{reason[:400]}", file=stream, flush=True)
+    print(
+        f"{entry['status'].upper():8} {entry['name']} ({entry.get('duration_s', 0):.1f} s)"
+        f"{reason[:400]}",
+        file=stream,
+        flush=True,
+    )
 
 
 def _print_summary(report: dict[str, Any], out: Path, stream: TextIO) -> None:
     gpu = report["gpu"]
     label = " [CuPy STAND-IN: not a GPU, figures are NOT GPU figures]" if report["standin"] else ""
     if report["status"] == "no_gpu":
-        print(f"\nGPU: none usable (CuPy {gpu['cupy']}); not run: "
-              f"{', '.join(report['not_run'])}", file=stream)
+        print(
+            f"\nGPU: none usable (CuPy {gpu['cupy']}); not run: {', '.join(report['not_run'])}",
+            file=stream,
+        )
     else:
-        print(f"\nGPU: {gpu['name']}{label}; driver {gpu['driver']}, CUDA runtime "
-              f"{gpu['cuda_runtime']} (driver API {gpu['cuda_driver_api']}), cuBLAS "
-              f"{gpu['cublas']}, CuPy {gpu['cupy']}", file=stream)
+        print(
+            f"\nGPU: {gpu['name']}{label}; driver {gpu['driver']}, CUDA runtime "
+            f"{gpu['cuda_runtime']} (driver API {gpu['cuda_driver_api']}), cuBLAS "
+            f"{gpu['cublas']}, CuPy {gpu['cupy']}",
+            file=stream,
+        )
     for entry in report["parts"]:
         for row in entry.get("results", {}).get("rows", []):
             if row.get("status") != "measured":
                 continue
             if "raw_ms" in row:
-                print(f"  {row['dtype']:8} n={row['n']:<5} gpudot {row['gpudot_ms']:9.3f} ms  "
-                      f"cupy {row['raw_ms']:9.3f} ms  gpudot/raw {row['gpudot_over_raw']:.3f}",
-                      file=stream)
+                print(
+                    f"  {row['dtype']:8} n={row['n']:<5} gpudot {row['gpudot_ms']:9.3f} ms  "
+                    f"cupy {row['raw_ms']:9.3f} ms  gpudot/raw {row['gpudot_over_raw']:.3f}",
+                    file=stream,
+                )
             else:
-                print(f"  auto {row['dtype']:8} n={row['n']:<5} chose {row['auto_chose']:5} "
-                      f"numpy {row['numpy_ms']:9.3f} ms  cuda+copies "
-                      f"{row['cuda_with_copies_ms']:9.3f} ms", file=stream)
+                print(
+                    f"  auto {row['dtype']:8} n={row['n']:<5} chose {row['auto_chose']:5} "
+                    f"numpy {row['numpy_ms']:9.3f} ms  cuda+copies "
+                    f"{row['cuda_with_copies_ms']:9.3f} ms",
+                    file=stream,
+                )
     missing = ", ".join(report["missing_optional_packages"]) or "none"
     print(f"optional packages missing: {missing}", file=stream)
     print(f"report: {out / 'gpu-check.json'}; log: {out / 'gpu-check.log'}", file=stream)
-    print(f"{report['status'].upper()}: {len(report['parts'])} part(s) run, failed: "
-          f"{', '.join(report['failed']) or 'none'}, skipped: "
-          f"{', '.join(report['skipped']) or 'none'} ({report['duration_s']} s)", file=stream)
+    print(
+        f"{report['status'].upper()}: {len(report['parts'])} part(s) run, failed: "
+        f"{', '.join(report['failed']) or 'none'}, skipped: "
+        f"{', '.join(report['skipped']) or 'none'} ({report['duration_s']} s)",
+        file=stream,
+    )
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="gpu-check", help="folder for gpu-check.json and .log")
-    parser.add_argument("--limit", type=float, default=290.0,
-                        help="seconds for the whole command (default 290)")
-    parser.add_argument("--standin", action="store_true",
-                        help="run over the CuPy stand-in tests/fakecupy (CI), not a GPU")
+    parser.add_argument(
+        "--limit", type=float, default=290.0, help="seconds for the whole command (default 290)"
+    )
+    parser.add_argument(
+        "--standin",
+        action="store_true",
+        help="run over the CuPy stand-in tests/fakecupy (CI), not a GPU",
+    )
     parser.add_argument("--bench-sizes", type=int, nargs="+", default=[1024, 2048, 4096, 8192])
     parser.add_argument("--auto-sizes", type=int, nargs="+", default=[64, 256, 1024])
     parser.add_argument("--only", nargs="+", metavar="PART", help="run these parts (and device)")
-    parser.add_argument("--part-limit", type=float, default=None, metavar="SECONDS",
-                        help="cap every part's own time limit (tests)")
+    parser.add_argument(
+        "--part-limit",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="cap every part's own time limit (tests)",
+    )
     parser.add_argument("--case", help=argparse.SUPPRESS)  # inside a child: run this part
     parser.add_argument("--result", help=argparse.SUPPRESS)
     parser.add_argument("--budget", type=float, default=60.0, help=argparse.SUPPRESS)
