@@ -404,6 +404,42 @@ def _policy_outcome(policy: str, a: Any, b: Any, expected: np.ndarray) -> str:
     return f"returned {right} {where}, {said}"
 
 
+def tiled_products(ctx: Context) -> None:
+    """float32 and float16 1024x1024 host operands with the pool limited so that only the "tile"
+    policy can multiply them (copied block by block), against the same product untiled: whether
+    cuBLAS gives a block the bits it gives the whole matrix is measured (docs/gpus.md promises
+    identical bits only where it does)."""
+    cp, out, rng = ctx.cp, ctx.results, np.random.default_rng(7)
+    n = 1024 if not ctx.standin else 128  # the stand-in computes float16 without BLAS
+    pool = cp.get_default_memory_pool()
+    saved = pool.get_limit()
+    for dtype in ("float32", "float16"):
+        a, b = (rng.standard_normal((n, n)).astype(dtype) for _ in range(2))
+        with _on_gpu():
+            whole = gpudot.to_numpy(gpudot.matmul(a, b))
+            pool.free_all_blocks()
+            limit = pool.used_bytes() + a.nbytes + a.nbytes // 2  # the result and half an operand
+            try:
+                pool.set_limit(size=limit)
+                with gpudot.use_oom_policy("raise"):  # shows that the limit forces tiling
+                    _, untiled = _outcome(lambda a=a, b=b: gpudot.matmul(a, b))
+                with gpudot.use_oom_policy("tile"):
+                    tiled, outcome = _outcome(lambda a=a, b=b: gpudot.matmul(a, b))
+            finally:
+                pool.set_limit(size=saved)
+        found: dict[str, Any] = {
+            "pool limit": limit,
+            "under 'raise' at that limit": untiled[:80],
+            "under 'tile'": outcome,
+        }
+        if tiled is not None:
+            tiled = gpudot.to_numpy(tiled)
+            found["identical bits"] = bool(np.array_equal(tiled, whole))
+            found["largest difference"] = float(np.max(np.abs(tiled - whole.astype(np.float64))))
+        out[f"{dtype} {n}x{n}"] = found
+        ctx.flush(ctx)
+
+
 def _fill_device(cp: ModuleType) -> list[Any]:
     """Raw allocations until the device (or its pool) refuses 1 MiB."""
     hold, chunk = [], GIB
@@ -658,6 +694,7 @@ PARTS: dict[str, Callable[[Context], None]] = {
     "CUPY_TF32=1": tf32,
     "CUPY_TF32=1, exact routes on device": tf32,
     "out of memory in a fresh thread": oom_fresh_thread,
+    "tiled against untiled": tiled_products,
     "operands on another GPU": other_device,
     "split blocks after free_all_blocks": split_blocks,
     "pinned memory after a large copy": pinned_memory,

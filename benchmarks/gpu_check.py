@@ -109,6 +109,7 @@ def parts(options: argparse.Namespace) -> list[Part]:
             GPUDOT_EXACT_ROUTES_ON_DEVICE="1",
         ),
         case("out of memory in a fresh thread", 60),
+        case("tiled against untiled", 30),
         case("operands on another GPU", 30),
         case("split blocks after free_all_blocks", 30),
         case("pinned memory after a large copy", 45),

@@ -117,6 +117,9 @@ def test_the_cases_report_their_findings(standin_run):
     assert set(memory) >= {"gpudot policy 'raise'", "gpudot policy 'cpu'", "raw cupy.matmul"}
     split = _part(report, "split blocks after free_all_blocks")["results"]
     assert isinstance(split["split block kept"], bool)
+    tiled = _part(report, "tiled against untiled")["results"]["float32 128x128"]
+    assert tiled["under 'raise' at that limit"].startswith("gpudot._errors.DeviceMemoryError")
+    assert tiled["under 'tile'"] == "returned" and isinstance(tiled["identical bits"], bool)
     devices = _part(report, "operands on another GPU")["results"]  # the stand-in has two
     assert devices["gpudot cuda:0, policy 'allow'"] == "returned NumPy's result on device 0"
     last = _part(report, "integer product past 2^31 elements")["results"]
