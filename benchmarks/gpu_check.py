@@ -134,7 +134,7 @@ def _run_child(
     command: list[str], env: dict[str, str], limit_s: float, log: TextIO
 ) -> tuple[int | None, str]:
     """Run ``command`` in its own process group; ``(exit code or None on time-out, output)``."""
-    with tempfile.TemporaryFile("w+") as output:
+    with tempfile.TemporaryFile("w+", errors="replace") as output:
         child = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -152,7 +152,7 @@ def _run_child(
             code = None
         output.seek(0)
         text = output.read()
-    log.write(f"$ {' '.join(command[-12:])}\n{text}\n")
+    log.write(f"{text}\n")
     log.flush()
     return code, text
 
@@ -164,7 +164,7 @@ def run_part(
     env = {**os.environ, **part.env, "PYTHONPATH": _pythonpath(), "PYTHONUNBUFFERED": "1"}
     if part.kind == "pytest":
         env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # as where gpudot is not installed
-    log.write(f"\n===== {part.name} (limit {limit_s:.0f} s) =====\n")
+    log.write(f"\n===== {part.name} (limit {limit_s:.0f} s) =====\n$ {' '.join(part.args)}\n")
     entry: dict[str, Any] = {"name": part.name, "command": " ".join(part.args)}
     with tempfile.TemporaryDirectory() as scratch:
         result = Path(scratch) / "result.json"
@@ -182,7 +182,7 @@ def run_part(
             log,
         )
         entry["duration_s"] = round(time.monotonic() - started, 2)
-        found = json.loads(result.read_text()) if result.exists() else None
+        found = _read_json(result)
     judge = {"pytest": _judge_pytest, "selftest": _judge_selftest, "case": _judge_case}[part.kind]
     entry.update(judge(code, output, found, options.standin))
     in_a_measurement = entry.pop("ended_in_a_measurement", False)
@@ -192,6 +192,14 @@ def run_part(
             f"; {entry['reason']}" if entry.get("reason") else ""
         )
     return entry
+
+
+def _read_json(path: Path) -> Any:
+    """The findings a child wrote, or ``None`` if it wrote none (or was stopped mid-write)."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _pythonpath() -> str:
@@ -276,18 +284,15 @@ def run_case(options: argparse.Namespace) -> int:
 
     path = Path(options.result)
 
-    def flush(ctx: gpu_cases.Context, status: str | None = None, reason: str | None = None) -> None:
-        found = {
-            "status": status or ("failed" if ctx.problems else "passed"),
-            "reason": reason or ("; ".join(ctx.problems) or None),
-            "results": ctx.results,
-        }
-        path.write_text(json.dumps(found, indent=1, default=str))
+    def flush(ctx: gpu_cases.Context, skipped: str | None = None) -> None:
+        status = "skipped" if skipped else "failed" if ctx.problems else "passed"
+        reason = skipped or "; ".join(ctx.problems) or None
+        _write_json(path, {"status": status, "reason": reason, "results": ctx.results})
 
     try:
         import cupy  # the real one, or the stand-in that STANDIN_BOOT put in its place
     except ImportError as error:
-        path.write_text(json.dumps({"status": "failed", "reason": f"CuPy: {error}", "results": {}}))
+        _write_json(path, {"status": "failed", "reason": f"CuPy: {error}", "results": {}})
         return EXIT_FAILED
     ctx = gpu_cases.Context(
         cupy,
@@ -300,24 +305,48 @@ def run_case(options: argparse.Namespace) -> int:
     try:
         gpu_cases.PARTS[options.case](ctx)
     except gpu_cases.Skip as skip:
-        flush(ctx, "skipped", str(skip))
+        flush(ctx, str(skip))
         return 0
     except Exception as error:
         ctx.results["traceback"] = traceback.format_exc().splitlines()[-12:]
-        flush(ctx, "failed", f"{type(error).__name__}: {error}")
+        ctx.problem(f"{type(error).__name__}: {error}")
+        flush(ctx)
         return EXIT_FAILED
     flush(ctx)
     return 0
 
 
+def _write_json(path: Path, document: Any) -> None:
+    """Write ``document`` whole or not at all (a child may be stopped at any moment)."""
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(document, indent=1, default=str))
+    os.replace(partial, path)
+
+
 # --- the whole command ---
+
+
+#: The ``device`` part's findings that the report's ``gpu`` block repeats.
+GPU_FIELDS = (
+    "name",
+    "driver",
+    "cuda_driver_api",
+    "cuda_runtime",
+    "cublas",
+    "cupy",
+    "cupy_wheels",
+    "compute_capability",
+    "memory_total",
+    "device_count",
+    "gpudot_probe",
+)
 
 
 def check(options: argparse.Namespace, stream: TextIO) -> int:
     """Run every part, write the report and the log, print the summary; return the exit code."""
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
-    started, entries = time.monotonic(), []
+    started = time.monotonic()
     report: dict[str, Any] = {
         "tool": "benchmarks/gpu_check.py",
         "standin": options.standin,
@@ -326,68 +355,58 @@ def check(options: argparse.Namespace, stream: TextIO) -> int:
         "python": sys.version.split()[0],
     }
     plan = [p for p in parts(options) if not options.only or p.name in {"device", *options.only}]
-    cap = options.part_limit or float("inf")
-    reserve = min(plan[-1].limit_s, cap) if len(plan) > 1 else 0.0
     with (out / "gpu-check.log").open("w") as log:
-        for index, part in enumerate(plan):
-            left = options.limit - (time.monotonic() - started)
-            last = index == len(plan) - 1
-            limit = min(part.limit_s, cap, left if last else left - reserve)
-            if limit < 5:
-                entries.append(
-                    {
-                        "name": part.name,
-                        "status": "failed",
-                        "duration_s": 0,
-                        "reason": "not run: the command's time limit was spent",
-                    }
-                )
-                continue
-            entry = run_part(part, options, limit, log)
-            entries.append(entry)
-            _print_entry(entry, stream)
-            if part.name == "device" and entry["status"] != "passed":
-                break
-    device = entries[0]
-    report["gpu"] = {
-        key: device.get("results", {}).get(key)
-        for key in (
-            "name",
-            "driver",
-            "cuda_driver_api",
-            "cuda_runtime",
-            "cublas",
-            "cupy",
-            "cupy_wheels",
-            "compute_capability",
-            "memory_total",
-            "device_count",
-            "gpudot_probe",
-        )
-    }
-    report["packages"] = device.get("results", {}).get("packages")
-    report["numpy"] = device.get("results", {}).get("numpy")
-    report["gpudot"] = device.get("results", {}).get("gpudot")
+        entries = _run_plan(plan, options, log, stream)
+    found = entries[0].get("results", {})
+    report["gpu"] = {key: found.get(key) for key in GPU_FIELDS}
+    report.update({key: found.get(key) for key in ("packages", "numpy", "gpudot")})
     report["missing_optional_packages"] = _missing(report["packages"], entries)
     report["parts"] = entries
     report["not_run"] = [p.name for p in plan if p.name not in {e["name"] for e in entries}]
     report["failed"] = [e["name"] for e in entries if e["status"] == "failed"]
     report["skipped"] = {e["name"]: e.get("reason") for e in entries if e["status"] == "skipped"}
-    if device["status"] != "passed":
-        code, status, reason = EXIT_NO_GPU, "no_gpu", f"no usable GPU: {device.get('reason')}"
+    if entries[0]["status"] != "passed":
+        code, status, reason = EXIT_NO_GPU, "no_gpu", f"no usable GPU: {entries[0].get('reason')}"
     elif report["failed"]:
         code, status, reason = EXIT_FAILED, "failed", f"failed: {', '.join(report['failed'])}"
     else:
         code, status, reason = 0, "passed", None
-    report.update(
-        status=status,
-        exit_code=code,
-        reason=reason,
-        duration_s=round(time.monotonic() - started, 1),
-    )
+    duration = round(time.monotonic() - started, 1)
+    report.update(status=status, exit_code=code, reason=reason, duration_s=duration)
     (out / "gpu-check.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
     _print_summary(report, out, stream)
     return code
+
+
+def _run_plan(
+    plan: list[Part], options: argparse.Namespace, log: TextIO, stream: TextIO
+) -> list[dict[str, Any]]:
+    """Run the parts in order within ``options.limit``, the last part's limit kept in reserve;
+    stop after ``device`` if it finds no usable GPU."""
+    started, entries = time.monotonic(), []
+    cap = options.part_limit or float("inf")
+    reserve = min(plan[-1].limit_s, cap) if len(plan) > 1 else 0.0
+    for index, part in enumerate(plan):
+        left = options.limit - (time.monotonic() - started)
+        limit = min(part.limit_s, cap, left if index == len(plan) - 1 else left - reserve)
+        if limit < 5:
+            entry = _failed(part, "not run: the command's time limit was spent")
+        else:
+            try:
+                entry = run_part(part, options, limit, log)
+            except Exception as error:  # a fault of this script must not stop the later parts
+                entry = _failed(
+                    part, f"gpu_check could not run it: {type(error).__name__}: {error}"
+                )
+        entries.append(entry)
+        _print_entry(entry, stream)
+        if part.name == "device" and entry["status"] != "passed":
+            break
+    return entries
+
+
+def _failed(part: Part, reason: str) -> dict[str, Any]:
+    return {"name": part.name, "status": "failed", "duration_s": 0, "reason": reason}
 
 
 def _missing(
