@@ -210,13 +210,25 @@ def _tail(text: str, lines: int = 15) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-_OUTCOME = re.compile(r"^(\S+::\S+) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b", re.M)
+_OUTCOME = re.compile(r"^\S+::.* (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b", re.M)
+_SUMMARY = re.compile(r"^=+ (.*\d+ \w+.*) in [\d.]+s", re.M)
+_COUNT = re.compile(r"(\d+) (\w+)")
+
+
+def _pytest_counts(output: str) -> dict[str, int]:
+    """pytest's closing counts; for a run stopped before its end, its ``-v`` lines counted."""
+    closing = _SUMMARY.findall(output)
+    if closing:
+        counts = {word: int(n) for n, word in _COUNT.findall(closing[-1])}
+        return {("error" if word == "errors" else word): n for word, n in counts.items()}
+    counts: dict[str, int] = {}
+    for outcome in _OUTCOME.findall(output):
+        counts[outcome.lower()] = counts.get(outcome.lower(), 0) + 1
+    return counts
 
 
 def _judge_pytest(code: int | None, output: str, _: Any, standin: bool) -> dict[str, Any]:
-    counts: dict[str, int] = {}
-    for _test, outcome in _OUTCOME.findall(output):
-        counts[outcome.lower()] = counts.get(outcome.lower(), 0) + 1
+    counts = _pytest_counts(output)
     summary = [line for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))]
     skips = [line for line in output.splitlines() if line.startswith("SKIPPED [")]
     entry: dict[str, Any] = {
