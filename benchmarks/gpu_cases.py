@@ -260,10 +260,9 @@ def half_one_output(ctx: Context) -> None:
 
 
 def tf32(ctx: Context) -> None:
-    """Run with ``CUPY_TF32=1`` (set by gpu_check, a second time with the on-device exact routes,
-    which use float32 GEMMs): gpudot's "highest" float32 products stay full float32 and its
-    integer products exact, also while another thread runs "tf32" products. Which shapes cuBLAS
-    runs in TF32 is measured, not judged."""
+    """Run with ``CUPY_TF32=1`` (set by gpu_check): gpudot's "highest" float32 products, a matrix
+    and a vector times eye(64), stay full float32 and its integer products exact, also while
+    another thread runs "tf32" products. Which raw shapes cuBLAS runs in TF32 is measured."""
     cp, out = ctx.cp, ctx.results
     out["CUPY_TF32"] = os.environ.get("CUPY_TF32")
     eye = np.eye(64)
@@ -271,16 +270,15 @@ def tf32(ctx: Context) -> None:
     raw = _host(cp, cp.matmul(cp.asarray(full, np.float32), cp.asarray(eye, np.float32)))
     out["raw cupy float32 2049 @ eye(64)"] = float(raw.max())
     out.update(_raw_tf32_shapes(cp))
-    if os.environ.get("GPUDOT_EXACT_ROUTES_ON_DEVICE") == "1":
-        # what gpudot's on-device exact routes call that the stand-in may lack
-        ctx.require("einsum")
+    operands = {dtype: full.astype(dtype) for dtype in ("float32", "int16", "int32", "uint16")}
+    operands["float32 vector"] = full[0].astype(np.float32)
     with _on_gpu(), gpudot.use_precision("highest"):
-        for dtype in ("float32", "int16", "int32", "uint16"):
-            a, b = cp.asarray(full.astype(dtype)), cp.asarray(eye.astype(dtype))
+        for name, left in operands.items():
+            a, b = cp.asarray(left), cp.asarray(eye.astype(left.dtype))
             got = gpudot.to_numpy(gpudot.matmul(a, b))
-            out[f"gpudot {dtype} 2049 @ eye(64)"] = sorted(set(got.ravel().tolist()))
+            out[f"gpudot {name} 2049 @ eye(64)"] = sorted(set(got.ravel().tolist()))
             if not np.all(got == TF32_PROBE):
-                ctx.problem(f"gpudot {dtype} 2049 @ eye(64) under CUPY_TF32=1 gave {got.max()}")
+                ctx.problem(f"gpudot {name} 2049 @ eye(64) under CUPY_TF32=1 gave {got.max()}")
     out["while another thread runs 'tf32'"] = _tf32_leak(ctx, full.astype(np.float32), eye)
 
 
@@ -701,7 +699,6 @@ PARTS: dict[str, Callable[[Context], None]] = {
     "library": library,
     "float16 one output": half_one_output,
     "CUPY_TF32=1": tf32,
-    "CUPY_TF32=1, exact routes on device": tf32,
     "out of memory in a fresh thread": oom_fresh_thread,
     "tiled against untiled": tiled_products,
     "operands on another GPU": other_device,
