@@ -14,6 +14,7 @@ import importlib
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -532,8 +533,30 @@ def integer_index_limit(ctx: Context) -> None:
     """int8 products past CuPy's 32-bit index limit: an operand and a result of more than 2^31
     elements must be NumPy's bits through gpudot; raw CuPy's outcome is measured afterwards, last,
     since it may spoil the CUDA context. Over the stand-in the limit is scaled down to 2^16."""
-    cp, out = ctx.cp, ctx.results
     limit = INDEX_LIMIT if not ctx.standin else 1 << 16
+    with _index_limit(ctx, limit):
+        _past_index_limit(ctx, limit)
+
+
+@contextmanager
+def _index_limit(ctx: Context, limit: int) -> Iterator[None]:
+    """Over the stand-in, its integer kernel's index limit and gpudot's split at ``limit``, where
+    this checkout has them (``INTEGER_KERNEL_INDEX_LIMIT``), so that the scaled-down case
+    crosses the limit as the full-size one does on a GPU."""
+    holders = [sys.modules.get(name) for name in ("fakecupy._gemm", "gpudot.backends._cupy")]
+    holders = [h for h in holders if ctx.standin and hasattr(h, "INTEGER_KERNEL_INDEX_LIMIT")]
+    saved = [h.INTEGER_KERNEL_INDEX_LIMIT for h in holders]
+    for holder in holders:
+        holder.INTEGER_KERNEL_INDEX_LIMIT = limit
+    try:
+        yield
+    finally:
+        for holder, value in zip(holders, saved, strict=True):
+            holder.INTEGER_KERNEL_INDEX_LIMIT = value
+
+
+def _past_index_limit(ctx: Context, limit: int) -> None:
+    cp, out = ctx.cp, ctx.results
     rows = 1 << (16 if not ctx.standin else 8)
     k = limit // rows + 1  # rows * k > limit
     out["index limit tested"] = limit
