@@ -440,7 +440,7 @@ def _print_entry(entry: dict[str, Any], stream: TextIO) -> None:
     reason = f": {entry['reason']}" if entry.get("reason") else ""
     print(
         f"{entry['status'].upper():8} {entry['name']} ({entry.get('duration_s', 0):.1f} s)"
-        f"{reason[:400]}",
+        f"{reason[:2000]}",
         file=stream,
         flush=True,
     )
