@@ -43,7 +43,9 @@ HALF_ONE_OUTPUT = ([300.0, 300.0], [300.0, -300.0])
 TF32_PROBE = 2049.0
 #: 1 + 2**-20 is a float32 that TF32 rounds to 1.
 TF32_ONLY = 1 + 2.0**-20
-OPTIONAL = ("numba", "torch", "ml_dtypes", "hypothesis", "pytest", "dask")
+#: The packages whose versions the report gives: the suites need the first two; gpudot's other
+#: extras are optional, and a case that needs one skips and names it.
+PACKAGES = ("pytest", "hypothesis", "numba", "torch", "ml_dtypes", "dask")
 
 
 class Skip(Exception):
@@ -139,7 +141,7 @@ def device(ctx: Context) -> None:
     cp, out = ctx.cp, ctx.results
     out["cupy"] = getattr(cp, "__version__", "?")
     out["cupy_wheels"] = {n: _version(n) for n in ("cupy-cuda12x", "cupy-cuda13x")}
-    out["packages"] = {name: _version(name) for name in OPTIONAL}
+    out["packages"] = {name: _version(name) for name in PACKAGES}
     out["numpy"], out["gpudot"] = np.__version__, gpudot.__version__
     out["usable"] = bool(cp.is_available())
     if not out["usable"]:

@@ -421,7 +421,7 @@ def _missing(
     """Each optional package not installed, with the skip reasons and parts that name it."""
     missing: dict[str, list[str]] = {}
     for name, version in (packages or {}).items():
-        if version is not None:
+        if version is not None or name in ("pytest", "hypothesis"):  # required, not optional
             continue
         mentions = [
             f"{entry['name']}: {reason}"

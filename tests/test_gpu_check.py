@@ -89,8 +89,20 @@ def test_the_report_names_the_gpu_and_the_versions(standin_run):
     )
     assert set(gpu) >= {"driver", "cublas", "compute_capability", "memory_total"}
     assert set(standin_run.report["packages"]) >= {"numba", "torch", "ml_dtypes", "hypothesis"}
-    assert standin_run.report["missing_optional_packages"] == {
-        name: [] for name, version in standin_run.report["packages"].items() if version is None
+    packages = standin_run.report["packages"]
+    missing = standin_run.report["missing_optional_packages"]
+    assert set(missing) == {n for n, v in packages.items() if v is None} - {"pytest", "hypothesis"}
+
+
+def test_a_missing_optional_package_is_named_with_the_skips_it_caused():
+    packages = {"numba": None, "torch": "2.13.0", "dask": None, "pytest": None}
+    entries = [
+        {"name": "suite", "results": {"skip_reasons": ["SKIPPED [2] t.py:3: numba is missing"]}},
+        {"name": "case", "status": "skipped", "reason": "needs numba"},
+    ]
+    assert gpu_check._missing(packages, entries) == {
+        "numba": ["suite: SKIPPED [2] t.py:3: numba is missing", "case: needs numba"],
+        "dask": [],
     }
 
 
