@@ -10,9 +10,9 @@ a spoiled CUDA context costs one part, never the ones after it:
 3. the shipped suite with ``--gpudot-backend=cuda``, float16 cases first;
 4. the CuPy contract suite's ``gpu`` facts against the real wheel;
 5. the cases where real CuPy departs from NumPy or from the stand-in (`benchmarks.gpu_cases`:
-   float16 with one output, ``CUPY_TF32=1``, out of memory in a fresh thread, split blocks,
-   pinned memory), the self-test's exactness checks (``python -m gpudot selftest --quick``), the
-   CUDA rows of the benchmarks and "auto"'s choices;
+   float16 with one output, ``CUPY_TF32=1``, out of memory in a fresh thread, tiling, operands
+   on another GPU, split blocks, pinned memory), the self-test's exactness checks
+   (``python -m gpudot selftest --quick``), the CUDA rows of the benchmarks and "auto"'s choices;
 6. last, an integer product past 2^31 elements (it may spoil the CUDA context).
 
 Writes ``DIR/gpu-check.json`` (one report: versions, and per part its status, reason, duration
@@ -71,13 +71,14 @@ def parts(options: argparse.Namespace) -> list[Part]:
     """The parts in the order they run (the integer product past 2^31 last)."""
     backend = "--gpudot-backend=cuda"
     pytest_args = ("-p", "gpudot.testing.plugin", "-p", "no:cacheprovider", "-v", "-rfEs")
-    case_args = ("--bench-sizes", *map(str, options.bench_sizes))
-    case_args += ("--auto-sizes", *map(str, options.auto_sizes))
+    sizes = {
+        "benchmarks: CUDA rows": ("--bench-sizes", *map(str, options.bench_sizes)),
+        "benchmarks: auto's choices": ("--auto-sizes", *map(str, options.auto_sizes)),
+    }
 
     def case(name: str, limit_s: float, **env: str) -> Part:
-        return Part(
-            name, "case", ("benchmarks.gpu_check", "--case", name, *case_args), limit_s, env
-        )
+        args = ("benchmarks.gpu_check", "--case", name, *sizes.get(name, ()))
+        return Part(name, "case", args, limit_s, env)
 
     return [
         case("device", 60),
