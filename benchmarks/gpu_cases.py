@@ -143,6 +143,7 @@ def device(ctx: Context) -> None:
     out["cupy_wheels"] = {n: _version(n) for n in ("cupy-cuda12x", "cupy-cuda13x")}
     out["packages"] = {name: _version(name) for name in PACKAGES}
     out["numpy"], out["gpudot"] = np.__version__, gpudot.__version__
+    out["gpudot_from"] = os.path.dirname(gpudot.__file__)  # the checkout's, not an install
     out["usable"] = bool(cp.is_available())
     if not out["usable"]:
         reason = lookup("cuda").unavailable_reason()

@@ -366,7 +366,7 @@ def check(options: argparse.Namespace, stream: TextIO) -> int:
         entries = _run_plan(plan, options, log, stream)
     found = entries[0].get("results", {})
     report["gpu"] = {key: found.get(key) for key in GPU_FIELDS}
-    report.update({key: found.get(key) for key in ("packages", "numpy", "gpudot")})
+    report.update({key: found.get(key) for key in ("packages", "numpy", "gpudot", "gpudot_from")})
     report["missing_optional_packages"] = _missing(report["packages"], entries)
     report["parts"] = entries
     report["not_run"] = [p.name for p in plan if p.name not in {e["name"] for e in entries}]

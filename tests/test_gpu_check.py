@@ -88,6 +88,7 @@ def test_the_report_names_the_gpu_and_the_versions(standin_run):
         fakecupy.MACHINE.driver_version,
     )
     assert set(gpu) >= {"driver", "cublas", "compute_capability", "memory_total"}
+    assert standin_run.report["gpudot_from"] == str(ROOT / "gpudot")
     assert set(standin_run.report["packages"]) >= {"numba", "torch", "ml_dtypes", "hypothesis"}
     packages = standin_run.report["packages"]
     missing = standin_run.report["missing_optional_packages"]
