@@ -2,8 +2,9 @@
 
 It implements exactly the subset of CuPy's API that gpudot calls, computes with NumPy underneath,
 and keeps CuPy's observable behaviour: its own array type (NumPy arrays are refused where CuPy
-refuses them), several simulated devices, a memory pool with a limit and CuPy's out-of-memory
-error, the current stream, a "no driver" mode, and counters of host<->device copies. Every fact it
+refuses them), several simulated devices, device memory with CuPy's pool (split blocks, a limit,
+CuPy's out-of-memory error), the pinned pool, the current stream, a "no driver" mode, and
+counters of host<->device copies. Every fact it
 fakes has a test in ``tests/cupy_contract/`` that also runs against real CuPy on a GPU, so the
 stand-in cannot drift from CuPy unnoticed. It lives under ``tests/`` and is never installed.
 
@@ -12,22 +13,29 @@ Tests configure the simulated machine with `simulate` and read the copy counters
 
 from fakecupy import _core, cuda  # noqa: F401 (cupy._core is an attribute of cupy)
 from fakecupy._array import asarray, asnumpy, conj, empty, ndarray, reshape, transpose, zeros
+from fakecupy._dlpack import from_dlpack
+from fakecupy._elementwise import add, logical_or
 from fakecupy._linalg import dot, matmul, multiply, tensordot
 from fakecupy._machine import MACHINE, simulate, transfers
 from fakecupy.cuda.memory import get_default_memory_pool
+from fakecupy.cuda.pinned_memory import get_default_pinned_memory_pool
 
 __version__ = "14.2.0+standin"
 
 __all__ = [
     "MACHINE",
+    "add",
     "asarray",
     "asnumpy",
     "conj",
     "cuda",
     "dot",
     "empty",
+    "from_dlpack",
     "get_default_memory_pool",
+    "get_default_pinned_memory_pool",
     "is_available",
+    "logical_or",
     "matmul",
     "multiply",
     "ndarray",
