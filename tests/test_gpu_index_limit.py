@@ -4,11 +4,11 @@ that each call of CuPy's integer kernel stays under it, with NumPy's bits."""
 
 from __future__ import annotations
 
-import itertools
-
 import fakecupy
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import gpudot
 from gpudot import _tiling
@@ -101,13 +101,14 @@ def test_floats_are_not_split(lowered, monkeypatch):
     assert len(calls) > 2
 
 
-@pytest.mark.parametrize("limit", [2, 3, 64, 1000, 2**31])
-def test_index_blocks_keep_every_matrix_under_the_limit(limit):
-    sizes = [1, 2, 7, 63, 64, 65, 999, 2**16, 2**31 + 5]
-    for m, n, k in itertools.product(sizes, repeat=3):
-        rows, cols, depth = _tiling.index_blocks(m, n, k, limit)
-        assert 1 <= rows <= m and 1 <= cols <= n and 1 <= depth <= k
-        assert max(rows * depth, depth * cols, rows * cols) < limit
-        assert depth == min(k, limit - 1)  # k is split only when it alone reaches the limit
-        if m * k < limit and k * n < limit and m * n < limit:
-            assert (rows, cols, depth) == (m, n, k)
+sizes = st.integers(1, 2**33)
+
+
+@given(m=sizes, n=sizes, k=sizes, limit=st.sampled_from([2, 3, 64, 1000, 2**31]))
+def test_index_blocks_keep_every_matrix_under_the_limit(m, n, k, limit):
+    rows, cols, depth = _tiling.index_blocks(m, n, k, limit)
+    assert 1 <= rows <= m and 1 <= cols <= n and 1 <= depth <= k
+    assert max(rows * depth, depth * cols, rows * cols) < limit
+    assert depth == min(k, limit - 1)  # k is split only when it alone reaches the limit
+    if max(m * k, k * n, m * n) < limit:
+        assert (rows, cols, depth) == (m, n, k)

@@ -178,10 +178,8 @@ def test_a_dlpack_tensor_on_another_device_is_moved_under_the_transfer_policy(
     producer = standin.xp._dlpack.Producer(a, device=1)
     with gpudot.use_backend(backend):
         other = gpudot.asarray(a.T)  # on cuda:0 already
-        with (
-            gpudot.use_transfer_policy("error"),
-            pytest.raises(gpudot.TransferError, match="is on cuda:1 but the product runs on cuda:0"),
-        ):
+        moved = "is on cuda:1 but the product runs on cuda:0"
+        with gpudot.use_transfer_policy("error"), pytest.raises(gpudot.TransferError, match=moved):
             getattr(gpudot, func)(producer, other)
         with gpudot.use_transfer_policy("warn"), pytest.warns(gpudot.TransferWarning) as record:
             result = getattr(gpudot, func)(producer, other)
