@@ -90,8 +90,23 @@ def _attempt(
     except Exception as error:
         if not backend.is_out_of_memory(error):
             raise
-        error.__traceback__ = None
+        _drop_frames(error)
         return None, error
+
+
+def _drop_frames(error: BaseException) -> None:
+    """Drop the tracebacks of ``error`` and of the errors chained to it: each traceback's frames
+    link back to the product's, whose locals hold the failed attempt's device arrays (CuPy raises
+    ``OutOfMemoryError`` while handling ``CUDARuntimeError``, a stand-in ``CUBLASError`` likewise)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += [current.__cause__, current.__context__]
 
 
 def run_with_memory_policy(

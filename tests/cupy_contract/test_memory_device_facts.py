@@ -68,15 +68,16 @@ def test_free_all_blocks_is_documented_to_keep_split_blocks():
 
 
 def test_free_all_blocks_keeps_a_split_block(cp):
-    """A cached block split for a smaller array stays reserved until the array is freed."""
+    """A cached block split for a smaller array stays reserved until the array is freed (sizes
+    large enough that no free chunk left by earlier tests serves them)."""
     pool = cp.get_default_memory_pool()
     pool.free_all_blocks()
     before = pool.total_bytes()
-    cp.zeros(8 * MiB, np.uint8)  # dropped at once: one cached 8 MiB block
-    half = cp.zeros(4 * MiB, np.uint8)  # best fit: split from that block
+    cp.zeros(64 * MiB, np.uint8)  # dropped at once: one cached 64 MiB block
+    half = cp.zeros(32 * MiB, np.uint8)  # best fit: split from that block
     pool.free_all_blocks()
-    assert pool.total_bytes() == before + 8 * MiB
-    assert pool.used_bytes() >= 4 * MiB
+    assert pool.total_bytes() == before + 64 * MiB
+    assert pool.used_bytes() >= 32 * MiB
     del half
     pool.free_all_blocks()
     assert pool.total_bytes() == before
