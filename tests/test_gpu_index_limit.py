@@ -20,7 +20,7 @@ LIMIT = 64
 @pytest.fixture
 def lowered(standin, monkeypatch):
     """The stand-in's kernel and gpudot's split both at `LIMIT` elements per matrix."""
-    monkeypatch.setattr(fakecupy._gemm, "INTEGER_KERNEL_INDEX_LIMIT", LIMIT)
+    monkeypatch.setattr(fakecupy._launch, "INTEGER_KERNEL_INDEX_LIMIT", LIMIT)
     monkeypatch.setattr(_cupy, "INTEGER_KERNEL_INDEX_LIMIT", LIMIT)
     return standin
 
@@ -84,7 +84,7 @@ def test_the_stand_in_kernel_faults_past_its_limit(lowered):
 
 
 def test_without_the_split_gpudot_would_reach_the_fault(standin, monkeypatch):
-    monkeypatch.setattr(fakecupy._gemm, "INTEGER_KERNEL_INDEX_LIMIT", LIMIT)
+    monkeypatch.setattr(fakecupy._launch, "INTEGER_KERNEL_INDEX_LIMIT", LIMIT)
     with gpudot.use_backend(standin.backend):
         with pytest.raises(standin.xp.cuda.runtime.CUDARuntimeError, match="IllegalAddress"):
             gpudot.matmul(np.ones((20, 30), np.int8), np.ones((30, 2), np.int8))

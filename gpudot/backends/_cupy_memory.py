@@ -96,8 +96,8 @@ def _attempt(
 
 def _drop_frames(error: BaseException) -> None:
     """Drop the tracebacks of ``error`` and of the errors chained to it: each traceback's frames
-    link back to the product's, whose locals hold the failed attempt's device arrays (CuPy raises
-    ``OutOfMemoryError`` while handling ``CUDARuntimeError``, a stand-in ``CUBLASError`` likewise)."""
+    link back to the product's, whose locals hold the failed attempt's device arrays (CuPy
+    raises ``OutOfMemoryError`` while handling ``CUDARuntimeError``)."""
     seen: set[int] = set()
     pending: list[BaseException | None] = [error]
     while pending:

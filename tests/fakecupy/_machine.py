@@ -26,6 +26,13 @@ class Machine:
     #: ``CUBLAS_STATUS_ALLOC_FAILED`` (3); tests also try ``CUBLAS_STATUS_NOT_INITIALIZED`` (1).
     cublas_create_oom_status: int = 3
     device_name: str = "fakecupy simulated GPU"
+    #: The CUDA libraries CuPy's loader finds (NVIDIA's wheels, a toolkit): a bare CuPy wheel
+    #: without the CUDA extra has none of them.
+    cublas: bool = True
+    nvrtc: bool = True
+    cuda_headers: bool = True
+    #: ``major * 10 + minor``: TF32 needs 8.0 (Ampere) or newer.
+    compute_capability: int = 80
 
 
 @dataclasses.dataclass

@@ -9,6 +9,7 @@ import threading
 import weakref
 from collections.abc import Callable
 
+from fakecupy._machine import MACHINE
 from fakecupy.cuda import runtime
 
 __all__ = ["Device", "get_cublas_handle"]
@@ -34,7 +35,10 @@ _thread = threading.local()
 def get_cublas_handle() -> int:
     """The current thread's handle on the current device, creating it (``cublas.create``, which
     may raise ``CUBLASError``) at the thread's first call there."""
-    from fakecupy.cuda import cublas, memory
+    from fakecupy import cuda  # ``cuda.cublas``: CuPy's ImportError where cuBLAS is missing
+    from fakecupy.cuda import memory
+
+    cublas = cuda.cublas
 
     handles = getattr(_thread, "handles", None)
     if handles is None or handles.generation is not memory.generation():
@@ -63,6 +67,12 @@ class Device:
 
     def __exit__(self, *exc_info: object) -> None:
         runtime.setDevice(self._previous.pop())
+
+    @property
+    def compute_capability(self) -> str:
+        """``major * 10 + minor`` as a string, as CuPy gives it (``"80"`` for Ampere)."""
+        runtime.check_device(self.id)
+        return str(MACHINE.compute_capability)
 
     @property
     def mem_info(self) -> tuple[int, int]:

@@ -68,6 +68,10 @@ def operands(func: str, a: object, b: object, axes: Any = None) -> tuple[np.ndar
     if not isinstance(b, ndarray):
         raise _type_error("b", b)
     x, y = a._data, b._data
+    if x.ndim == 0 or y.ndim == 0:  # dot multiplies elementwise
+        a._check_device()
+        b._check_device()
+        return x, y
     if not x.size or not y.size:
         return x, y
     rows, cols, k, batched = _gemm_sizes(func, x, y, axes)

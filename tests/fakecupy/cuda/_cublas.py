@@ -1,4 +1,7 @@
-"""``cupy_backends.cuda.libs.cublas`` (also ``cupy.cuda.cublas``): ``CUBLASError`` and handles.
+"""``cupy.cuda.cublas`` (``cupy_backends.cuda.libs.cublas``): reachable once cuBLAS is loaded.
+
+``fakecupy.cuda`` hands this module out only while the simulated machine has cuBLAS, and raises
+CuPy's ``ImportError`` otherwise (see `fakecupy.cuda._loader`).
 
 Modelled on cupy_backends/cuda/libs/cublas.pyx (v14.2.0): ``CUBLASError(status)`` is a
 `RuntimeError` whose message is the status's name and which keeps ``status``. ``create`` is
@@ -15,7 +18,10 @@ from collections.abc import Callable
 from fakecupy._machine import MACHINE
 from fakecupy.cuda import memory, runtime
 
-__all__ = ["CUBLASError", "create"]
+__all__ = ["CUBLASError", "create", "getVersion"]
+
+#: cuBLAS 12.9's version as ``cublasGetVersion`` encodes it (major * 10000 + minor * 100 + patch).
+_VERSION = 120902
 
 STATUS = {
     0: "CUBLAS_STATUS_SUCCESS",
@@ -52,3 +58,7 @@ def create() -> Callable[[], None]:
         if error.status != runtime.MEMORY_ALLOCATION:
             raise
         raise CUBLASError(MACHINE.cublas_create_oom_status) from None
+
+
+def getVersion(handle: int) -> int:  # noqa: N802 - CuPy's name
+    return _VERSION
