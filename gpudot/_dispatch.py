@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from gpudot import _torch
-from gpudot._transfer import check_transfer
+from gpudot._transfer import check_transfer, dlpack_location
 from gpudot.backends._base import Backend
 from gpudot.backends._registry import lookup, owner_of
 
@@ -29,8 +29,8 @@ def convert(target: Backend, x: object, argname: str) -> Any:
     target : Backend
         The backend the product runs on.
     x : object
-        An array of another backend (copied under the transfer policy), another library's
-        array with ``__dlpack__`` (imported), or host data (`numpy.asarray`).
+        An array of another backend, or another library's array with ``__dlpack__`` (both
+        copied under the transfer policy when on another device), or host data (`numpy.asarray`).
     argname : str
         The operand's name in messages, e.g. ``"x1"``.
 
@@ -42,7 +42,10 @@ def convert(target: Backend, x: object, argname: str) -> Any:
     source = owner_of(x)
     if source is None:
         if hasattr(x, "__dlpack__"):
-            return target.from_dlpack(_torch.exportable(x, argname))
+            location = dlpack_location(_torch.exportable(x, argname))
+            if location != target.device:
+                check_transfer(argname, location, target.device)
+            return target.from_dlpack(x)
         return target.from_host(np.asarray(x))
     check_transfer(argname, source.locate(x) or source.device, target.device)
     return target.from_foreign(x, source)

@@ -2,7 +2,9 @@
 
 The contracted axis is never split, so each element is the same sum as untiled (docs/gpus.md,
 "Out of memory"). Which axes a product may split is its description's
-(`gpudot._descriptions.Description.tiling`); this module cuts and sizes the blocks.
+(`gpudot._descriptions.Description.tiling`); this module cuts and sizes the blocks. It also sizes
+the calls an integer product is split into when a kernel indexes with 32-bit ``int``
+(`index_blocks`, used by `gpudot._algorithms`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TileAxis", "block_slices", "initial_sizes", "operand_shape", "split_until_fits"]
+__all__ = [
+    "TileAxis",
+    "block_slices",
+    "index_blocks",
+    "initial_sizes",
+    "operand_shape",
+    "split_until_fits",
+]
 
 
 @dataclass(frozen=True)
@@ -65,3 +74,21 @@ def operand_shape(x: Any) -> tuple[int, ...]:
     """Shape of an operand without copying it (device arrays, NumPy arrays, host data)."""
     shape = getattr(x, "shape", None)
     return tuple(shape) if shape is not None else np.shape(x)
+
+
+def index_blocks(m: int, n: int, k: int, limit: int) -> tuple[int, int, int]:
+    """Block sizes (rows, columns, contracted) for a (m, k) @ (k, n) product computed in calls
+    whose three matrices (rows·k, k·columns, rows·columns elements) each stay below ``limit``.
+
+    The contracted axis is split only when ``k`` alone reaches the limit: for integers and bools
+    the partial products then add up (wrapping, or OR-ing) to NumPy's bits in any order.
+    """
+    depth = min(k, limit - 1)
+    rows = max(1, min(m, (limit - 1) // max(depth, 1)))
+    cols = max(1, min(n, (limit - 1) // max(depth, 1)))
+    while rows * cols >= limit:
+        if rows >= cols:
+            rows = (rows + 1) // 2
+        else:
+            cols = (cols + 1) // 2
+    return rows, cols, depth

@@ -2,7 +2,8 @@
 
 ``"allow"`` (default) copies it silently, ``"warn"`` copies it with a `TransferWarning`,
 ``"error"`` raises `TransferError`. Python scalars and nested lists are plain host data, not
-another backend's arrays, and are always converted.
+another backend's arrays, and are always converted. Another library's array (a torch tensor)
+is where its ``__dlpack_device__`` says (`dlpack_location`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,19 @@ from gpudot._caller import warn
 from gpudot._errors import TransferError, TransferWarning
 from gpudot._settings import ScopedSetting, choice
 
-__all__ = ["check_transfer", "get_transfer_policy", "set_transfer_policy", "use_transfer_policy"]
+__all__ = [
+    "DLPACK_CUDA",
+    "check_transfer",
+    "dlpack_location",
+    "get_transfer_policy",
+    "set_transfer_policy",
+    "use_transfer_policy",
+]
+
+#: DLPack device types (``DLDeviceType`` in dlpack.h) and gpudot's device labels: host memory
+#: (kDLCPU, kDLCUDAHost, kDLROCMHost) is ``"cpu"``; kDLCUDA and kDLCUDAManaged are ``"cuda:N"``.
+_DLPACK_HOST = frozenset((1, 3, 11))
+DLPACK_CUDA = frozenset((2, 13))
 
 TRANSFER_POLICIES = ("allow", "warn", "error")
 _POLICY: ScopedSetting[str] = ScopedSetting(
@@ -51,3 +64,14 @@ def check_transfer(argname: str, source: str, target: str) -> None:
             "transfer policy to 'allow' or 'warn'"
         )
     warn(f"{message}; copying it (transfer policy 'warn')", TransferWarning)
+
+
+def dlpack_location(x: object) -> str:
+    """Device label of ``x``, an array with ``__dlpack_device__``: ``"cpu"``, ``"cuda:N"``, else
+    the DLPack device as numbers, e.g. ``"DLPack device (10, 0)"``."""
+    kind, index = x.__dlpack_device__()  # type: ignore[attr-defined]
+    if kind in _DLPACK_HOST:
+        return "cpu"
+    if kind in DLPACK_CUDA:
+        return f"cuda:{index}"
+    return f"DLPack device ({kind}, {index})"

@@ -1,8 +1,10 @@
-"""Out-of-memory handling on the CUDA backend, over the CuPy stand-in's memory limit."""
+"""Out-of-memory handling on the CUDA backend, over the CuPy stand-in's device memory: its pool's
+limit, a new thread's cuBLAS handle, raw ``cudaMalloc`` and another library's allocator."""
 
 from __future__ import annotations
 
 import sys
+import threading
 import warnings
 
 import numpy as np
@@ -219,3 +221,218 @@ def test_a_bad_out_raises_numpys_error_whatever_the_policy(standin, policy):
         with pytest.raises(ValueError, match="out"):
             gpudot.matmul(np.ones((64, 48)), np.ones((48, 16)), out=out)
     assert not standin.xp.asnumpy(out).any()
+
+
+# --- every form of out of memory (CuPy 14.2's pool, cuBLAS handles, raw cudaMalloc, RMM) ---------
+
+
+def _fill_device(standin, leave: int):
+    """Take all but ``leave`` bytes of the current device with a raw ``cudaMalloc`` (memory held
+    outside CuPy's pool, as another library's); return its ``cudaFree``."""
+    free, _ = standin.xp.cuda.runtime.memGetInfo()
+    return standin.xp.cuda.memory.cuda_malloc(free - leave)
+
+
+def _cache_a_block(standin, nbytes: int) -> None:
+    """Leave ``nbytes`` cached in CuPy's pool: an array allocated and dropped."""
+    standin.xp.zeros(nbytes, np.uint8)
+
+
+def _in_a_new_thread(run):
+    """``run()`` in a fresh thread (its first cuBLAS call creates the thread's handle)."""
+    outcome = {}
+
+    def work():
+        try:
+            outcome["result"] = run()
+        except BaseException as error:  # handed to the test's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _matmul_on(standin, policy: str, a, b):
+    """``gpudot.matmul(a, b)`` on the stand-in under ``policy`` (settings are per thread)."""
+    with gpudot.use_backend(standin.backend), gpudot.use_oom_policy(policy):
+        return gpudot.matmul(a, b)
+
+
+def _rmm_like(capacity: int):
+    """An allocator of another library (RMM's shape): its own budget, a plain MemoryError."""
+    used = [0]
+
+    def allocate(nbytes: int):
+        if used[0] + nbytes > capacity:
+            raise MemoryError(f"std::bad_alloc: out_of_memory: RMM failure allocating {nbytes}")
+        used[0] += nbytes
+
+        def free():
+            used[0] -= nbytes
+
+        return free
+
+    return allocate
+
+
+def _float_operands():
+    """float64 operands with small integer values: exact in any summation order (cuBLAS's)."""
+    rng = np.random.default_rng(5)
+    return rng.integers(-8, 8, (64, 48)).astype(float), rng.integers(-8, 8, (48, 32)).astype(float)
+
+
+@pytest.mark.parametrize("status", [3, 1], ids=["ALLOC_FAILED", "NOT_INITIALIZED"])
+def test_a_new_threads_cublas_handle_that_does_not_fit_frees_the_pool_and_retries(
+    standin, status
+):
+    """A new thread's cuBLAS handle is allocated outside the pool: the pool's cached blocks can
+    be what leaves it no room, so freeing them and retrying succeeds."""
+    standin.xp.MACHINE.cublas_create_oom_status = status
+    a, b = _float_operands()
+    with gpudot.use_backend(standin.backend):
+        device_a, device_b = gpudot.asarray(a), gpudot.asarray(b)
+    release = _fill_device(standin, leave=8 * MiB)
+    _cache_a_block(standin, 6 * MiB)  # the pool keeps it: 2 MiB left, a handle needs 4
+    with pytest.raises(standin.xp.cuda.cublas.CUBLASError):  # what raw CuPy does here
+        _in_a_new_thread(lambda: standin.xp.matmul(device_a, device_b))
+    _cache_a_block(standin, 6 * MiB)
+    result = _in_a_new_thread(lambda: _matmul_on(standin, "raise", device_a, device_b))
+    np.testing.assert_array_equal(standin.xp.asnumpy(result), a @ b)
+    release()
+
+
+def test_raw_cudamalloc_out_of_memory_frees_the_pool_and_retries(standin):
+    """With CuPy's pool disabled (``set_allocator(None)``) a full device raises
+    ``CUDARuntimeError: cudaErrorMemoryAllocation``; the pool's cached blocks still hold memory."""
+    a, b = _float_operands()
+    release = _fill_device(standin, leave=8 * MiB)
+    _cache_a_block(standin, 7 * MiB)
+    standin.xp.cuda.set_allocator(None)
+    with pytest.raises(standin.xp.cuda.runtime.CUDARuntimeError, match="MemoryAllocation"):
+        standin.xp.asarray(np.ones(2 * MiB))
+    with gpudot.use_backend(standin.backend):
+        result = gpudot.matmul(a, b)
+    np.testing.assert_array_equal(standin.xp.asnumpy(result), a @ b)
+    assert standin.pool.total_bytes() == 0
+    release()
+
+
+def test_freeing_also_empties_the_pinned_pool_that_host_copies_fill(standin, monkeypatch):
+    pinned = standin.xp.get_default_pinned_memory_pool()
+    events = []
+    real_matmul, real_free = standin.xp.matmul, type(pinned).free_all_blocks
+
+    def flaky(a, b):
+        events.append(("matmul", pinned.n_free_blocks()))
+        if len(events) == 1:
+            raise MemoryError("std::bad_alloc: out_of_memory")
+        return real_matmul(a, b)
+
+    def free_all_blocks(pool):
+        events.append(("free pinned", pool.n_free_blocks()))
+        real_free(pool)
+
+    monkeypatch.setattr(standin.xp, "matmul", flaky)
+    monkeypatch.setattr(type(pinned), "free_all_blocks", free_all_blocks)
+    a, b = _float_operands()
+    with gpudot.use_backend(standin.backend):
+        result = gpudot.matmul(a, b)
+    np.testing.assert_array_equal(standin.xp.asnumpy(result), a @ b)
+    # the operands' host copies left two pinned buffers, freed before the retry copied again
+    assert events == [("matmul", 2), ("free pinned", 2), ("matmul", 2)]
+
+
+FORMS = ["pool", "cublas-alloc-failed", "cublas-not-initialized", "cudamalloc", "rmm"]
+
+
+def _make_it_run_out(standin, form: str):
+    """Set the stand-in up so that a 64x48 @ 48x32 float64 product runs out of memory in
+    ``form``, even after the pools are freed; return what undoes it."""
+    if form == "pool":
+        standin.pool.set_limit(size=standin.pool.used_bytes() + 4096)
+        return lambda: None
+    if form == "rmm":
+        standin.xp.cuda.set_allocator(_rmm_like(4096))
+        return lambda: None
+    if form == "cudamalloc":
+        standin.xp.cuda.set_allocator(None)
+        return _fill_device(standin, leave=4096)
+    standin.xp.MACHINE.cublas_create_oom_status = 3 if form == "cublas-alloc-failed" else 1
+    return _fill_device(standin, leave=64 * 1024)  # operands fit, a handle's workspace does not
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_every_form_of_out_of_memory_raises_device_memory_error(standin, form):
+    a, b = _float_operands()
+    undo = _make_it_run_out(standin, form)
+    with pytest.raises(gpudot.DeviceMemoryError) as info:
+        _in_a_new_thread(lambda: _matmul_on(standin, "raise", a, b))
+    undo()
+    cause = info.value.__cause__
+    expected = {
+        "pool": "Out of memory allocating",
+        "cublas-alloc-failed": "CUBLAS_STATUS_ALLOC_FAILED",
+        "cublas-not-initialized": "CUBLAS_STATUS_NOT_INITIALIZED",
+        "cudamalloc": "cudaErrorMemoryAllocation: out of memory",
+        "rmm": "std::bad_alloc: out_of_memory",
+    }[form]
+    assert str(cause).startswith(expected)
+    assert standin.backend.is_out_of_memory(cause)
+    assert str(cause) in str(info.value) and "matmul on cuda:0 ran out" in str(info.value)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_every_form_of_out_of_memory_falls_back_to_the_host_under_cpu(standin, form):
+    a, b = _float_operands()
+    undo = _make_it_run_out(standin, form)
+    with pytest.warns(gpudot.GpudotFallbackWarning, match="ran out of device memory"):
+        result = _in_a_new_thread(lambda: _matmul_on(standin, "cpu", a, b))
+    undo()
+    assert type(result) is np.ndarray
+    np.testing.assert_array_equal(result, a @ b)
+
+
+def test_another_allocators_memory_error_is_tiled_under_tile(standin):
+    a = np.arange(256 * 192, dtype=np.int64).reshape(256, 192) % 7
+    b = np.arange(192 * 128, dtype=np.int64).reshape(192, 128) % 5
+    expected = a @ b
+    standin.xp.cuda.set_allocator(_rmm_like(expected.nbytes + 160 * 1024))
+    with gpudot.use_backend(standin.backend), gpudot.use_oom_policy("tile"):
+        result = gpudot.matmul(a, b)
+    np.testing.assert_array_equal(standin.xp.asnumpy(result), expected)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ("cublas", 13),  # CUBLAS_STATUS_EXECUTION_FAILED
+        ("cublas", 7),  # CUBLAS_STATUS_INVALID_VALUE
+        ("cublas", 8),  # CUBLAS_STATUS_ARCH_MISMATCH
+        ("runtime", 700),  # cudaErrorIllegalAddress
+        ("runtime", 35),  # cudaErrorInsufficientDriver
+    ],
+    ids=["EXECUTION_FAILED", "INVALID_VALUE", "ARCH_MISMATCH", "IllegalAddress", "Driver"],
+)
+@pytest.mark.parametrize("policy", ["raise", "tile", "cpu"])
+def test_errors_that_are_not_about_memory_are_raised_as_they_are(
+    standin, monkeypatch, error, policy
+):
+    module, status = error
+    cls = getattr(standin.xp.cuda, module)
+    failure = (cls.CUBLASError if module == "cublas" else cls.CUDARuntimeError)(status)
+    frees = []
+
+    def broken(a, b):
+        raise failure
+
+    monkeypatch.setattr(standin.xp, "matmul", broken)
+    monkeypatch.setattr(type(standin.pool), "free_all_blocks", lambda pool: frees.append(1))
+    with gpudot.use_backend(standin.backend), gpudot.use_oom_policy(policy):
+        with pytest.raises(type(failure)) as info:
+            gpudot.matmul(np.ones((3, 4)), np.ones((4, 5)))
+    assert info.value is failure and frees == []
+    assert not standin.backend.is_out_of_memory(failure)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -151,3 +152,72 @@ def test_asarray_under_cuda_n_puts_the_array_on_device_n(standin):
         x = gpudot.asarray(np.ones(3))
         assert standin.xp.cuda.runtime.getDevice() == 0
     assert x.device.id == 1
+
+
+# --- DLPack producers on another device (a torch CUDA tensor, modelled by fakecupy's Producer) ---
+
+
+def test_raw_cupy_keeps_a_dlpack_import_on_the_producers_device_and_gemm_faults(standin):
+    """What gpudot guards against: ``cupy.from_dlpack`` keeps device 1, and the GEMM on device 0
+    does not check (the stand-in's model of the illegal access)."""
+    producer = standin.xp._dlpack.Producer(np.eye(3), device=1)
+    with standin.xp.cuda.Device(0):
+        imported = standin.xp.from_dlpack(producer)
+        on0 = standin.xp.asarray(np.eye(3))
+        assert imported.device.id == 1
+        with pytest.raises(standin.xp.cuda.runtime.CUDARuntimeError, match="IllegalAddress"):
+            standin.xp.matmul(imported, on0)
+
+
+@pytest.mark.parametrize("func", ["matmul", "dot"])
+@pytest.mark.parametrize("backend_index", [0, None], ids=["cuda:0", "current-device"])
+def test_a_dlpack_tensor_on_another_device_is_moved_under_the_transfer_policy(
+    standin, func, backend_index
+):
+    backend = standin.devices[0] if backend_index == 0 else standin.backend
+    a = np.arange(12.0).reshape(3, 4)
+    producer = standin.xp._dlpack.Producer(a, device=1)
+    with gpudot.use_backend(backend):
+        other = gpudot.asarray(a.T)  # on cuda:0 already
+        moved = "is on cuda:1 but the product runs on cuda:0"
+        with gpudot.use_transfer_policy("error"), pytest.raises(gpudot.TransferError, match=moved):
+            getattr(gpudot, func)(producer, other)
+        with gpudot.use_transfer_policy("warn"), pytest.warns(gpudot.TransferWarning) as record:
+            result = getattr(gpudot, func)(producer, other)
+        assert [str(w.message).split(";")[0] for w in record] == [
+            f"{'x1' if func == 'matmul' else 'a'} is on cuda:1 but the product runs on cuda:0"
+        ]
+        assert result.device.id == 0
+        np.testing.assert_array_equal(standin.xp.asnumpy(result), a @ a.T)
+        with gpudot.use_transfer_policy("allow"):
+            b_side = getattr(gpudot, func)(a, standin.xp._dlpack.Producer(a.T.copy(), device=1))
+    assert b_side.device.id == 0
+    np.testing.assert_array_equal(standin.xp.asnumpy(b_side), a @ a.T)
+    assert standin.xp.cuda.runtime.getDevice() == 0
+
+
+def test_a_dlpack_tensor_on_the_backends_device_is_taken_without_a_copy(standin):
+    a = np.arange(6.0).reshape(2, 3)
+    producer = standin.xp._dlpack.Producer(a, device=1)
+    with gpudot.use_backend(standin.devices[1]):
+        on1 = gpudot.asarray(a.T)
+    standin.xp.transfers.reset()
+    with (
+        gpudot.use_backend(standin.devices[1]),
+        gpudot.use_transfer_policy("error"),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("error")
+        result = gpudot.matmul(producer, on1)
+    assert result.device.id == 1 and producer.exports == 1
+    assert standin.xp.transfers.host_to_device == 0
+    np.testing.assert_array_equal(standin.xp.asnumpy(result), a @ a.T)
+
+
+def test_a_host_dlpack_tensor_is_host_data_under_the_transfer_policy(standin):
+    producer = standin.xp._dlpack.Producer(np.eye(2), device=0, kind=1)  # a CPU tensor
+    with gpudot.use_backend(standin.devices[0]):
+        with gpudot.use_transfer_policy("error"), pytest.raises(gpudot.TransferError, match="cpu"):
+            gpudot.matmul(producer, np.eye(2))
+        result = gpudot.matmul(producer, np.eye(2))
+    np.testing.assert_array_equal(standin.xp.asnumpy(result), np.eye(2))

@@ -231,11 +231,17 @@ def test_array_api_strict_arrays_are_dlpack_inputs():
 
 def test_cuda_backend_imports_device_producers_with_cupy_from_dlpack(monkeypatch):
     calls = []
-    monkeypatch.setattr(fakecupy, "from_dlpack", calls.append, raising=False)
+
+    def from_dlpack(x):
+        calls.append(x)
+        return fakecupy.zeros(3)  # on the current device: taken as it is
+
+    monkeypatch.setattr(fakecupy, "from_dlpack", from_dlpack)
     cuda = CupyBackend(module=fakecupy, name="cupy-standin")
     device_producer = Producer(np.ones(3), device=(2, 0))  # kDLCUDA
-    cuda.from_dlpack(device_producer)
-    assert calls == [device_producer]
+    with fakecupy.simulate():
+        imported = cuda.from_dlpack(device_producer)
+    assert calls == [device_producer] and imported.device.id == 0
     with fakecupy.simulate():
         host = cuda.from_dlpack(Producer(np.arange(3.0)))  # host memory: copied in like host data
         np.testing.assert_array_equal(cuda.to_numpy(host), np.arange(3.0))

@@ -40,7 +40,10 @@ def test_cupy_tf32_in_the_environment_leaves_highest_exact(standin, monkeypatch)
 def _slot_seen_by_a_product(backend, dtype):
     """The float32/complex64 compute type a product with result ``dtype`` runs under."""
     seen = []
-    record = lambda xp, a, b, loop: seen.append(ct.get_compute_type(np.float32))  # noqa: E731
+
+    def record(xp, a, b, loop, **index_limit):
+        seen.append(ct.get_compute_type(np.float32))
+
     backend.compute(record, 0, 0, dtype)
     return seen[0]
 

@@ -19,13 +19,29 @@ import numpy as np
 from gpudot._descriptions import DOT, MATMUL
 from gpudot._dtypes import NUMERIC_DTYPES
 from gpudot._precision import current_precision
+from gpudot._transfer import DLPACK_CUDA
 from gpudot.backends._base import Backend
 from gpudot.backends._cupy_libraries import missing_libraries
 from gpudot.backends._cupy_memory import run_with_memory_policy
 
-_DLPACK_CPU = 1  # kDLCPU, the DLPack device type of host memory
+#: CuPy's integer and bool matmul kernel (`_tensordot_core_int_kernel` in
+#: cupy/_core/_routines_linalg.pyx, v14.2.0) indexes with 32-bit ``int``: each call's
+#: operand and result matrices (``M*K``, ``K*N``, ``M*N`` elements) must stay below this. Tests
+#: lower it, with the stand-in's own limit.
+INTEGER_KERNEL_INDEX_LIMIT = 2**31
 
-__all__ = ["CUDA_INSTALL_HINT", "CupyBackend"]
+#: ``cudaErrorMemoryAllocation``: CUDA's status for a failed device allocation (the wheel does not
+#: export CuPy's ``runtime.errorMemoryAllocation`` alias to Python).
+_CUDA_ERROR_MEMORY_ALLOCATION = 2
+
+#: cuBLAS statuses that mean device memory ran out. CuPy creates each thread's cuBLAS handle
+#: (per device) at its first float GEMM, outside CuPy's pool; ``cublasCreate`` reports a failed
+#: allocation as ``CUBLAS_STATUS_ALLOC_FAILED`` (3), and a CUDA context or workspace it could not
+#: set up for want of memory as ``CUBLAS_STATUS_NOT_INITIALIZED`` (1). Every other status (a bad
+#: argument, a failed kernel, an unsupported GPU) is not memory and is raised as it is.
+_CUBLAS_MEMORY_STATUSES = frozenset((1, 3))
+
+__all__ = ["CUDA_INSTALL_HINT", "INTEGER_KERNEL_INDEX_LIMIT", "CupyBackend"]
 
 CUDA_INSTALL_HINT = 'pip install "gpudot[cuda12]" (CUDA 12) or "gpudot[cuda13]" (CUDA 13)'
 
@@ -181,16 +197,30 @@ class CupyBackend(Backend):
             return f"CUDA device {self.device} cannot allocate memory ({failure})"
         return None
 
-    @property
-    def out_of_memory_error(self) -> type[BaseException]:
-        """CuPy's ``OutOfMemoryError`` (importable only from ``cupy.cuda.memory``)."""
-        error: type[BaseException] = self.xp.cuda.memory.OutOfMemoryError
-        return error
+    def is_out_of_memory(self, error: BaseException) -> bool:
+        """Whether ``error`` says memory ran out: any `MemoryError` (CuPy's pool
+        ``OutOfMemoryError``, RMM's and other allocators'), a ``CUDARuntimeError`` with
+        ``cudaErrorMemoryAllocation`` (a raw ``cudaMalloc``), or a ``CUBLASError`` whose status is
+        a failed allocation (a new thread's cuBLAS handle)."""
+        if isinstance(error, MemoryError):
+            return True
+        if not isinstance(error, RuntimeError):
+            return False
+        cuda = self.xp.cuda
+        if isinstance(error, cuda.runtime.CUDARuntimeError):
+            return bool(error.status == _CUDA_ERROR_MEMORY_ALLOCATION)
+        try:  # imports cuBLAS's bindings, loaded already if a cuBLAS call failed
+            cublas_error = cuda.cublas.CUBLASError
+        except ImportError:
+            return False
+        return isinstance(error, cublas_error) and error.status in _CUBLAS_MEMORY_STATUSES
 
     def free_cached_memory(self) -> None:
-        """Return the memory pool's cached blocks to the device (nvidia-smi shows them used)."""
+        """Free what CuPy caches: the device pool's free unsplit blocks (nvidia-smi shows them
+        used) and the pinned host pool's free buffers, which host copies leave behind."""
         with self.context():
             self.xp.get_default_memory_pool().free_all_blocks()
+        self.xp.get_default_pinned_memory_pool().free_all_blocks()
 
     def synchronize(self) -> None:
         """Wait until this backend's device has finished all queued work (for timing)."""
@@ -253,7 +283,7 @@ class CupyBackend(Backend):
 
     def compute(self, product: Callable[..., Any], a: Any, b: Any, dtype: np.dtype) -> Any:
         with self.holding_compute_type(np.dtype(dtype)):
-            return product(self.xp, a, b, dtype)
+            return product(self.xp, a, b, dtype, index_limit=INTEGER_KERNEL_INDEX_LIMIT)
 
     # The products are partials, not closures: a closure would turn this method's arguments into
     # cells, allocated on every call.
@@ -288,10 +318,14 @@ class CupyBackend(Backend):
         return super().from_foreign(x, source)
 
     def from_dlpack(self, x: Any) -> Any:
-        """Host producers are host data (copied in); device ones go to `cupy.from_dlpack`."""
-        if x.__dlpack_device__()[0] == _DLPACK_CPU:
+        """Host producers are host data (copied in); CUDA ones go to `cupy.from_dlpack`, which
+        keeps the producer's device (CuPy 14.2 has no ``device=``), then are copied onto this
+        backend's device if they are elsewhere: CuPy's GEMMs never check an operand's device."""
+        if x.__dlpack_device__()[0] not in DLPACK_CUDA:  # as cupy/_core/dlpack.pyx
             return super().from_dlpack(x)
-        return self.xp.from_dlpack(x)
+        with self.context():
+            array = self.xp.from_dlpack(x)
+            return array if self.owns(array) else array.copy()
 
     def to_numpy(self, x: Any) -> np.ndarray:
         host: np.ndarray = self.xp.asnumpy(x)

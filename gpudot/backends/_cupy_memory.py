@@ -1,6 +1,7 @@
-"""The CUDA backend's out-of-memory executor: free the pool, retry, then the policy in effect
-(`gpudot._memory`: raise, tile with `gpudot._tiling`, or the host). Inputs and ``out=`` are never
-modified by a failed attempt.
+"""The CUDA backend's out-of-memory executor: free CuPy's pools, retry, then the policy in effect
+(`gpudot._memory`: raise, tile with `gpudot._tiling`, or the host). Every form of out of memory
+counts (`gpudot.backends._cupy.CupyBackend.is_out_of_memory`); any other error is raised as it
+is. Inputs and ``out=`` are never modified by a failed attempt.
 """
 
 from __future__ import annotations
@@ -35,8 +36,7 @@ class Device(Protocol):
     def xp(self) -> ModuleType: ...
     @property
     def dispatch(self) -> Dispatch: ...
-    @property
-    def out_of_memory_error(self) -> type[BaseException]: ...
+    def is_out_of_memory(self, error: BaseException) -> bool: ...
     def free_cached_memory(self) -> None: ...
     def memory_info(self) -> tuple[int, int]: ...
     def fill_from_host(self, out: Any, host: np.ndarray) -> None: ...
@@ -83,13 +83,30 @@ def _describe(
 def _attempt(
     backend: Device, run: Callable[..., Any], *args: Any
 ) -> tuple[Any, BaseException | None]:
-    """``run(*args)``, or CuPy's OOM error without the frames that hold memory (arguments, not a
-    closure, which would allocate cells on every product)."""
+    """``run(*args)``, or its out-of-memory error without the frames that hold memory (arguments,
+    not a closure, which would allocate cells on every product); other errors propagate."""
     try:
         return run(*args), None
-    except backend.out_of_memory_error as error:
-        error.__traceback__ = None
+    except Exception as error:
+        if not backend.is_out_of_memory(error):
+            raise
+        _drop_frames(error)
         return None, error
+
+
+def _drop_frames(error: BaseException) -> None:
+    """Drop the tracebacks of ``error`` and of the errors chained to it: each traceback's frames
+    link back to the product's, whose locals hold the failed attempt's device arrays (CuPy
+    raises ``OutOfMemoryError`` while handling ``CUDARuntimeError``)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += [current.__cause__, current.__context__]
 
 
 def run_with_memory_policy(
@@ -101,7 +118,8 @@ def run_with_memory_policy(
     out: Any,
     dtype: Any = None,
 ) -> Any:
-    """Run ``product(x1, x2, out)``; on OOM free cached blocks, retry once, apply the policy."""
+    """Run ``product(x1, x2, out)``; on OOM free CuPy's cached blocks, retry once, apply the
+    policy."""
     result, failure = _attempt(backend, product, x1, x2, out)
     if failure is None:
         return result

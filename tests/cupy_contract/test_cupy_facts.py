@@ -96,14 +96,52 @@ def test_copy_lands_on_the_current_device(two_devices):
     np.testing.assert_array_equal(cp.asnumpy(b), np.arange(4))
 
 
-def test_mixing_devices_without_peer_access_raises_value_error(two_devices):
+def _peer_access(cp, device: int, peer: int) -> bool:
+    """Whether ``device`` can read ``peer``'s memory, enabling it where CUDA allows (the
+    stand-in models a machine without peer access)."""
+    runtime = cp.cuda.runtime
+    if not hasattr(runtime, "deviceCanAccessPeer") or not runtime.deviceCanAccessPeer(device, peer):
+        return False
+    with cp.cuda.Device(device):
+        try:
+            runtime.deviceEnablePeerAccess(peer)
+        except runtime.CUDARuntimeError as error:  # cudaErrorPeerAccessAlreadyEnabled
+            if error.status != 704:
+                raise
+    return True
+
+
+def test_elementwise_kernels_check_the_device(two_devices):
+    """cupy/_core/_kernel.pyx ``_check_peer_access``: ValueError without peer access, else a
+    PerformanceWarning and the product."""
     cp = two_devices
+    with cp.cuda.Device(1):
+        a = cp.asarray(np.arange(4.0))
     runtime = cp.cuda.runtime
     if hasattr(runtime, "deviceCanAccessPeer") and runtime.deviceCanAccessPeer(0, 1):
         pytest.skip("peer access is available here: CuPy reads across devices instead of raising")
+    with cp.cuda.Device(0), pytest.raises(ValueError, match="Peer access is unavailable"):
+        cp.multiply(a, a)
+
+
+def test_gemm_never_checks_an_operands_device(two_devices):
+    """cupy/_core/_routines_linalg.pyx: matmul -> dot -> tensordot_core launch cuBLAS (or the
+    integer kernel) on the current device with another device's pointers, unchecked: read over
+    peer access where it is enabled, else an illegal address (the stand-in's model; on a real GPU
+    it spoils the CUDA context, so only the peer-access side runs here)."""
+    cp = two_devices
+    host = np.arange(4.0).reshape(2, 2)
     with cp.cuda.Device(1):
-        a = cp.asarray(np.eye(2))
-    with cp.cuda.Device(0), pytest.raises(ValueError):
+        a = cp.asarray(host)
+    if _peer_access(cp, 0, 1):
+        with cp.cuda.Device(0):
+            result = cp.matmul(a, a)
+        assert result.device.id == 0
+        np.testing.assert_array_equal(cp.asnumpy(result), host @ host)
+        return
+    if cp.__name__ != "fakecupy":
+        pytest.skip("no peer access: a real illegal access would spoil the CUDA context")
+    with cp.cuda.Device(0), pytest.raises(cp.cuda.runtime.CUDARuntimeError, match="IllegalAddress"):
         cp.matmul(a, a)
 
 

@@ -88,3 +88,28 @@ def test_the_loader_takes_cublas_nvrtc_and_headers_from_a_cuda_path(bare_wheel, 
         "nvrtc": [12, 9],  # what the stand-in libnvrtc reports: it was loaded and called
         "include": f"-I{root / 'include'}",
     }
+
+
+CUBLAS_ERRORS = """
+import json
+from cupy_backends.cuda.libs import cublas
+facts = {"bases": [base.__name__ for base in cublas.CUBLASError.__mro__[1:3]]}
+for status in (1, 3, 7, 13):
+    error = cublas.CUBLASError(status)
+    facts[str(status)] = [error.status, str(error)]
+print(json.dumps(facts))
+"""
+
+
+def test_cublas_error_keeps_its_status_and_names_it(bare_wheel, tmp_path):
+    """``CUBLASError`` (cupy_backends/cuda/libs/cublas.pyx), what gpudot's out-of-memory check
+    reads: a RuntimeError whose ``status`` is cuBLAS's and whose message is the status's name."""
+    major = bare_wheel.cuda.runtime.runtimeGetVersion() // 1000
+    facts = run_with_cuda_path(CUBLAS_ERRORS, _libstubs.build(tmp_path / "cuda", major))
+    assert facts == {
+        "bases": ["RuntimeError", "Exception"],
+        "1": [1, "CUBLAS_STATUS_NOT_INITIALIZED"],
+        "3": [3, "CUBLAS_STATUS_ALLOC_FAILED"],
+        "7": [7, "CUBLAS_STATUS_INVALID_VALUE"],
+        "13": [13, "CUBLAS_STATUS_EXECUTION_FAILED"],
+    }

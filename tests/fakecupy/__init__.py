@@ -2,12 +2,14 @@
 
 It implements exactly the subset of CuPy's API that gpudot calls, computes with NumPy underneath
 along CuPy's product paths (floats summed in an order other than NumPy's, CuPy's float16 paths:
-`fakecupy._linalg`), and keeps CuPy's observable behaviour: its own array type (NumPy arrays are
-refused where CuPy refuses them), several simulated devices, a memory pool with a limit and CuPy's
-out-of-memory error, the current stream, a "no driver" mode, CUDA libraries that may be missing,
-the process-wide compute type, and counters of host<->device copies. Every fact it fakes has a
-test in ``tests/cupy_contract/`` that also runs against real CuPy on a GPU, so the stand-in cannot
-drift from CuPy unnoticed. It lives under ``tests/`` and is never installed.
+`fakecupy._linalg`; GEMMs without device checks, the integer kernel's 32-bit index limit:
+`fakecupy._launch`), and keeps CuPy's observable behaviour: its own array type (NumPy arrays are
+refused where CuPy refuses them), several simulated devices, device memory with CuPy's pool (split
+blocks, a limit, CuPy's out-of-memory error), the pinned pool, cuBLAS handles per thread, the
+current stream, a "no driver" mode, CUDA libraries that may be missing, the process-wide compute
+type, and counters of host<->device copies. Every fact it fakes has a test in
+``tests/cupy_contract/`` that also runs against real CuPy on a GPU, so the stand-in cannot drift
+from CuPy unnoticed. It lives under ``tests/`` and is never installed.
 
 Tests configure the simulated machine with `simulate` and read the copy counters in `transfers`.
 """
@@ -27,14 +29,18 @@ from fakecupy._array import (
     transpose,
     zeros,
 )
+from fakecupy._dlpack import from_dlpack
+from fakecupy._elementwise import add, logical_or
 from fakecupy._linalg import dot, matmul, multiply, tensordot
 from fakecupy._machine import MACHINE, simulate, transfers
 from fakecupy.cuda.memory import get_default_memory_pool
+from fakecupy.cuda.pinned_memory import get_default_pinned_memory_pool
 
 __version__ = "14.2.0+standin"
 
 __all__ = [
     "MACHINE",
+    "add",
     "asarray",
     "asnumpy",
     "astype",
@@ -44,8 +50,11 @@ __all__ = [
     "empty",
     "float16",
     "float32",
+    "from_dlpack",
     "get_default_memory_pool",
+    "get_default_pinned_memory_pool",
     "is_available",
+    "logical_or",
     "matmul",
     "multiply",
     "ndarray",

@@ -2,7 +2,9 @@
 
 `ndarray` wraps a NumPy array but is not one: NumPy refuses to convert it implicitly, exactly as
 CuPy does, so a device array leaking into host code (or the reverse) fails in tests as it would
-on a GPU. Every new buffer is allocated from the current device's memory pool.
+on a GPU. Every new buffer is allocated on the current device by the current allocator (CuPy's
+pool by default), and a host array copied in is staged through the pinned memory pool, which
+keeps the buffer (cupy/_core/core.pyx, v14.2.0).
 """
 
 from __future__ import annotations
@@ -13,9 +15,8 @@ from typing import Any
 import numpy as np
 
 from fakecupy._machine import transfers
-from fakecupy.cuda import runtime
+from fakecupy.cuda import memory, pinned_memory, runtime
 from fakecupy.cuda.device import Device
-from fakecupy.cuda.memory import get_default_memory_pool
 
 __all__ = ["asarray", "asnumpy", "empty", "ndarray", "zeros"]
 
@@ -47,7 +48,7 @@ class ndarray:  # noqa: N801 - CuPy's name
     @classmethod
     def _allocate(cls, data: np.ndarray) -> ndarray:
         """Wrap freshly computed ``data`` in a new buffer on the current device."""
-        release = get_default_memory_pool().malloc(data.nbytes)
+        release = memory.alloc(data.nbytes)
         array = cls(data, runtime.getDevice())
         weakref.finalize(array, release)
         return array
@@ -137,6 +138,14 @@ class ndarray:  # noqa: N801 - CuPy's name
             transfers.host_to_device_bytes += value.nbytes
         self._data[key] = value
 
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return 2, self.device.id  # kDLCUDA
+
+    def __dlpack__(self, *, stream: Any = None, max_version: Any = None, copy: Any = None) -> Any:
+        from fakecupy._dlpack import _Capsule
+
+        return _Capsule(self._data, self.device.id)
+
     def __array__(self, *args: object, **kwargs: object) -> np.ndarray:
         raise TypeError(IMPLICIT_CONVERSION)
 
@@ -157,7 +166,10 @@ def asarray(
     host = np.asarray(a, dtype=dtype, order=order or "K")
     transfers.host_to_device += 1
     transfers.host_to_device_bytes += host.nbytes
-    return ndarray._allocate(np.array(host, order="K", copy=True))
+    array = ndarray._allocate(np.array(host, order="K", copy=True))
+    if host.nbytes:  # staged through a pinned buffer, back in the pool once the copy is done
+        pinned_memory.alloc_pinned_memory(host.nbytes)()
+    return array
 
 
 def asnumpy(

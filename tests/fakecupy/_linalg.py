@@ -1,10 +1,11 @@
 """``cupy.matmul``, ``dot``, ``tensordot`` and ``multiply`` with CuPy's argument rules and paths.
 
 What is CuPy's: NumPy arrays are refused with CuPy's ``TypeError`` (except by ``dot``, which calls
-``a.dot(b)`` and so silently runs NumPy's on two NumPy arrays), operands must be on the current
-device, vector . vector gives a 0-d array, results are new buffers on the current device, and
-the arithmetic takes CuPy's paths (cupy/_core/_routines_linalg.pyx at v14.2.0), never NumPy's
-float order:
+``a.dot(b)`` and so silently runs NumPy's on two NumPy arrays), the GEMM path's setup
+(`fakecupy._launch`: no device check, the integer kernel's 32-bit index limit, a cuBLAS handle per
+thread), elementwise ``multiply`` checks devices, vector . vector gives a 0-d array, results are
+new buffers on the current device, and the arithmetic takes CuPy's paths
+(cupy/_core/_routines_linalg.pyx at v14.2.0), never NumPy's float order:
 
 - ``dot``, ``tensordot`` and ``matmul`` with ndim <= 2 reduce to one (n, k) @ (k, m) product
   (``tensordot_core``). With ``m == 1 and n == 1`` it is ``(a.ravel() * b.ravel()).sum()``:
@@ -26,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from fakecupy import _launch
 from fakecupy._array import _type_error, ndarray
 from fakecupy._core._routines_linalg import tf32_inputs
 
@@ -119,7 +121,7 @@ def _dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def matmul(a: object, b: object, out: ndarray | None = None) -> ndarray:
-    x, y = _device_data("a", a), _device_data("b", b)
+    x, y = _launch.operands("matmul", a, b)
     if max(x.ndim, y.ndim) <= 2:
         return _result(_dot(x, y), out)
     dtype = np.promote_types(x.dtype, y.dtype)
@@ -136,11 +138,11 @@ def matmul(a: object, b: object, out: ndarray | None = None) -> ndarray:
 def dot(a: Any, b: Any, out: ndarray | None = None) -> Any:
     if not isinstance(a, ndarray):
         return a.dot(b) if out is None else a.dot(b, out)  # NumPy's, on the host, as in CuPy
-    return _result(_dot(_device_data("a", a), _device_data("b", b)), out)
+    return _result(_dot(*_launch.operands("dot", a, b)), out)
 
 
 def tensordot(a: object, b: object, axes: Any = 2) -> ndarray:
-    x, y = _device_data("a", a), _device_data("b", b)
+    x, y = _launch.operands("tensordot", a, b, axes)
     if isinstance(axes, int):
         return _result(_contract(x, y, list(range(x.ndim - axes, x.ndim)), list(range(axes))), None)
     return _result(_contract(x, y, _axes(axes[0], x.ndim), _axes(axes[1], y.ndim)), None)

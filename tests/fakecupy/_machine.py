@@ -22,6 +22,9 @@ class Machine:
     runtime_version: int = 12090
     driver_version: int = 13000
     memory_per_device: int = 16 * GIB
+    #: What ``cublasCreate`` returns when the device has no room for a new handle's workspace:
+    #: ``CUBLAS_STATUS_ALLOC_FAILED`` (3); tests also try ``CUBLAS_STATUS_NOT_INITIALIZED`` (1).
+    cublas_create_oom_status: int = 3
     device_name: str = "fakecupy simulated GPU"
     #: The CUDA libraries CuPy's loader finds (NVIDIA's wheels, a toolkit): a bare CuPy wheel
     #: without the CUDA extra has none of them.
@@ -54,7 +57,8 @@ transfers = Transfers()
 def simulate(**settings: object) -> Iterator[Machine]:
     """Change the simulated machine (``device_count``, ``driver``, ...) inside the block.
 
-    The memory pools, current devices and copy counters start afresh and are restored after.
+    Device memory, the memory pools and the allocator, the pinned pool and the copy counters
+    start afresh and are restored after.
     """
     from fakecupy.cuda import memory
 

@@ -1,14 +1,16 @@
-"""``cupy.cuda``: devices, streams, the runtime API, memory, the compiler's error, and the cuBLAS
-and NVRTC bindings with CuPy's errors where the simulated machine lacks their libraries."""
+"""``cupy.cuda``: devices, streams, the runtime API, memory (device and pinned) and the current
+allocator, the compiler's error, and the cuBLAS and NVRTC bindings with CuPy's errors where the
+simulated machine lacks their libraries."""
 
 from __future__ import annotations
 
 from types import ModuleType
 
 from fakecupy._machine import MACHINE
-from fakecupy.cuda import compiler, memory, nvrtc, runtime
+from fakecupy.cuda import compiler, memory, nvrtc, pinned_memory, runtime
 from fakecupy.cuda._loader import not_found_message
 from fakecupy.cuda.device import Device
+from fakecupy.cuda.memory import get_allocator, set_allocator
 from fakecupy.cuda.stream import Event, Stream, get_current_stream, get_elapsed_time
 
 __all__ = [
@@ -16,12 +18,15 @@ __all__ = [
     "Event",
     "Stream",
     "compiler",
+    "get_allocator",
     "get_current_stream",
     "get_elapsed_time",
     "is_available",
     "memory",
     "nvrtc",
+    "pinned_memory",
     "runtime",
+    "set_allocator",
 ]
 
 

@@ -18,10 +18,17 @@ __all__ = [
     "setDevice",
 ]
 
+#: ``cudaErrorMemoryAllocation`` and ``cudaErrorIllegalAddress`` (CUDA's numbers; the wheel
+#: exports no Python name for them).
+MEMORY_ALLOCATION = 2
+ILLEGAL_ADDRESS = 700
+
 _MESSAGES = {
+    2: "cudaErrorMemoryAllocation: out of memory",
     35: "cudaErrorInsufficientDriver: CUDA driver version is insufficient for CUDA runtime version",
     100: "cudaErrorNoDevice: no CUDA-capable device is detected",
     101: "cudaErrorInvalidDevice: invalid device ordinal",
+    700: "cudaErrorIllegalAddress: an illegal memory access was encountered",
 }
 
 
@@ -82,11 +89,11 @@ def getDeviceProperties(index: int) -> dict[str, object]:  # noqa: N802
 
 
 def memGetInfo() -> tuple[int, int]:  # noqa: N802
-    """(free, total) bytes of the current device."""
-    from fakecupy.cuda.memory import get_default_memory_pool
+    """(free, total) bytes of the current device: what ``cudaMalloc`` has not handed out."""
+    from fakecupy.cuda import memory
 
     total = MACHINE.memory_per_device
-    return total - get_default_memory_pool().total_bytes(getDevice()), total
+    return total - memory.allocated_bytes(getDevice()), total
 
 
 def deviceSynchronize() -> None:  # noqa: N802
