@@ -189,7 +189,7 @@ def outer(a: Any, b: Any, out: Any = None) -> Any:
         return _reductions.outer(backend, a, b, out)
 
 
-@public_product(getattr(np, "tensordot", None))
+@public_product(getattr(np, "tensordot", None), scalar=False)
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     """Sum of products over the given axes, as `numpy.tensordot`.
 

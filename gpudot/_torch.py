@@ -14,7 +14,7 @@ import numpy as np
 
 from gpudot._errors import AutogradError
 
-__all__ = ["exportable", "host_array"]
+__all__ = ["exportable", "host_array", "result_like"]
 
 BFLOAT16_INSTALL_HINT = 'pip install "gpudot[bfloat16]"'
 
@@ -71,3 +71,51 @@ def host_array(x: Any) -> np.ndarray:
             f"install it with {BFLOAT16_INSTALL_HINT}"
         ) from None
     return np.from_dlpack(x.view(torch.int16)).view(ml_dtypes.bfloat16)
+
+
+def result_like(lead: Any, result: Any) -> Any:
+    """``result`` as an array of ``lead``'s library on ``lead``'s device, through DLPack.
+
+    ``lead`` is the operand, another library's array with ``__dlpack__``, that decides the kind of
+    the result; ``result`` is a NumPy array or scalar, or a device array with ``__dlpack__``.
+    A host result becomes a host tensor sharing its memory; one computed on ``lead``'s device is
+    taken there zero-copy; otherwise the array is moved to ``lead``'s device (the caller has
+    applied the transfer policy). PyTorch is asked through ``torch.from_dlpack``, any other
+    library through its Array API namespace (JAX, array-api-strict...).
+
+    Raises
+    ------
+    TypeError
+        If the library cannot hold the result's dtype (torch has no ``longdouble`` or ``object``),
+        or has neither a torch tensor's nor an Array API namespace's ``from_dlpack``.
+    """
+    exported = np.asarray(result) if isinstance(result, (np.ndarray, np.generic)) else result
+    torch = _torch_tensor(lead)
+    if torch is not None:
+        if exported.dtype.name == "bfloat16":  # ml_dtypes' bfloat16, imported as its int16 bits
+            tensor = _imported(torch.from_dlpack, exported.view(np.int16), "torch")
+            tensor = tensor.view(torch.bfloat16)
+        else:
+            tensor = _imported(torch.from_dlpack, exported, "torch")
+        return tensor if tensor.device == lead.device else tensor.to(lead.device)
+    namespace = getattr(lead, "__array_namespace__", None)
+    if namespace is None:
+        raise TypeError(
+            f"gpudot cannot give the result as a {type(lead).__name__}, the type of an operand: "
+            "its library has no Array API namespace to import it with; pass NumPy arrays instead"
+        )
+    xp = namespace()
+    placed = _imported(xp.from_dlpack, exported, xp.__name__)
+    return placed if placed.device == lead.device else placed.to_device(lead.device)
+
+
+def _imported(from_dlpack: Any, result: Any, library: str) -> Any:
+    """``from_dlpack(result)``; a dtype the library cannot hold is a `TypeError` naming it."""
+    try:
+        return from_dlpack(result)
+    except (BufferError, TypeError, RuntimeError) as error:
+        dtype = getattr(result, "dtype", type(result).__name__)
+        raise TypeError(
+            f"the result has dtype {dtype}, which {library} cannot hold ({error}); the operands "
+            f"decide the kind of result, so pass NumPy arrays to get a NumPy {dtype} result"
+        ) from None
