@@ -145,7 +145,9 @@ def follow_operands(
     - With ``out`` given, ``result`` (which is ``out``) as it is: NumPy's rule.
 
     A result computed elsewhere is copied back under the transfer policy
-    (`gpudot._transfer.check_result_transfer`); applying the rule twice copies nothing.
+    (`gpudot._transfer.check_result_transfer`), as its operands were copied there (the result
+    of lists and scalars alone, plain host data, is always converted back); applying the rule
+    twice copies nothing.
 
     Raises
     ------
@@ -160,7 +162,8 @@ def follow_operands(
     if lead is None:
         if isinstance(result, (_ndarray, np.generic)):
             return result
-        check_result_transfer(location(result), "cpu")
+        if any(isinstance(x, _ndarray) for x in operands):  # lists, scalars: plain host data
+            check_result_transfer(location(result), "cpu")
         host = to_numpy(result)
         return host[()] if scalar and host.ndim == 0 else host
     here, there = location(result), location(lead)

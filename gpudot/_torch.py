@@ -81,13 +81,13 @@ def result_like(lead: Any, result: Any) -> Any:
     A host result becomes a host tensor sharing its memory; one computed on ``lead``'s device is
     taken there zero-copy; otherwise the array is moved to ``lead``'s device (the caller has
     applied the transfer policy). PyTorch is asked through ``torch.from_dlpack``, any other
-    library through its Array API namespace (JAX, array-api-strict...).
+    library through its Array API namespace (JAX, array-api-strict...); a bare DLPack producer
+    with neither gets ``result`` as it is.
 
     Raises
     ------
     TypeError
-        If the library cannot hold the result's dtype (torch has no ``longdouble`` or ``object``),
-        or has neither a torch tensor's nor an Array API namespace's ``from_dlpack``.
+        If the library cannot hold the result's dtype (torch has no ``longdouble`` or ``object``).
     """
     exported = np.asarray(result) if isinstance(result, (np.ndarray, np.generic)) else result
     torch = _torch_tensor(lead)
@@ -99,11 +99,8 @@ def result_like(lead: Any, result: Any) -> Any:
             tensor = _imported(torch.from_dlpack, exported, "torch")
         return tensor if tensor.device == lead.device else tensor.to(lead.device)
     namespace = getattr(lead, "__array_namespace__", None)
-    if namespace is None:
-        raise TypeError(
-            f"gpudot cannot give the result as a {type(lead).__name__}, the type of an operand: "
-            "its library has no Array API namespace to import it with; pass NumPy arrays instead"
-        )
+    if namespace is None:  # a bare DLPack producer: nothing to import the result with
+        return result
     xp = namespace()
     placed = _imported(xp.from_dlpack, exported, xp.__name__)
     return placed if placed.device == lead.device else placed.to_device(lead.device)
