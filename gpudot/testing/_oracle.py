@@ -15,6 +15,7 @@ from gpudot.backends import Backend
 
 __all__ = [
     "NUMPY_PRODUCTS",
+    "assert_host_kind",
     "assert_matches_numpy",
     "assert_raises_like_numpy",
     "check",
@@ -72,6 +73,7 @@ def check(backend: Backend, name: str, a: Any, b: Any, **kwargs: Any) -> Any:
     expected = numpy_func(a, b, **kwargs)
     a_copy, b_copy = np.copy(a), np.copy(b)
     result = getattr(gpudot, name)(a, b, **kwargs)
+    assert_host_kind(result, expected, backend)
     dtype = np.asarray(expected).dtype
     if dtype.kind not in "fc":
         bound = None
@@ -94,11 +96,14 @@ def assert_matches_numpy(
 ) -> None:
     """Assert ``result`` (from ``backend``) is what NumPy gave: ``expected``.
 
-    Checks the kind of object (NumPy scalar or array on the NumPy backend; an array of the
-    backend elsewhere), dtype and shape, then the values: the same bits on the NumPy backend and
-    for integers and bools everywhere; within ``bound`` for floats on other backends.
+    Checks the kind of object (a NumPy result has NumPy's kind, scalar or array; any other is
+    an array of the backend, as for its own operands or ``out=``), dtype and shape, then the
+    values: the same bits on the NumPy backend and for integers and bools everywhere; within
+    ``bound`` for floats on other backends. `check` and `check_bits`, whose operands are on the
+    host, also assert that the result is NumPy's kind on every backend.
     """
-    if backend.name == "numpy":
+    on_host = isinstance(result, (np.ndarray, np.generic))
+    if on_host:
         assert type(result) is type(expected), (
             f"got {type(result).__name__}, NumPy gives {type(expected).__name__}"
         )
@@ -106,11 +111,20 @@ def assert_matches_numpy(
         assert backend.owns(result), (
             f"result {type(result).__name__} is not an array of {backend.name}"
         )
-    host = backend.to_numpy(result)
+    host = np.asarray(result) if on_host else backend.to_numpy(result)
     expected = np.asarray(expected)
     exact = backend.name == "numpy" or expected.dtype.kind not in "fc"
     problem = mismatch(host, expected, None if exact else bound)
     assert problem is None, problem
+
+
+def assert_host_kind(result: Any, expected: Any, backend: Backend) -> None:
+    """Assert ``result``, of host operands, is NumPy's kind (array or scalar), as ``expected``
+    is, whichever backend computed it: the operands decide what comes back."""
+    assert type(result) is type(expected), (
+        f"host operands gave a {type(result).__module__}.{type(result).__name__} on the "
+        f"{backend.name!r} backend; NumPy gives {type(expected).__name__}"
+    )
 
 
 def assert_raises_like_numpy(numpy_call: Callable[[], Any], gpudot_call: Callable[[], Any]) -> str:
@@ -138,6 +152,7 @@ def check_bits(backend: Backend, func: str, a: Any, b: Any, **kwargs: Any) -> An
     expected = getattr(np, func)(a, b, **kwargs)
     copies = a.copy(), b.copy()
     result = getattr(gpudot, func)(a, b, **kwargs)
+    assert_host_kind(result, expected, backend)
     assert_matches_numpy(result, expected, backend)
     assert copies[0].tobytes() == a.tobytes() and copies[1].tobytes() == b.tobytes()
     return result
