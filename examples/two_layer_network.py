@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     loss = train(net, x, labels, args.epochs, args.rate)
     accuracy = float(np.mean(forward(net, x)[1].argmax(axis=1) == labels))
     int8_accuracy = float(np.mean(int8_logits(net, x).argmax(axis=1) == labels))
-    print(f"trained: loss {loss:.4f}, accuracy {accuracy:.3f} (float32), {int8_accuracy:.3f} (int8)")
+    print(f"trained: loss {loss:.4f}, accuracy {accuracy:.3f} float32, {int8_accuracy:.3f} int8")
 
     rng = np.random.default_rng(2)
     a8 = rng.integers(-127, 128, (args.bench, args.bench), dtype=np.int8)
