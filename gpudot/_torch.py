@@ -1,8 +1,10 @@
-"""PyTorch tensors as operands, recognised without gpudot ever importing torch.
+"""PyTorch tensors (and other libraries' arrays) as operands and results, recognised without
+gpudot ever importing torch.
 
 Tensors come in through DLPack, except that one requiring grad is refused (detaching it would
 drop the gradient unseen) and a ``torch.bfloat16`` one, which DLPack cannot describe to NumPy,
-is taken zero-copy as ml_dtypes' ``bfloat16`` through its int16 view.
+is taken zero-copy as ml_dtypes' ``bfloat16`` through its int16 view. Results go back the same
+way (`result_like`): tensors in, tensors out, on their device.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def exportable(x: Any, argname: str) -> Any:
         explanation = (
             f"{argname} is a torch.Tensor with requires_grad=True, and autograd does not flow "
             f"through gpudot: the result would carry no gradient. Pass {argname}.detach() to "
-            "multiply its values; the result is an array of the backend in effect"
+            "multiply its values; the result is a tensor without a gradient"
         )
         raise AutogradError("\n".join(filter(None, (_numpy_words(x), explanation))))
     return x
