@@ -193,3 +193,19 @@ def test_readme_bytes_per_call_in_both_patterns(standin):
     per_call = {(r.h2d_bytes, r.d2h_bytes) for r in host_pattern.records}
     assert per_call == {(2_097_152 + 524_288, 1_048_576)}
     assert {(r.h2d_bytes, r.d2h_bytes) for r in moved_once.records} == {(0, 0)}
+
+
+def test_dask_operands_stay_lazy_on_a_backend_whose_arrays_dask_cannot_wrap():
+    """A Dask operand on an Array API backend (array-api-strict has no ``__array_function__``)
+    gets a Dask result, its chunks brought to the host."""
+    pytest.importorskip("dask.array")
+    xp = pytest.importorskip("array_api_strict")
+    import dask.array as da
+
+    from gpudot.backends._array_api import ArrayAPIBackend
+
+    a = np.arange(12.0).reshape(3, 4)
+    with gpudot.use_backend(ArrayAPIBackend(xp, name="strict-test")):
+        result = gpudot.matmul(da.from_array(a), a.T)
+    assert isinstance(result, da.Array) and type(result._meta) is np.ndarray
+    np.testing.assert_array_equal(result.compute(), a @ a.T)
