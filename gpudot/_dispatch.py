@@ -91,9 +91,13 @@ def to_numpy(x: Any) -> np.ndarray:
 
 
 def location(x: object) -> str:
-    """The device label of ``x``: its backend's (``"cpu"``, ``"cuda:0"``, ``"dask"``), else what
-    its ``__dlpack_device__`` says (``"cpu"`` for host data and NumPy scalars)."""
+    """The device label of ``x``'s memory: its backend's (``"cpu"``, ``"cuda:0"``; a Dask array's
+    is its chunks'), else what its ``__dlpack_device__`` says (``"cpu"`` for host data and NumPy
+    scalars). Computing a Dask array of NumPy chunks, or wrapping a NumPy array in one, is no
+    transfer."""
     owner = _owner(x)
+    if owner is not None and owner is lookup("dask"):
+        return location(x._meta)  # type: ignore[attr-defined]
     if owner is not None:
         return owner.locate(x) or owner.device
     dlpack_device = getattr(x, "__dlpack_device__", None)
@@ -176,8 +180,8 @@ def follow_operands(
             if there == "cpu":
                 result = to_numpy(result)
         return _torch.result_like(lead, result)
-    if here == there and owner.locate(result) is not None:
-        return result
+    if owner.locate(result) is not None and (here == there or owner is lookup("dask")):
+        return result  # a lazy result stays lazy, its chunks where the Dask backend put them
     check_result_transfer(here, there)
     if isinstance(result, np.generic):
         result = np.asarray(result)

@@ -131,18 +131,13 @@ def _copied_back(before: Any, after: Any) -> tuple[int, int, int]:
     given the kind its operands decide, ``after`` (`gpudot._dispatch.follow_operands`)."""
     if after is before:
         return 0, 0, 0
-    source, target = _side(before), _side(after)
+    source, target = location(before), location(after)
     nbytes = _host_bytes(after)
     if source == target == "cpu":
         return 0, 0, 0
     if source == "cpu" or target == "cpu":
         return (nbytes, 0, 0) if source == "cpu" else (0, nbytes, 0)
     return (0, 0, nbytes) if source != target else (0, 0, 0)
-
-
-def _side(x: Any) -> str:
-    """Where ``x``'s memory is: a Dask array's is its chunks' (a computed result is no copy)."""
-    return location(getattr(x, "_meta", x)) if location(x) == "dask" else location(x)
 
 
 def _plus(*counts: tuple[int, int, int]) -> tuple[int, int, int]:

@@ -209,3 +209,17 @@ def test_dask_operands_stay_lazy_on_a_backend_whose_arrays_dask_cannot_wrap():
         result = gpudot.matmul(da.from_array(a), a.T)
     assert isinstance(result, da.Array) and type(result._meta) is np.ndarray
     np.testing.assert_array_equal(result.compute(), a @ a.T)
+
+
+def test_computing_numpy_operands_on_dask_is_no_transfer():
+    pytest.importorskip("dask.array")
+    a = np.arange(12.0).reshape(3, 4)
+    with (
+        gpudot.use_backend("dask"),
+        gpudot.use_transfer_policy("error"),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("error")
+        result = gpudot.matmul(a, a.T)
+    assert type(result) is np.ndarray
+    np.testing.assert_array_equal(result, a @ a.T)
