@@ -166,8 +166,9 @@ def follow_operands(
     if lead is None:
         if isinstance(result, (_ndarray, np.generic)):
             return result
-        if any(isinstance(x, _ndarray) for x in operands):  # lists, scalars: plain host data
-            check_result_transfer(location(result), "cpu")
+        here = location(result)
+        if here != "cpu" and any(isinstance(x, _ndarray) for x in operands):  # not for lists
+            check_result_transfer(here, "cpu")
         host = to_numpy(result)
         return host[()] if scalar and host.ndim == 0 else host
     here, there = location(result), location(lead)
