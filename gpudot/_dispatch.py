@@ -29,6 +29,8 @@ __all__ = ["convert", "follow_operands", "location", "out_owner", "to_numpy"]
 
 _ndarray = np.ndarray
 _NUMPY = lookup("numpy")
+#: Host data that needs no look-up: NumPy arrays and scalars, lists, Python numbers.
+_PLAIN = (_ndarray, np.generic, list, tuple, int, float, complex)
 _DLPACK_CPU, _DLPACK_CUDA = 1, 2  # DLPack's device types of host memory and of a CUDA device
 
 
@@ -78,7 +80,7 @@ def _owner(x: object) -> Backend | None:
     """The backend whose library made ``x``: a registered one, or the backend in effect (which
     may be an unregistered instance); ``None`` for plain host data."""
     owner = owner_of(x)
-    if owner is None and not isinstance(x, (_ndarray, np.generic, list, tuple, int, float)):
+    if owner is None and not isinstance(x, _PLAIN):
         in_effect = current_backend()
         return in_effect if in_effect.locate(x) is not None else None
     return owner
@@ -112,7 +114,7 @@ def location(x: object) -> str:
 def _host(x: object) -> bool:
     """Whether ``x`` is host data, whose products come back as NumPy: a NumPy array or scalar,
     a list, a Python scalar (anything that is neither a backend's array nor has ``__dlpack__``)."""
-    if isinstance(x, (_ndarray, np.generic)):
+    if isinstance(x, _PLAIN):
         return True
     owner = _owner(x)
     return owner is _NUMPY or (owner is None and not hasattr(x, "__dlpack__"))
@@ -122,7 +124,7 @@ def _lead(operands: Sequence[Any], result: Any) -> Any:
     """The operand whose kind the result takes, or None for host operands: a Dask array first
     (results stay lazy), else the first operand not on the host, preferring one that is where
     ``result`` already is (no copy)."""
-    leads = [x for x in operands if type(x) is not _ndarray and not _host(x)]
+    leads = [x for x in operands if not _host(x)]
     if len(leads) < 2:
         return leads[0] if leads else None
     dask = lookup("dask")
@@ -162,6 +164,12 @@ def follow_operands(
     """
     if out is not None:
         return result
+    if type(result) is _ndarray or isinstance(result, np.generic):  # the commonest: all on the host
+        for x in operands:
+            if type(x) is not _ndarray and not isinstance(x, _PLAIN):
+                break
+        else:
+            return result
     lead = _lead(operands, result)
     if lead is None:
         if isinstance(result, (_ndarray, np.generic)):
@@ -178,8 +186,8 @@ def follow_operands(
             return result
         if here != there:
             check_result_transfer(here, there)
-            if there == "cpu":
-                result = to_numpy(result)
+        if there == "cpu" and not isinstance(result, (_ndarray, np.generic)):
+            result = to_numpy(result)  # a device result, or a lazy one computed
         return _torch.result_like(lead, result)
     if owner.locate(result) is not None and (here == there or owner is lookup("dask")):
         return result  # a lazy result stays lazy, its chunks where the Dask backend put them
