@@ -191,7 +191,8 @@ def follow_operands(
         return _torch.result_like(lead, result)
     if owner.locate(result) is not None and (here == there or owner is lookup("dask")):
         return result  # a lazy result stays lazy, its chunks where the Dask backend put them
-    check_result_transfer(here, there)
+    if here != there:  # wrapping a host result in a Dask array is no copy
+        check_result_transfer(here, there)
     if isinstance(result, np.generic):
         result = np.asarray(result)
     return owner.place_like(lead, result, _owner(result) or _NUMPY)
