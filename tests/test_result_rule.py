@@ -15,6 +15,7 @@ import gpudot
 from gpudot import _dispatch, _memory
 from gpudot._costmodel import DEFAULT_PROFILE
 from gpudot.backends import lookup
+from gpudot.backends import _auto
 from gpudot.backends._auto import AutoBackend
 from gpudot.backends._dask import DaskBackend
 
@@ -40,6 +41,20 @@ def test_auto_gives_numpy_for_host_operands_on_either_side(auto):
     assert type(on_cpu) is np.ndarray and type(on_gpu) is np.ndarray
     np.testing.assert_array_equal(on_gpu, big @ big)
     assert (gpu_record.h2d_bytes, gpu_record.d2h_bytes) == (2 * big.nbytes, on_gpu.nbytes)
+
+
+@pytest.mark.parametrize("func", ["dot", "matmul"])
+def test_auto_prices_the_copy_back_of_the_result(auto, monkeypatch, func):
+    """The cost model is asked with the bytes that move: the operands there, the result back."""
+    asked = []
+    real = _auto.estimate
+    monkeypatch.setattr(_auto, "estimate", lambda *a, **k: asked.append(k) or real(*a, **k))
+    a, b = np.ones((3, 300, 200), np.int32), np.ones((200, 100), np.int32)
+    with gpudot.use_backend(auto):
+        result = getattr(gpudot, func)(a, b)
+    assert type(result) is np.ndarray and len(asked) == 1
+    assert asked[0]["host_bytes"] == a.nbytes + b.nbytes
+    assert asked[0]["result_bytes"] == result.nbytes and not asked[0].get("on_gpu")
 
 
 def test_auto_keeps_device_operands_and_mixes_on_the_device(auto, standin):
