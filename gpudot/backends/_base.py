@@ -51,7 +51,8 @@ class Backend(abc.ABC):
 
     Subclasses set `name`, `device` and optionally `supported_dtypes`, and implement `xp`,
     `unavailable_reason`, `locate`, `from_host` and `to_numpy`. Override `from_foreign` for a
-    cheaper device-to-device copy, and `context` to enter the device for the duration of a call.
+    cheaper device-to-device copy, `context` to enter the device for the duration of a call, and
+    `place_like` where a result must land on one operand's device among several.
     """
 
     #: Registry name, e.g. ``"numpy"`` or ``"cupy:1"``.
