@@ -22,6 +22,7 @@ import numpy as np
 from gpudot._caller import warn
 from gpudot._costmodel import DEFAULT_PROFILE, Profile, product_flops
 from gpudot._exact import product_cost
+from gpudot._precision import use_precision
 from gpudot._tuning import CPU_SIZES, GPU_SIZE, TRANSFER_BYTES
 from gpudot.backends._registry import lookup
 
@@ -143,20 +144,26 @@ def measure_cpu(repeats: int = 3) -> tuple[dict[str, float], dict[str, float], f
 
 
 def measure_gpu(backend: Any, repeats: int = 3) -> dict[str, Any]:
-    """GEMM FLOP/s per dtype, copy bandwidths and the launch cost on a CuPy ``backend``."""
+    """GEMM FLOP/s per dtype, copy bandwidths and the launch cost on a CuPy ``backend``.
+
+    Each GEMM runs under the compute type of gpudot's ``"highest"`` precision, held by the backend
+    (full float32, whatever ``CUPY_TF32`` or another thread sets).
+    """
     xp, sync = backend.xp, backend.synchronize
     flops = {}
-    with backend.context():
+    with backend.context(), use_precision("highest"):
         for dtype in CPU_SIZES:
             a, b = _gpu_operands(xp, dtype, GPU_SIZE)
-            seconds = best_time(partial(xp.matmul, a, b), repeats, sync)
+            with backend.holding_compute_type(np.dtype(dtype)):
+                seconds = best_time(partial(xp.matmul, a, b), repeats, sync)
             flops[dtype] = product_flops(GPU_SIZE, GPU_SIZE, GPU_SIZE, 1, np.dtype(dtype)) / seconds
         host = np.ones(TRANSFER_BYTES // 8)
         h2d = TRANSFER_BYTES / best_time(lambda: xp.asarray(host), repeats, sync)
         device = xp.asarray(host)
         d2h = TRANSFER_BYTES / best_time(lambda: xp.asnumpy(device), repeats, sync)
         tiny = xp.zeros((4, 4))
-        launch = best_time(lambda: xp.matmul(tiny, tiny), repeats * 10, sync)
+        with backend.holding_compute_type(tiny.dtype):
+            launch = best_time(lambda: xp.matmul(tiny, tiny), repeats * 10, sync)
     return {"gpu_flops": _with_unsigned(flops), "h2d": h2d, "d2h": d2h, "gpu_launch": launch}
 
 

@@ -45,7 +45,12 @@ def _gpus(backend: Backend) -> Iterator[str]:
         name = name.decode() if isinstance(name, bytes) else name
         with cp.cuda.Device(index) as device:
             free, total = device.mem_info
-        yield f"cuda:{index} {name}, {free / 2**30:.1f} of {total / 2**30:.1f} GiB free"
+            capability = int(device.compute_capability)
+        tf32 = "" if capability >= 80 else '; no TF32: "tf32" and "fast" run in full float32'
+        yield (
+            f"cuda:{index} {name}, {free / 2**30:.1f} of {total / 2**30:.1f} GiB free, "
+            f"compute capability {capability // 10}.{capability % 10}{tf32}"
+        )
 
 
 def float_bound(func: Callable[..., Any], a: Any, b: Any, expected: np.ndarray) -> Any:

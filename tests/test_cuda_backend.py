@@ -174,6 +174,19 @@ def test_out_of_memory_leaves_out_untouched(cuda):
     np.testing.assert_array_equal(gpudot.to_numpy(out), np.full((64, 64), 7.0))
 
 
+def test_a_0d_out_on_the_device_receives_the_cpu_fallbacks_result(cuda):
+    """The ``"cpu"`` policy fills a device ``out=`` from the host; a 0-d one stays 0-d (#27)."""
+    out = cuda.asarray(np.array(0.0))
+    pool = fakecupy.get_default_memory_pool()
+    pool.set_limit(size=pool.used_bytes())
+    try:
+        with gpudot.use_oom_policy("cpu"), pytest.warns(gpudot.GpudotFallbackWarning):
+            assert gpudot.dot(np.arange(3.0), np.arange(3.0), out=out) is out
+    finally:
+        pool.set_limit(size=0)
+    assert gpudot.to_numpy(out).shape == () and gpudot.to_numpy(out) == 5.0
+
+
 @pytest.mark.parametrize(
     "settings, reason",
     [

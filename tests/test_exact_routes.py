@@ -8,7 +8,6 @@ every backend must pass on these dtypes is the shipped ``gpudot/testing/test_exa
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -350,20 +349,3 @@ def test_dispatch_leaves_blas_dtypes_to_numpy():
     a = np.ones((64, 64))
     assert _dispatch.matmul(a, a, None, None) is None
     assert _dispatch.dot(a.astype(np.float32), a.astype(np.float32), None) is None
-
-
-@pytest.mark.parametrize("dtype", ["int32", "uint64", "bool", "float16"])
-def test_device_switch_runs_the_routes_on_xp(eager, monkeypatch, dtype):
-    """The generic pipeline (other backends) uses the routes only when switched on."""
-    from gpudot import _algorithms
-
-    assert gpudot._exact.ON_DEVICE is (os.environ.get("GPUDOT_EXACT_ROUTES_ON_DEVICE") == "1")
-    monkeypatch.setattr(gpudot._exact, "ON_DEVICE", True)
-    calls = []
-    original = _dispatch.device_matmul
-    monkeypatch.setattr(gpudot._exact, "device_matmul", lambda *a: calls.append(1) or original(*a))
-    a, b = hard_values((2, 9, 7), dtype, "random", 1), hard_values((7, 5), dtype, "random", 2)
-    loop = np.result_type(a, b)
-    assert _algorithms.matmul(np, a, b, loop).tobytes() == np.matmul(a, b).tobytes()
-    assert _algorithms.dot(np, a, b, loop).tobytes() == np.dot(a, b).tobytes()
-    assert len(calls) == 2

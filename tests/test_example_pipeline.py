@@ -3,8 +3,9 @@ every product it hands to NumPy code is a NumPy array with NumPy's values.
 
 Every product the example calls is recorded (its module's ``gpudot`` is replaced by a recorder
 that passes each call on to gpudot) and checked against ``np.matmul`` on the same operands:
-the exact type ``numpy.ndarray``, NumPy's dtype and shape, integers bit for bit, floats within
-the declared bound (`declared_bound`).
+the exact type ``numpy.ndarray``, NumPy's dtype and shape, integers bit for bit, floats as the
+backend declares (`gpudot.backends.Backend.exactness`, read by the shipped suite's
+`declared_bound`): NumPy's bits on the NumPy backend, the summation-order bound on the CUDA one.
 """
 
 from __future__ import annotations
@@ -17,25 +18,13 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot._bounds import error_bound
 from gpudot._compare import mismatch
+from gpudot.backends import lookup
+from gpudot.testing._oracle import declared_bound
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "two_layer_network.py"
 SMALL = ["--samples", "256", "--features", "16", "--hidden", "32", "--classes", "4"]
 SMALL += ["--epochs", "5", "--bench", "48", "--repeats", "1"]
-
-
-def declared_bound(backend: str, a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> Any:
-    """``None`` where ``backend`` gives NumPy's bits for a ``dtype`` product, else the allowed
-    |difference| per element.
-
-    The one place that says it: until the backends declare their exactness per dtype (issue
-    27), the NumPy backend gives bits and every other backend the summation-order bound of
-    `gpudot._bounds.error_bound`; integers are bits everywhere.
-    """
-    if backend == "numpy" or dtype.kind in "biu":
-        return None
-    return error_bound(np.matmul, a, b, dtype)
 
 
 class Recorder:
@@ -84,7 +73,8 @@ def test_pipeline_hands_numpy_arrays_with_numpys_values(name, monkeypatch, resto
         assert type(result) is np.ndarray, f"{name} gave a {type(result)} to NumPy code"
         expected = np.matmul(a, b, **kwargs)
         assert result.dtype == expected.dtype and result.shape == expected.shape
-        problem = mismatch(result, expected, declared_bound(name, a, b, expected.dtype))
+        bound = declared_bound(lookup(name), "matmul", a, b, expected.dtype, kwargs)
+        problem = mismatch(result, expected, bound)
         assert problem is None, problem
 
 

@@ -63,7 +63,8 @@ def test_batched_path_computes_full_float32_even_under_tf32(standin):
     assert _within_float32_bound(result, a, b)
 
 
-def test_float64_and_integers_leave_the_compute_type_alone(standin):
+def test_float64_and_integers_restore_the_compute_type(standin):
+    standin.xp._core.set_compute_type(np.float32, TF32)  # CuPy's own setting, e.g. CUPY_TF32=1
     before = list(ct.compute_types)
     with gpudot.use_backend(standin.backend), gpudot.use_precision("tf32"):
         gpudot.matmul(np.ones((2, 2)), np.ones((2, 2)))

@@ -8,8 +8,9 @@ A backend module (``gpudot/backends/_*.py`` but the registry and ``"auto"``, whi
 backends and build or choose them) may import only:
 
 - the backend interface and its own helpers: `gpudot.backends._base`, the Dask backend's chunk
-  plan `gpudot.backends._dask_plan` and the CUDA backend's out-of-memory executor
-  `gpudot.backends._cupy_memory`;
+  plan `gpudot.backends._dask_plan`, the CUDA backend's out-of-memory executor
+  `gpudot.backends._cupy_memory` and its check of the CUDA libraries
+  `gpudot.backends._cupy_libraries`;
 - the shared algorithms and product descriptions: `gpudot._algorithms`, `gpudot._checks`,
   the descriptions themselves `gpudot._descriptions`, the dtype tables `gpudot._dtypes`,
   `gpudot._tiling`, the NumPy backend's exact routes `gpudot._exact` and its cost rule
@@ -39,6 +40,7 @@ BACKEND_IMPORTS = frozenset(
         "gpudot.backends._base",
         "gpudot.backends._dask_plan",
         "gpudot.backends._cupy_memory",
+        "gpudot.backends._cupy_libraries",
         "gpudot._algorithms",
         "gpudot._checks",
         "gpudot._descriptions",

@@ -4,7 +4,8 @@ There is no Docker engine on CI machines, so the images are checked statically: 
 zero findings, and every ``pip install`` a Dockerfile runs must be CI's own install command
 (the README's test command) up to the documented differences: not editable, no test extra in
 runtime stages, the ``testing`` extra (the shipped suite's needs) instead of the repository's
-``test`` in test stages, and ``cuda${CUDA_MAJOR}`` for the CUDA extra.
+``test`` in test stages, and ``cuda${CUDA_MAJOR}`` (CuPy with the CUDA libraries) in the CUDA image,
+where CI's ``test`` extra has the bare CuPy wheel.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def _assert_installs_what_ci_tests(image: str, text: str) -> None:
     differences."""
     ci_editable, ci_path, ci_extras = _ci_install()
     assert ci_editable and ci_path == "."
-    expected_runtime = ci_extras - {"test"} if image == "cuda" else frozenset()
+    assert ci_extras == {"test"}
+    expected_runtime = frozenset({"cuda12"} if image == "cuda" else ())
     deps, build, test = _dockerfile_installs(text)
     assert deps == build == (False, ".", expected_runtime)
     assert test == (False, ".", expected_runtime | {"testing"})
@@ -120,14 +122,27 @@ def test_the_install_check_catches_drift(image, old, new):
 
 def test_cuda_images_match_the_cupy_wheels_they_install():
     text = DOCKERFILES["cuda"].read_text()
-    stages = dict(re.findall(r"FROM nvidia/cuda:(\d+)\.\d+\.\d+-runtime-\S+ AS cuda-(\d+)", text))
+    stages = dict(re.findall(r"FROM nvidia/cuda:(\d+)\.\d+\.\d+-base-\S+ AS cuda-(\d+)", text))
     assert stages and all(major == stage for major, stage in stages.items())
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
     ]
     for major in stages:
-        (wheel,) = extras[f"cuda{major}"]
-        assert wheel.startswith(f"cupy-cuda{major}x")
+        assert extras[f"cuda{major}"][0].startswith(f"cupy-cuda{major}x")
+
+
+def test_the_cuda_extras_bring_the_libraries_and_ci_has_the_bare_wheel():
+    """A driver-only machine needs cuBLAS, NVRTC and the CUDA runtime's headers for the CuPy
+    wheel's major version; CI tests the wheel without them (the missing-library path, for real)."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    for major in (12, 13):
+        wheel, libraries = extras[f"cuda{major}"]
+        assert wheel == f"cupy-cuda{major}x>=14,<15"
+        assert libraries == f"cuda-toolkit[cublas,cudart,nvrtc]=={major}.*"
+    assert extras["cuda12"][0] in extras["test"]
+    assert not any(requirement.startswith("cuda-toolkit") for requirement in extras["test"])
 
 
 def test_docker_build_context_holds_what_the_build_reads():

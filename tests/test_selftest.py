@@ -55,8 +55,8 @@ def test_over_the_stand_in_every_check_passes_and_figures_are_labelled(standin, 
     assert [d["device"] for d in data["devices"]] == ["cuda:0", "cuda:1"]
     first = data["devices"][0]
     assert first["standin"] is True and first["name"] == standin.xp.MACHINE.device_name
-    assert first["float32 compute type under 'highest'"] == "DEFAULT"
-    assert len(first["checks"]) == 14 and all(c["passed"] for c in first["checks"])
+    assert first["float32 compute type under 'highest'"] == "COMPUTE_TYPE_DEFAULT"
+    assert len(first["checks"]) == 15 and all(c["passed"] for c in first["checks"])
     assert set(first["figures"]) >= {"H2D GB/s", "D2H GB/s", "float16 TFLOP/s", "int8 TFLOP/s"}
 
 

@@ -4,16 +4,10 @@ NumPy runs a plain triple loop for every dtype but float32/float64/complex. The 
 the same bits, faster: `gpudot._exact._routing` holds the rule that picks one per call,
 `gpudot._exact._dispatch` the entry points the NumPy backend calls, `product_cost` the rule's
 estimate for "auto", and docs/fast-paths.md the measurements. Routes are written against an
-array namespace ``xp``.
-
-On other backends (CuPy) the routes are off: they are unmeasured there. ``ON_DEVICE = True`` (or
-the environment variable ``GPUDOT_EXACT_ROUTES_ON_DEVICE=1`` at import) lets the generic backend
-pipeline (`gpudot._algorithms`) try them with that backend's ``xp`` before ``xp.matmul``.
+array namespace ``xp``; only the NumPy backend runs them (docs/fast-paths.md says why not CuPy).
 """
 
-import os
-
-from gpudot._exact._dispatch import device_matmul, dot, matmul
+from gpudot._exact._dispatch import dot, matmul
 from gpudot._exact._routing import (
     BOOL_MIN_WORK,
     MATVEC_MIN_WORK,
@@ -26,9 +20,7 @@ __all__ = [
     "BOOL_MIN_WORK",
     "LEAST_WORK",
     "MIN_WORK",
-    "ON_DEVICE",
     "RouteCost",
-    "device_matmul",
     "dot",
     "matmul",
     "product_cost",
@@ -36,6 +28,3 @@ __all__ = [
 
 #: The fewest multiply-adds any route takes (products with a 1-D operand start lower).
 LEAST_WORK = min(MIN_WORK, MATVEC_MIN_WORK)
-
-#: Whether non-NumPy backends use the exact routes (off until measured on a GPU).
-ON_DEVICE = os.environ.get("GPUDOT_EXACT_ROUTES_ON_DEVICE", "") == "1"

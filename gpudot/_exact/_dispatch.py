@@ -25,7 +25,7 @@ from gpudot._exact._routing import (
     vector_route,
 )
 
-__all__ = ["device_matmul", "dot", "matmul"]
+__all__ = ["dot", "matmul"]
 
 Route = Callable[[ModuleType, Any, Any, np.dtype], "Any | None"]
 
@@ -137,12 +137,3 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None) -> np.ndarray | No
         return product
     np.copyto(out, product)
     return out
-
-
-def device_matmul(xp: ModuleType, a: Any, b: Any, loop: np.dtype) -> Any | None:
-    """``xp.matmul(a, b)`` for operands already in ``loop`` through an exact route, or None.
-
-    For the generic backend pipeline, which has validated shapes and dtypes already.
-    """
-    route = _route(np.dtype(loop), MATMUL)
-    return None if route is None else route(xp, a, b, np.dtype(loop))

@@ -9,6 +9,7 @@ through `Backend.dispatch`, never by importing it (docs/architecture.md).
 from __future__ import annotations
 
 import abc
+import enum
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from types import ModuleType
@@ -20,9 +21,23 @@ from gpudot import _algorithms, _checks, _torch
 from gpudot._descriptions import DOT, MATMUL, Description
 
 if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
     from gpudot._costmodel import CpuEstimate, Profile
 
-__all__ = ["Backend", "Dispatch"]
+__all__ = ["Backend", "Dispatch", "Exactness"]
+
+
+class Exactness(enum.Enum):
+    """How a backend's results of one dtype compare with NumPy's (`Backend.exactness`).
+
+    ``BOUND`` is the summation-order bound of `gpudot._bounds.error_bound`: any two orders of a
+    float sum differ by at most ``(2K + 1) * eps * (|a| @ |b|) + tiny`` per element (``K`` the
+    contracted length, doubled for complex; ``eps`` and ``tiny`` of the result dtype).
+    """
+
+    BITS = "NumPy's bits"
+    BOUND = "within (2K + 1) * eps * (|a| @ |b|) + tiny of NumPy"
 
 
 class Dispatch(Protocol):
@@ -49,16 +64,22 @@ class Dispatch(Protocol):
 class Backend(abc.ABC):
     """Where products run: one array library on one device.
 
-    Subclasses set `name`, `device` and optionally `supported_dtypes`, and implement `xp`,
-    `unavailable_reason`, `locate`, `from_host` and `to_numpy`. Override `from_foreign` for a
-    cheaper device-to-device copy, `context` to enter the device for the duration of a call, and
-    `place_like` where a result must land on one operand's device among several.
+    Subclasses set `name`, `device` and optionally `supported_dtypes` and `bit_exact_floats`,
+    and implement `xp`, `unavailable_reason`, `locate`, `from_host` and `to_numpy`. Override
+    `from_foreign` for a cheaper device-to-device copy, `context` to enter the device for the
+    duration of a call, and `place_like` where a result must land on one operand's device among
+    several.
     """
 
     #: Registry name, e.g. ``"numpy"`` or ``"cupy:1"``.
     name: str
     #: Dtypes this backend multiplies; ``None`` means every dtype NumPy supports.
     supported_dtypes: frozenset[np.dtype] | None = None
+    #: Float dtypes whose results here are NumPy's bits (``None``: every dtype); other floats are
+    #: within the summation-order bound (`Exactness`). Integers, bool (and object arrays) are
+    #: NumPy's bits on every backend: wraparound has no bound. The default, no float dtype, is
+    #: the conservative claim.
+    bit_exact_floats: frozenset[np.dtype] | None = frozenset()
     #: Whether arrays have a memory layout: strides, C/Fortran order, views sharing memory.
     memory_layout: bool = True
     #: Whether NumPy's own functions compute on these arrays, so that a family product that has
@@ -112,6 +133,17 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def to_numpy(self, x: Any) -> np.ndarray:
         """Copy an array of this backend's library to a NumPy array on the host."""
+
+    def exactness(self, dtype: DTypeLike) -> Exactness:
+        """Whether results of ``dtype`` (the result's) are NumPy's bits here or within the
+        summation-order bound, under precision ``"highest"`` (the default; ``"tf32"`` and
+        ``"fast"`` trade bits for their own bounds): what the conformance suite asserts."""
+        dtype = np.dtype(dtype)
+        declared = self.bit_exact_floats
+        floating = dtype.kind in "fc" or dtype.name == "bfloat16"  # ml_dtypes' kind is "V"
+        if not floating or declared is None or dtype in declared:
+            return Exactness.BITS
+        return Exactness.BOUND
 
     @property
     def available(self) -> bool:

@@ -20,6 +20,7 @@ from gpudot._descriptions import DOT, MATMUL
 from gpudot._dtypes import NUMERIC_DTYPES
 from gpudot._precision import current_precision
 from gpudot.backends._base import Backend
+from gpudot.backends._cupy_libraries import missing_libraries
 from gpudot.backends._cupy_memory import run_with_memory_policy
 
 _DLPACK_CPU = 1  # kDLCPU, the DLPack device type of host memory
@@ -71,10 +72,27 @@ def _runtime_failure(runtime: ModuleType, error: Exception) -> str:
     return f"the CUDA runtime failed to start ({error})"
 
 
-#: Dtypes whose CuPy GEMM can use TF32: their compute-type slot is set around each product.
-_TF32_DTYPES = frozenset((np.dtype("float32"), np.dtype("complex64")))
+def _libraries_fix(runtime: ModuleType, missing: list[str]) -> str:
+    """What is missing of the CUDA libraries, and the extra (or toolkit) that brings them."""
+    major = runtime.runtimeGetVersion() // 1000
+    install = (
+        f'pip install "gpudot[{_CUDA_EXTRAS[major][0]}]" (NVIDIA\'s CUDA {major} wheels), '
+        f"or a CUDA {major} Toolkit with CUDA_PATH set"
+        if major in _CUDA_EXTRAS
+        else CUDA_INSTALL_HINT
+    )
+    return f"CuPy cannot load {', '.join(missing)}; install what is missing with {install}"
 
-#: CuPy's compute type is one process-wide value per dtype: products that set it take turns.
+
+#: Dtypes whose CuPy GEMM can use TF32. They share one compute-type slot, which every product
+#: sets (TF32 or full float32) and holds while it runs.
+_TF32_DTYPES = frozenset((np.dtype("float32"), np.dtype("complex64")))
+_FLOAT32 = np.dtype("float32")
+
+#: The oldest compute capability with TF32 (Ampere, 8.0), as CuPy writes it.
+_TF32_CAPABILITY = 80
+
+#: CuPy's compute type is one process-wide value per dtype group: gpudot's products take turns.
 _COMPUTE_TYPE_LOCK = threading.RLock()
 
 
@@ -92,6 +110,11 @@ class CupyBackend(Backend):
     """
 
     supported_dtypes = NUMERIC_DTYPES
+    #: No float is NumPy's bits: cuBLAS sums in its own order (float16 2-D with a float32
+    #: accumulator, float16 batches widened to float32), and one-element products sum in CUB's
+    #: order (float16 ones are gpudot's, in float32: `gpudot._algorithms`). Integers and bool
+    #: are NumPy's bits: CuPy's kernel accumulates in the loop dtype, which wraps like NumPy.
+    bit_exact_floats: frozenset[np.dtype] | None = frozenset()
 
     def __init__(
         self, index: int | None = None, *, module: ModuleType | None = None, name: str | None = None
@@ -113,7 +136,9 @@ class CupyBackend(Backend):
         return f"cuda:{index}"
 
     def unavailable_reason(self) -> str | None:
-        """Probe once: CuPy importable, a driver, a device, and one tiny allocation on it.
+        """Probe once: CuPy importable, the CUDA libraries its products load (cuBLAS, NVRTC and
+        the CUDA headers), a driver, a device, and one tiny allocation on it. The reason names
+        every missing part and its fix.
 
         Raises
         ------
@@ -129,6 +154,14 @@ class CupyBackend(Backend):
             cp = self.xp
         except ImportError as error:
             return f"CuPy is not installed ({error}); install it with {CUDA_INSTALL_HINT}"
+        missing = missing_libraries(cp)  # needs no driver: checked whatever the device says
+        problems = [self._device_failure(cp)]
+        if missing:
+            problems.append(_libraries_fix(cp.cuda.runtime, missing))
+        return "; and ".join(problem for problem in problems if problem) or None
+
+    def _device_failure(self, cp: ModuleType) -> str | None:
+        """Why the driver or the device cannot run products, or ``None``."""
         try:
             count = cp.cuda.runtime.getDeviceCount()
         except cp.cuda.runtime.CUDARuntimeError as error:
@@ -178,38 +211,48 @@ class CupyBackend(Backend):
     def fill_from_host(self, out: Any, host: np.ndarray) -> None:
         """Copy ``host`` into the device array ``out`` (same shape), in place if contiguous."""
         with self.context():
-            if out.flags.c_contiguous:
-                out.set(np.ascontiguousarray(host, dtype=out.dtype))
+            if out.flags.c_contiguous:  # np.asarray keeps a 0-d result 0-d (ascontiguousarray: 1-d)
+                out.set(np.asarray(host, dtype=out.dtype, order="C"))
             else:
                 out[...] = self.from_host(host)
 
-    def compute_type(self, dtype: np.dtype) -> int | None:
-        """CuPy compute type a ``dtype`` product gets under the precision in effect, or ``None``:
-        ``COMPUTE_TYPE_DEFAULT`` under ``"highest"``, else ``COMPUTE_TYPE_TF32`` (docs/gpus.md)."""
-        if dtype not in _TF32_DTYPES:
-            return None
+    def tf32_available(self) -> bool:
+        """Whether this backend's device runs TF32: compute capability 8.0 or newer. Below it CuPy
+        warns and keeps ``COMPUTE_TYPE_DEFAULT`` when asked for TF32."""
+        with self.context():  # CuPy caches each device's capability (cupy/cuda/device.pyx)
+            return int(self.xp.cuda.Device().compute_capability) >= _TF32_CAPABILITY
+
+    def compute_type(self, dtype: np.dtype) -> int:
+        """CuPy's compute type for float32 and complex64 GEMMs while a product with result
+        ``dtype`` runs: ``COMPUTE_TYPE_TF32`` for a float32/complex64 result under a precision
+        other than ``"highest"`` on a device with TF32, else ``COMPUTE_TYPE_DEFAULT`` (full
+        float32), also for the float32 GEMMs gpudot runs inside products of other dtypes (the exact
+        routes, float16 through float32), whose results need every float32 bit."""
         constants = self.xp._core._routines_linalg
-        tf32 = current_precision() != "highest"
+        tf32 = (
+            dtype in _TF32_DTYPES and current_precision() != "highest" and self.tf32_available()
+        )
         return int(constants.COMPUTE_TYPE_TF32 if tf32 else constants.COMPUTE_TYPE_DEFAULT)
 
     @contextmanager
-    def _compute_type(self, dtype: np.dtype) -> Iterator[None]:
-        """Select the compute type for ``dtype`` for this product only, then restore CuPy's."""
-        wanted = self.compute_type(dtype)
-        if wanted is None:
-            yield
-            return
+    def holding_compute_type(self, dtype: np.dtype) -> Iterator[None]:
+        """Hold CuPy's float32/complex64 compute type at `compute_type` while the block runs, under
+        a lock that every gpudot product takes, then restore CuPy's value.
+
+        CuPy keeps one process-wide slot, read by each GEMM as it launches, so the lock makes
+        gpudot's products take turns: none of them sees another's TF32, nor ``CUPY_TF32``.
+        """
         core = self.xp._core
         with _COMPUTE_TYPE_LOCK:
-            previous = core.get_compute_type(dtype)
-            core.set_compute_type(dtype, wanted)
+            previous = core.get_compute_type(_FLOAT32)
+            core.set_compute_type(_FLOAT32, self.compute_type(dtype))
             try:
                 yield
             finally:
-                core.set_compute_type(dtype, previous)
+                core.set_compute_type(_FLOAT32, previous)
 
     def compute(self, product: Callable[..., Any], a: Any, b: Any, dtype: np.dtype) -> Any:
-        with self._compute_type(np.dtype(dtype)):
+        with self.holding_compute_type(np.dtype(dtype)):
             return product(self.xp, a, b, dtype)
 
     # The products are partials, not closures: a closure would turn this method's arguments into

@@ -39,6 +39,7 @@ class NumpyBackend(Backend):
 
     name = "numpy"
     numpy_loops = True
+    bit_exact_floats = None  # NumPy's own loops and BLAS, or exact routes with their bits
 
     @property
     def device(self) -> str:

@@ -11,7 +11,7 @@ import pytest
 import gpudot
 from gpudot._bounds import error_bound
 from gpudot._compare import mismatch
-from gpudot.backends import Backend
+from gpudot.backends import Backend, Exactness
 
 __all__ = [
     "NUMPY_PRODUCTS",
@@ -20,6 +20,7 @@ __all__ = [
     "assert_raises_like_numpy",
     "check",
     "check_bits",
+    "declared_bound",
     "error_bound",
     "family_bound",
 ]
@@ -64,10 +65,24 @@ def family_bound(func: Callable[..., Any], a: Any, b: Any, dtype: np.dtype, **kw
     return (2 * k + 1) * np.finfo(dtype).eps * magnitude + np.finfo(dtype).tiny
 
 
+def declared_bound(
+    backend: Backend, name: str, a: Any, b: Any, result: np.dtype, options: dict[str, Any]
+) -> np.ndarray | None:
+    """The bound ``backend`` declares for product ``name`` of ``a`` and ``b`` (keyword arguments
+    ``options``) with a ``result`` dtype: ``None``, NumPy's bits, where it declares bits
+    (`Backend.exactness`)."""
+    if backend.exactness(result) is Exactness.BITS:
+        return None
+    numpy_func = NUMPY_PRODUCTS[name]
+    if name in ("dot", "matmul"):  # their dtype= or out= changes no magnitude
+        return error_bound(numpy_func, a, b, result)
+    return family_bound(numpy_func, a, b, result, **options)
+
+
 def check(backend: Backend, name: str, a: Any, b: Any, **kwargs: Any) -> Any:
     """Run product ``name`` through gpudot and NumPy on host operands; compare; inputs untouched.
 
-    Returns gpudot's result.
+    Values: NumPy's bits or within the bound, as ``backend`` declares. Returns gpudot's result.
     """
     numpy_func = NUMPY_PRODUCTS[name]
     expected = numpy_func(a, b, **kwargs)
@@ -75,12 +90,7 @@ def check(backend: Backend, name: str, a: Any, b: Any, **kwargs: Any) -> Any:
     result = getattr(gpudot, name)(a, b, **kwargs)
     assert_host_kind(result, expected, backend)
     dtype = np.asarray(expected).dtype
-    if dtype.kind not in "fc":
-        bound = None
-    elif name in ("dot", "matmul"):
-        bound = error_bound(numpy_func, a, b, dtype)
-    else:
-        bound = family_bound(numpy_func, a, b, dtype, **kwargs)
+    bound = declared_bound(backend, name, a, b, dtype, kwargs)
     assert_matches_numpy(result, expected, backend, bound=bound)
     np.testing.assert_array_equal(a, a_copy)
     np.testing.assert_array_equal(b, b_copy)
@@ -98,9 +108,11 @@ def assert_matches_numpy(
 
     Checks the kind of object (a NumPy result has NumPy's kind, scalar or array; any other is
     an array of the backend, as for its own operands or ``out=``), dtype and shape, then the
-    values: the same bits on the NumPy backend and for integers and bools everywhere; within
-    ``bound`` for floats on other backends. `check` and `check_bits`, whose operands are on the
-    host, also assert that the result is NumPy's kind on every backend.
+    values: NumPy's bits where ``backend`` declares bits for the dtype (`Backend.exactness`:
+    every dtype on the NumPy backend, integers and bools everywhere), else within ``bound``;
+    ``bound=None`` demands bits (for values that every summation order gives exactly, such as
+    small integers in floats). `check` and `check_bits`, whose operands are on the host, also
+    assert that the result is NumPy's kind on every backend.
     """
     on_host = isinstance(result, (np.ndarray, np.generic))
     if on_host:
@@ -113,7 +125,7 @@ def assert_matches_numpy(
         )
     host = np.asarray(result) if on_host else backend.to_numpy(result)
     expected = np.asarray(expected)
-    exact = backend.name == "numpy" or expected.dtype.kind not in "fc"
+    exact = backend.exactness(expected.dtype) is Exactness.BITS
     problem = mismatch(host, expected, None if exact else bound)
     assert problem is None, problem
 
@@ -147,12 +159,15 @@ def assert_raises_like_numpy(numpy_call: Callable[[], Any], gpudot_call: Callabl
 
 
 def check_bits(backend: Backend, func: str, a: Any, b: Any, **kwargs: Any) -> Any:
-    """Assert gpudot's ``func`` gives NumPy's type, dtype, shape and bits, on every backend, and
-    leaves the inputs unchanged; return gpudot's result."""
+    """Assert gpudot's ``func`` gives NumPy's type, dtype, shape and bits where ``backend``
+    declares bits (`Backend.exactness`), else the declared bound, and leaves the inputs
+    unchanged; return gpudot's result."""
     expected = getattr(np, func)(a, b, **kwargs)
     copies = a.copy(), b.copy()
     result = getattr(gpudot, func)(a, b, **kwargs)
     assert_host_kind(result, expected, backend)
-    assert_matches_numpy(result, expected, backend)
+    dtype = np.asarray(expected).dtype
+    bound = declared_bound(backend, func, a, b, dtype, kwargs)
+    assert_matches_numpy(result, expected, backend, bound=bound)
     assert copies[0].tobytes() == a.tobytes() and copies[1].tobytes() == b.tobytes()
     return result

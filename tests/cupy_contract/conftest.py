@@ -3,7 +3,8 @@
 ``cp`` is the stand-in (always) and the real ``cupy`` (only where a device is usable: the
 ``gpu`` marker skips it otherwise with the probe's reason). ``any_cp`` is the installed wheel
 with or without a GPU, for facts that need no device. ``nodriver_cp`` is the real wheel on a
-machine without a usable driver, and the stand-in simulating one.
+machine without a usable driver, and the stand-in simulating one. ``nolibs_cp`` is the real wheel
+where its loader finds no CUDA library, and the stand-in simulating that.
 """
 
 from __future__ import annotations
@@ -43,6 +44,28 @@ def nodriver_cp(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
         yield cupy
         return
     with fakecupy.simulate(driver=False):
+        yield fakecupy
+
+
+def _loads_cublas(cupy: ModuleType) -> bool:
+    try:
+        cupy.cuda.cublas  # noqa: B018 - the attribute access is the load
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture(params=["cupy-wheel", "cupy-standin"])
+def nolibs_cp(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
+    """The real wheel where its loader finds no CUDA library (a bare ``cupy-cuda12x``, as this
+    repository's test extra installs it), and the stand-in simulating that machine."""
+    if request.param == "cupy-wheel":
+        cupy = _real_cupy()
+        if _loads_cublas(cupy):
+            pytest.skip("the CUDA libraries are installed here: their absence cannot be observed")
+        yield cupy
+        return
+    with fakecupy.simulate(cublas=False, nvrtc=False, cuda_headers=False):
         yield fakecupy
 
 

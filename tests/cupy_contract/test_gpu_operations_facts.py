@@ -41,7 +41,7 @@ def test_default_compute_type_keeps_all_float32_bits(cp, restore_compute_type):
 
 
 def test_tf32_compute_type_rounds_2d_inputs_but_not_batches(cp, restore_compute_type):
-    if int(getattr(cp.cuda.Device(), "compute_capability", "80")) < 80:
+    if int(cp.cuda.Device().compute_capability) < 80:
         pytest.skip("TF32 needs compute capability 8.0 or newer")
     cp._core.set_compute_type(np.float32, restore_compute_type.COMPUTE_TYPE_TF32)
     a2 = cp.asarray(np.full((8, 16), TF32_ONLY, np.float32))

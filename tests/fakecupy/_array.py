@@ -197,3 +197,14 @@ def transpose(a: ndarray, axes: Any = None) -> ndarray:
 def conj(x: ndarray) -> ndarray:
     """``cupy.conj``: a new conjugated array (a real array's copy, like CuPy's ufunc)."""
     return x.conj()
+
+
+def astype(x: ndarray, dtype: Any, /, *, copy: bool = True) -> ndarray:
+    """``cupy.astype`` (CuPy 14, ``cupy/_creation/basic.py``): the method, CuPy arrays only."""
+    if not isinstance(x, ndarray):
+        raise TypeError(f"Input should be a CuPy array. It is a {type(x)} instead.")
+    return x.astype(dtype, copy=copy)
+
+
+#: ``cupy.permute_dims`` is ``cupy.transpose`` itself (``cupy/__init__.py`` at v14.2.0).
+permute_dims = transpose

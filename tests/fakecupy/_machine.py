@@ -23,6 +23,13 @@ class Machine:
     driver_version: int = 13000
     memory_per_device: int = 16 * GIB
     device_name: str = "fakecupy simulated GPU"
+    #: The CUDA libraries CuPy's loader finds (NVIDIA's wheels, a toolkit): a bare CuPy wheel
+    #: without the CUDA extra has none of them.
+    cublas: bool = True
+    nvrtc: bool = True
+    cuda_headers: bool = True
+    #: ``major * 10 + minor``: TF32 needs 8.0 (Ampere) or newer.
+    compute_capability: int = 80
 
 
 @dataclasses.dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fakecupy._machine import MACHINE
 from fakecupy.cuda import runtime
 
 __all__ = ["Device"]
@@ -25,6 +26,12 @@ class Device:
 
     def __exit__(self, *exc_info: object) -> None:
         runtime.setDevice(self._previous.pop())
+
+    @property
+    def compute_capability(self) -> str:
+        """``major * 10 + minor`` as a string, as CuPy gives it (``"80"`` for Ampere)."""
+        runtime.check_device(self.id)
+        return str(MACHINE.compute_capability)
 
     @property
     def mem_info(self) -> tuple[int, int]:
