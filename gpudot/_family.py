@@ -86,7 +86,8 @@ def vdot(a: Any, b: Any, /) -> Any:
     Returns
     -------
     scalar
-        A NumPy scalar on the NumPy backend, a 0-d array of the backend elsewhere.
+        A NumPy scalar for host operands on every backend; a 0-d array of their library for
+        device operands.
 
     Raises
     ------
@@ -124,7 +125,7 @@ def inner(a: Any, b: Any, /) -> Any:
     Returns
     -------
     array or scalar
-        Shape ``a.shape[:-1] + b.shape[:-1]``; a scalar for two vectors on the NumPy backend.
+        Shape ``a.shape[:-1] + b.shape[:-1]``; a NumPy scalar for two host vectors.
 
     Raises
     ------
@@ -189,7 +190,7 @@ def outer(a: Any, b: Any, out: Any = None) -> Any:
         return _reductions.outer(backend, a, b, out)
 
 
-@public_product(getattr(np, "tensordot", None))
+@public_product(getattr(np, "tensordot", None), scalar=False)
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     """Sum of products over the given axes, as `numpy.tensordot`.
 
@@ -252,7 +253,7 @@ def vecdot(x1: Any, x2: Any, /, out: Any = None, *, axis: int = -1, dtype: Any =
     Returns
     -------
     array or scalar
-        A scalar only for two vectors (on the NumPy backend; a 0-d array elsewhere).
+        A scalar only for two vectors (of host data; a 0-d array of device operands' library).
 
     Raises
     ------

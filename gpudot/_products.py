@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from gpudot._dispatch import follow_operands
 from gpudot._dtypes import BLAS_DTYPES  # noqa: F401 - read by the written entries
 from gpudot._exact import BOOL_MIN_WORK, LEAST_WORK, MIN_WORK  # noqa: F401 - read by the entries
 from gpudot._numpy_errors import raise_like_numpy
@@ -67,7 +68,8 @@ def wrap_backends_with(
     wrap: Callable[[Backend], Any] | None, record: Callable[..., Any] | None = None
 ) -> None:
     """Make the products run on ``wrap(backend in effect)``, and each family call through
-    ``record(product, operands, args, kwargs)``, from now on (None: on the backend itself).
+    ``record(product, operands, args, kwargs, place)``, from now on (None: on the backend
+    itself); ``place(result, operands, out)`` gives the result the kind its operands decide.
 
     `gpudot.profile` installs its recorder here; while it is installed no product takes the
     inline route, so every call is seen.
@@ -219,6 +221,7 @@ def public_product(
     inline: bool = True,
     routed: bool = True,
     component: bool = False,
+    scalar: bool = True,
 ) -> Callable[[Product], Product]:
     """Make ``product`` the public function that NumPy's ``numpy_func`` stands for.
 
@@ -226,7 +229,9 @@ def public_product(
     plain call (two ndarray operands, every other argument at its default) that no exact route
     would take calls ``numpy_func`` from the public function itself; while a `gpudot.profile`
     is open, the call is recorded (`gpudot._profile.record_call`); a failure is NumPy's
-    exception for the same arguments (`gpudot._numpy_errors.raise_like_numpy`).
+    exception for the same arguments (`gpudot._numpy_errors.raise_like_numpy`). The result is
+    the kind the operands decide (`gpudot._dispatch.follow_operands`: NumPy for host operands,
+    whichever backend computed it).
 
     Parameters
     ----------
@@ -243,23 +248,28 @@ def public_product(
     component : bool
         Whether the product is one the others are reduced to (``dot``, ``matmul``): a profile
         records it from the backend's recorder, not here.
+    scalar : bool
+        Whether NumPy gives a scalar, not a 0-d array, where the result has no dimensions (all
+        but ``tensordot``).
     """
 
     def decorate(product: Product) -> Product:
         names = list(inspect.signature(product).parameters)
         out_at = names.index("out") if "out" in names else -1
+        place = functools.partial(follow_operands, scalar=scalar)
 
         def full(*args: Any, **kwargs: Any) -> Any:
             if 0 <= out_at == len(args) - 1:  # out= by name: the recorder and NumPy's error see it
                 args, kwargs = args[:-1], {**kwargs, "out": args[-1]}
             try:
                 if _record is not None and not component:
-                    return _record(product, operands(args), args, kwargs)
-                return product(*args, **kwargs)
+                    return _record(product, operands(args), args, kwargs, place)
+                result = product(*args, **kwargs)
             except (ValueError, TypeError, IndexError) as error:
                 for_numpy = {k: v for k, v in kwargs.items() if k not in _OWN_KEYWORDS}
                 raise_like_numpy(error, numpy_func, *args, **for_numpy)
                 raise
+            return place(result, operands(args), kwargs.get("out"))
 
         entry = _entry(product, numpy_func, full, inline and numpy_func is not None, routed)
         return functools.wraps(product)(entry)  # type: ignore[return-value]
@@ -288,8 +298,9 @@ def matmul(
     Returns
     -------
     array or scalar
-        An array of the computing backend. Vector @ vector is a NumPy scalar on the NumPy backend
-        and a 0-d device array on the CUDA backend.
+        The kind the operands decide, whichever backend computed it: NumPy for host operands
+        (a NumPy scalar for vector @ vector, as NumPy gives), an array of their library on their
+        device for device operands or PyTorch tensors (see `gpudot.asarray`).
 
     Raises
     ------
@@ -335,8 +346,8 @@ def dot(a: Any, b: Any, out: Any = None, *, precision: str | None = None) -> Any
     Returns
     -------
     array or scalar
-        As for `matmul`: vector . vector is a NumPy scalar on the NumPy backend and a 0-d device
-        array on the CUDA backend.
+        As for `matmul`: the kind the operands decide; vector . vector of host operands is a
+        NumPy scalar on every backend.
 
     Raises
     ------
@@ -360,5 +371,11 @@ def dot(a: Any, b: Any, out: Any = None, *, precision: str | None = None) -> Any
 
 
 def asarray(x: Any) -> Any:
-    """Return ``x`` as an array of the backend in effect (copying it there if needed)."""
+    """Return ``x`` as an array of the backend in effect, copying it there if needed (under
+    ``"auto"``: onto the GPU, where one is usable).
+
+    Products of host data come back to the host; products of arrays a backend already holds stay
+    there. So ``gpudot.asarray`` is how data is kept on a device explicitly: move it once, and a
+    chain of products on it never touches the host until `gpudot.to_numpy`.
+    """
     return current_backend().asarray(x)

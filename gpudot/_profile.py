@@ -21,6 +21,7 @@ import numpy as np
 
 from gpudot import _products
 from gpudot._descriptions import PRODUCTS
+from gpudot._dispatch import follow_operands, location
 from gpudot._precision import current_precision
 from gpudot._state import current_backend
 from gpudot._tiling import operand_shape
@@ -125,6 +126,25 @@ def _copies(target: Backend, arrays: Sequence[Any], out: Any) -> tuple[int, int,
     return counts["h2d"], counts["d2h"], counts["peer"]
 
 
+def _copied_back(before: Any, after: Any) -> tuple[int, int, int]:
+    """Bytes copied host->device, device->host and between devices when a result ``before`` was
+    given the kind its operands decide, ``after`` (`gpudot._dispatch.follow_operands`)."""
+    if after is before:
+        return 0, 0, 0
+    source, target = location(before), location(after)
+    nbytes = _host_bytes(after)
+    if source == target == "cpu":
+        return 0, 0, 0
+    if source == "cpu" or target == "cpu":
+        return (nbytes, 0, 0) if source == "cpu" else (0, nbytes, 0)
+    return (0, 0, nbytes) if source != target else (0, 0, 0)
+
+
+def _plus(*counts: tuple[int, int, int]) -> tuple[int, int, int]:
+    h2d, d2h, peer = zip(*counts, strict=True)
+    return sum(h2d), sum(d2h), sum(peer)
+
+
 @contextmanager
 def gpu_timer(target: Backend) -> Iterator[list[float]]:
     """Yield a list that receives the CUDA-event seconds of the block on ``target`` (if a GPU)."""
@@ -190,8 +210,10 @@ def _record(func: str, backend: Backend, x1: Any, x2: Any, out: Any, dtype: Any)
     copies = _copies(target, (x1, x2), out)
     start = time.perf_counter()
     with gpu_timer(target) as gpu:
-        result = PRODUCTS[func].call(target, x1, x2, out, dtype)
+        computed = PRODUCTS[func].call(target, x1, x2, out, dtype)
+        result = follow_operands(computed, (x1, x2), out)
     wall = time.perf_counter() - start
+    copies = _plus(copies, _copied_back(computed, result))
     arrays = (x1, x2, result if out is None else out)
     _publish(
         func, (target.name, target.device), route, arrays, copies, wall, gpu[0] if gpu else None
@@ -200,9 +222,14 @@ def _record(func: str, backend: Backend, x1: Any, x2: Any, out: Any, dtype: Any)
 
 
 def record_call(
-    product: Callable[..., Any], operands: Sequence[Any], args: tuple[Any, ...], kwargs: Any
+    product: Callable[..., Any],
+    operands: Sequence[Any],
+    args: tuple[Any, ...],
+    kwargs: Any,
+    place: Callable[[Any, Sequence[Any], Any], Any],
 ) -> Any:
-    """Run ``product`` collecting its component records, then publish one record of the call."""
+    """Run ``product`` collecting its component records, give its result the kind ``place``
+    says (copying it back, counted), then publish one record of the call."""
     in_effect = current_backend()
     out = kwargs.get("out")
     target, placed_because = in_effect.placement(*operands)
@@ -211,10 +238,12 @@ def record_call(
     token = _COMPONENTS.set(components)
     start = time.perf_counter()
     try:
-        result = product(*args, **kwargs)
+        computed = product(*args, **kwargs)
     finally:
         _COMPONENTS.reset(token)
+    result = place(computed, operands, out)
     wall = time.perf_counter() - start
+    copies = _plus(copies, _copied_back(computed, result))
     ran_on = {(c.backend, c.device) for c in components}
     where = ran_on.pop() if len(ran_on) == 1 else (in_effect.name, in_effect.device)
     if placed_because or components:

@@ -3,7 +3,8 @@
 ``"allow"`` (default) copies it silently, ``"warn"`` copies it with a `TransferWarning`,
 ``"error"`` raises `TransferError`. Python scalars and nested lists are plain host data, not
 another backend's arrays, and are always converted. Another library's array (a torch tensor)
-is where its ``__dlpack_device__`` says (`dlpack_location`).
+is where its ``__dlpack_device__`` says (`dlpack_location`). The copy of a result back to where
+its operands live (`check_result_transfer`) is a transfer like the copy there.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from gpudot._settings import ScopedSetting, choice
 
 __all__ = [
     "DLPACK_CUDA",
+    "check_result_transfer",
     "check_transfer",
     "dlpack_location",
     "get_transfer_policy",
@@ -54,16 +56,29 @@ def use_transfer_policy(policy: str) -> Iterator[str]:
 
 def check_transfer(argname: str, source: str, target: str) -> None:
     """Apply the policy to copying operand ``argname`` from device ``source`` to ``target``."""
+    _apply(f"{argname} is on {source} but the product runs on {target}", "copying it")
+
+
+def check_result_transfer(source: str, target: str) -> None:
+    """Apply the policy to copying a result from device ``source``, where it was computed, back
+    to ``target``, where its operands live (`gpudot._dispatch.follow_operands`)."""
+    _apply(
+        f"the result is on {source}, where the product ran, but its operands are on {target}",
+        f"copying it back to {target}",
+    )
+
+
+def _apply(message: str, action: str) -> None:
+    """Nothing, a `TransferWarning` or a `TransferError`, saying ``message``, as the policy says."""
     policy = _POLICY.get()
     if policy == "allow":
         return
-    message = f"{argname} is on {source} but the product runs on {target}"
     if policy == "error":
         raise TransferError(
             f"{message}; move it there yourself (gpudot.asarray / gpudot.to_numpy) or set the "
             "transfer policy to 'allow' or 'warn'"
         )
-    warn(f"{message}; copying it (transfer policy 'warn')", TransferWarning)
+    warn(f"{message}; {action} (transfer policy 'warn')", TransferWarning)
 
 
 def dlpack_location(x: object) -> str:

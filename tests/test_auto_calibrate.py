@@ -87,7 +87,9 @@ def test_routed_products_match_numpy_on_both_sides(auto, standin, func):
         expected = getattr(np, func)(a, b)
         assert host.dtype == expected.dtype
         np.testing.assert_array_equal(host, expected)
-    assert [type(r) for r in results] == [np.ndarray, standin.xp.ndarray]  # only the large went
+    # only the large went to the GPU; host operands give NumPy on either side
+    assert [auto.route(func, a, b)[0] for a, b in (small, large)] == [auto.cpu, auto.gpu]
+    assert [type(r) for r in results] == [np.ndarray, np.ndarray]
 
 
 def test_errors_under_auto_are_numpys(auto):

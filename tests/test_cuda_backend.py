@@ -1,6 +1,7 @@
 """gpudot's CUDA backend (`CupyBackend`) over the CuPy stand-in: its own code, run in CI.
 
-What this proves: conversions, results as device arrays on the selected device, 0-d results,
+What this proves: conversions, results of the operands' kind (NumPy for host operands, device
+arrays on their device for device operands), 0-d results,
 the transfer policy, device selection and restoration, ``out=`` handling, the probe's reasons
 and the fallback. What it cannot prove (cuBLAS numerics, kernel compilation, speed) needs a GPU:
 ``python -m pytest --pyargs gpudot.testing --gpudot-backend=cuda``.
@@ -39,15 +40,33 @@ def cuda1(machine):
         yield backend
 
 
-def test_host_operands_are_copied_once_each_and_the_result_stays_on_the_device(cuda):
+def test_host_operands_are_copied_there_and_the_result_back_once_each(cuda):
     a, b = np.arange(6.0).reshape(2, 3), np.arange(3.0)
     result = gpudot.matmul(a, b)
-    assert isinstance(result, fakecupy.ndarray) and result.device.id == 0
+    assert type(result) is np.ndarray  # host operands give NumPy, whichever backend computed it
     assert fakecupy.transfers.host_to_device == 2
     assert fakecupy.transfers.host_to_device_bytes == a.nbytes + b.nbytes
-    assert fakecupy.transfers.device_to_host == 0
+    assert fakecupy.transfers.device_to_host == 1
+    assert fakecupy.transfers.device_to_host_bytes == result.nbytes
+    np.testing.assert_array_equal(result, a @ b)
+
+
+def test_device_operands_give_a_device_result_and_nothing_is_copied(cuda):
+    a, b = np.arange(6.0).reshape(2, 3), np.arange(3.0)
+    on_device = gpudot.asarray(a), gpudot.asarray(b)
+    fakecupy.transfers.reset()
+    result = gpudot.matmul(*on_device)
+    assert isinstance(result, fakecupy.ndarray) and result.device.id == 0
+    assert fakecupy.transfers.host_to_device == 0 and fakecupy.transfers.device_to_host == 0
     np.testing.assert_array_equal(gpudot.to_numpy(result), a @ b)
     assert fakecupy.transfers.device_to_host == 1
+
+
+def test_a_mix_of_host_and_device_operands_gives_a_device_result(cuda):
+    a = np.arange(6.0).reshape(2, 3)
+    result = gpudot.matmul(a, gpudot.asarray(a.T))
+    assert isinstance(result, fakecupy.ndarray) and result.device.id == 0
+    assert fakecupy.transfers.device_to_host == 0
 
 
 def test_device_operands_are_not_copied(cuda):
@@ -57,8 +76,14 @@ def test_device_operands_are_not_copied(cuda):
     assert fakecupy.transfers.host_to_device == 0
 
 
-def test_vector_dot_vector_is_a_0d_device_array(cuda):
+def test_vector_dot_vector_is_a_numpy_scalar_for_host_operands(cuda):
     result = gpudot.dot([1, 3, 5], [2, 4, 6])
+    assert type(result) is np.int64 and result == 44
+
+
+def test_vector_dot_vector_of_device_operands_is_a_0d_device_array(cuda):
+    a, b = cuda.asarray(np.array([1, 3, 5])), cuda.asarray(np.array([2, 4, 6]))
+    result = gpudot.dot(a, b)
     assert isinstance(result, fakecupy.ndarray) and result.shape == ()
     assert gpudot.to_numpy(result) == 44
 
@@ -82,7 +107,7 @@ def test_lists_and_scalars_are_not_transfers(cuda):
         assert gpudot.to_numpy(gpudot.dot(2.0, [1.0, 2.0])).tolist() == [2.0, 4.0]
 
 
-def test_device_arrays_given_to_the_numpy_backend_come_to_the_host(cuda):
+def test_device_arrays_given_to_the_numpy_backend_are_computed_on_the_host_and_go_back(cuda):
     host = np.arange(4.0).reshape(2, 2)
     a = cuda.asarray(host)
     with gpudot.use_backend("numpy"):
@@ -92,14 +117,17 @@ def test_device_arrays_given_to_the_numpy_backend_come_to_the_host(cuda):
             pytest.raises(gpudot.TransferError, match="cuda:0"),
         ):
             gpudot.matmul(a, a)
-    assert type(result) is np.ndarray
-    np.testing.assert_array_equal(result, host @ host)
+    assert isinstance(result, fakecupy.ndarray) and result.device.id == 0
+    np.testing.assert_array_equal(gpudot.to_numpy(result), host @ host)
 
 
 def test_cuda_n_runs_on_device_n_and_restores_the_current_device(cuda1):
     assert cuda1.device == "cuda:1"
-    result = gpudot.matmul(np.eye(2), np.eye(2))
+    on_one = gpudot.asarray(np.eye(2))
+    assert on_one.device.id == 1
+    result = gpudot.matmul(on_one, on_one)
     assert result.device.id == 1
+    assert type(gpudot.matmul(np.eye(2), np.eye(2))) is np.ndarray
     assert fakecupy.cuda.runtime.getDevice() == 0
 
 
@@ -107,8 +135,10 @@ def test_operands_on_another_device_follow_the_policy(cuda1):
     on_zero = fakecupy.asarray(np.eye(2))
     with gpudot.use_transfer_policy("error"), pytest.raises(gpudot.TransferError, match="cuda:0"):
         gpudot.matmul(on_zero, on_zero)
+    fakecupy.transfers.reset()
     result = gpudot.matmul(on_zero, on_zero)
-    assert result.device.id == 1
+    assert result.device.id == 0  # computed on cuda:1, the result follows its operands back
+    assert fakecupy.transfers.device_to_host == 0
 
 
 def test_bad_device_index_names_the_device_count(machine):

@@ -78,7 +78,11 @@ def test_products_are_lazy_dask_arrays_of_the_right_shape_and_dtype(dask_backend
 @pytest.mark.parametrize("func", FUNCS)
 def test_vector_products_compute_to_numpy_scalars(dask_backend, func):
     for operands in [(np.arange(3), np.arange(3)), split(func, (40,), (40,), "int32")[2:]]:
-        result = getattr(gpudot, func)(*operands).compute()
+        result = getattr(gpudot, func)(*operands)
+        if dask_backend.owns(operands[0]):  # Dask operands: a lazy result
+            result = result.compute()
+        else:  # NumPy operands: NumPy's result, computed by the call
+            assert not dask_backend.owns(result)
         expected = FUNCS[func](*map(np.asarray, operands))
         assert type(result) is type(expected)
         assert result == expected
@@ -235,7 +239,8 @@ def test_budget_defaults_to_dasks_chunk_size_setting():
 
 def test_whole_problem_fitting_the_budget_is_one_block(dask_backend):
     a, b = make((50, 60), "float64"), make((60, 40), "float64")
-    assert gpudot.matmul(a, b).numblocks == (1, 1)
+    assert dask_backend.matmul(a, b).numblocks == (1, 1)
+    assert type(gpudot.matmul(a, b)) is np.ndarray  # NumPy operands: computed, as NumPy
 
 
 # --- which backend multiplies the blocks -------------------------------------------------------

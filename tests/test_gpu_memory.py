@@ -206,7 +206,9 @@ def test_no_policy_runs_when_the_product_fits(standin):
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("error")
-        result = gpudot.matmul(np.eye(3), np.eye(3))
+        on_device = standin.backend.asarray(np.eye(3))
+        result = gpudot.matmul(on_device, on_device)
+        assert type(gpudot.matmul(np.eye(3), np.eye(3))) is np.ndarray
     assert isinstance(result, standin.xp.ndarray)
     free, total = standin.backend.memory_info()
     assert total == standin.xp.MACHINE.memory_per_device and 0 < free < total

@@ -1,4 +1,5 @@
-"""PyTorch tensors as operands: NumPy's results, a clear refusal of autograd, bfloat16 zero-copy.
+"""PyTorch tensors as operands: tensors back with NumPy's results, a clear refusal of autograd,
+bfloat16 zero-copy.
 
 NumPy is the oracle: every input is built in NumPy first, the tensor shares its memory
 (``torch.from_numpy``), and the expected result is NumPy's function on the NumPy array. Only CPU
@@ -61,11 +62,58 @@ def assert_same(result, expected):
     assert np.asarray(result).tobytes() == np.asarray(expected).tobytes()
 
 
+def assert_same_tensor(result, expected):
+    """``result`` is a CPU tensor holding NumPy's ``expected``: dtype, shape and bits."""
+    expected = np.asarray(expected)
+    assert isinstance(result, torch.Tensor) and result.device.type == "cpu"
+    if expected.dtype.name == "bfloat16":
+        assert result.dtype is torch.bfloat16
+        result, expected = result.view(torch.int16), expected.view(np.int16)
+    assert result.numpy().dtype == expected.dtype and tuple(result.shape) == expected.shape
+    assert result.numpy().tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "dask", "cupy-standin"])
 @pytest.mark.parametrize("name", FAMILY)
-def test_tensors_give_numpys_result_as_a_numpy_array(name):
+def test_tensors_give_tensors_with_numpys_result(name, backend_name):
+    func, numpy_func, *shapes = FAMILY[name]
+    a, b = operands(shapes, np.int32)  # integers: the same bits on every backend
+    with gpudot.use_backend(backend_name):
+        assert_same_tensor(func(torch.from_numpy(a), torch.from_numpy(b)), numpy_func(a, b))
+
+
+@pytest.mark.parametrize("name", FAMILY)
+def test_float_tensors_give_numpys_bits_on_the_numpy_backend(name):
     func, numpy_func, *shapes = FAMILY[name]
     a, b = operands(shapes)
-    assert_same(func(torch.from_numpy(a), torch.from_numpy(b)), numpy_func(a, b))
+    assert_same_tensor(func(torch.from_numpy(a), torch.from_numpy(b)), numpy_func(a, b))
+
+
+def test_a_tensor_beside_a_numpy_array_gives_a_tensor():
+    a, b = operands([(3, 4), (4, 2)])
+    assert_same_tensor(gpudot.matmul(a, torch.from_numpy(b)), a @ b)
+    assert_same_tensor(gpudot.matmul(torch.from_numpy(a), b), a @ b)
+
+
+def test_a_dtype_torch_cannot_hold_is_a_type_error_naming_it():
+    wide = np.ones(3, np.longdouble)
+    with pytest.raises(TypeError, match=f"dtype {wide.dtype}, which torch cannot hold"):
+        gpudot.dot(torch.ones(3, dtype=torch.float64), wide)
+
+
+def test_tensor_results_of_the_numpy_backend_share_its_memory(monkeypatch):
+    """The host result becomes a tensor zero-copy (DLPack), not a copy."""
+    made = []
+    numpy_matmul = np.matmul
+
+    def recording(*args, **kwargs):
+        made.append(numpy_matmul(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr("gpudot.backends._numpy._np_matmul", recording)
+    a, b = operands([(3, 4), (4, 2)])
+    result = gpudot.matmul(torch.from_numpy(a), torch.from_numpy(b))
+    assert len(made) == 1 and result.data_ptr() == made[0].__array_interface__["data"][0]
 
 
 @pytest.mark.parametrize("backend_name", ["numpy", "dask"])
@@ -91,7 +139,7 @@ def test_parameters_are_refused_and_detached_ones_are_taken():
     x = operands([(2, 4)])[0]
     with pytest.raises(gpudot.AutogradError, match=r"x2\.detach\(\)"):
         gpudot.matmul(x, weight)
-    assert_same(gpudot.matmul(x, weight.detach()), np.matmul(x, weight.detach().numpy()))
+    assert_same_tensor(gpudot.matmul(x, weight.detach()), np.matmul(x, weight.detach().numpy()))
 
 
 def test_requires_grad_is_refused_before_a_device_import():
@@ -112,14 +160,14 @@ def bfloat16_pair(shapes):
 def test_bfloat16_tensors_give_numpys_bits(name):
     func, numpy_func, *shapes = FAMILY[name]
     arrays, tensors = bfloat16_pair(shapes)
-    assert_same(func(*tensors), numpy_func(*arrays))
+    assert_same_tensor(func(*tensors), numpy_func(*arrays))
 
 
 @pytest.mark.parametrize("shape", [(256, 256), (64, 2048)], ids=str)
 def test_large_bfloat16_tensors_take_the_exact_route_with_numpys_bits(shape):
     arrays, tensors = bfloat16_pair([shape, shape[::-1]])
-    assert_same(gpudot.dot(*tensors), np.dot(*arrays))
-    assert_same(gpudot.matmul(*tensors), np.matmul(*arrays))
+    assert_same_tensor(gpudot.dot(*tensors), np.dot(*arrays))
+    assert_same_tensor(gpudot.matmul(*tensors), np.matmul(*arrays))
 
 
 @pytest.mark.parametrize("layout", ["contiguous", "transposed", "strided"])

@@ -100,6 +100,10 @@ class ArrayAPIBackend(Backend):
             return x.to_device(self._device)
         return super().from_foreign(x, source)
 
+    def place_like(self, like: Any, result: Any, source: Backend) -> Any:
+        placed = super().place_like(like, result, source)
+        return placed if placed.device == like.device else placed.to_device(like.device)
+
     def to_numpy(self, x: Any) -> np.ndarray:
         return np.array(np.from_dlpack(x), copy=True)
 

@@ -1,8 +1,9 @@
 """``"auto"``: each product runs where the cost model predicts it finishes first.
 
 Operands on a GPU keep the product there; host operands go there when `gpudot._costmodel`,
-copies included, beats the CPU backend's own estimate. Without a usable GPU ``"auto"`` is the
-NumPy backend itself.
+copies included (the operands there and the result back: host operands give a NumPy result),
+beats the CPU backend's own estimate, and never where the transfer policy ``"error"`` refuses
+the copies. Without a usable GPU ``"auto"`` is the NumPy backend itself.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from gpudot._calibration import load_profile
 from gpudot._costmodel import Profile, estimate
 from gpudot._descriptions import PRODUCTS
+from gpudot._transfer import get_transfer_policy
 from gpudot.backends._base import Backend
 from gpudot.backends._registry import lookup
 
@@ -72,6 +74,10 @@ class AutoBackend(Backend):
     def from_host(self, x: np.ndarray) -> np.ndarray:
         return x  # host data stays on the host until a product decides
 
+    def asarray(self, x: object, argname: str = "x") -> Any:
+        """``x`` on the GPU (`gpudot.asarray` keeps data there, explicitly)."""
+        return self.gpu.asarray(x, argname)
+
     def to_numpy(self, x: Any) -> np.ndarray:
         return self.gpu.to_numpy(x) if self.gpu.locate(x) else self.cpu.to_numpy(x)
 
@@ -83,6 +89,8 @@ class AutoBackend(Backend):
             return self.gpu, "an operand or out= is already on the GPU"
         if type(x1) is not _ndarray or type(x2) is not _ndarray:
             return self.cpu, "host data that is not a NumPy array"
+        if get_transfer_policy() == "error":
+            return self.cpu, "host operands, and the transfer policy 'error' refuses copies"
         sizes = PRODUCTS[func].sizes(x1.shape, x2.shape)
         if sizes is None:
             return self.cpu, "not a matrix product (scalar or mismatched shapes)"

@@ -55,14 +55,20 @@ class Dispatch(Protocol):
     def out_owner(self, target: Backend, out: object) -> Backend:
         """The backend owning ``out``, not an array of ``target``, under the transfer policy."""
 
+    def follow_operands(
+        self, result: Any, operands: Any, out: Any = None, *, scalar: bool = True
+    ) -> Any:
+        """``result`` as the kind of array ``operands`` decide (NumPy for host operands...)."""
+
 
 class Backend(abc.ABC):
     """Where products run: one array library on one device.
 
     Subclasses set `name`, `device` and optionally `supported_dtypes` and `bit_exact_floats`,
     and implement `xp`, `unavailable_reason`, `locate`, `from_host` and `to_numpy`. Override
-    `from_foreign` for a cheaper device-to-device copy, and `context` to enter the device for the
-    duration of a call.
+    `from_foreign` for a cheaper device-to-device copy, `context` to enter the device for the
+    duration of a call, and `place_like` where a result must land on one operand's device among
+    several.
     """
 
     #: Registry name, e.g. ``"numpy"`` or ``"cupy:1"``.
@@ -151,6 +157,12 @@ class Backend(abc.ABC):
     def from_foreign(self, x: Any, source: Backend) -> Any:
         """Copy ``x``, an array of backend ``source``, onto this backend's device."""
         return self.from_host(source.to_numpy(x))
+
+    def place_like(self, like: Any, result: Any, source: Backend) -> Any:
+        """``result``, an array of backend ``source``, as an array of this backend on the device
+        of ``like``, an operand of this backend: where the operands say a result belongs
+        (`gpudot._dispatch.follow_operands`). Backends with several devices override it."""
+        return self.from_foreign(result, source)
 
     def from_dlpack(self, x: Any) -> Any:
         """Import ``x``, another library's host array with ``__dlpack__``, zero-copy, then

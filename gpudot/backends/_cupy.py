@@ -317,6 +317,13 @@ class CupyBackend(Backend):
                 return x.copy()  # CuPy copies onto the current device, peer to peer
         return super().from_foreign(x, source)
 
+    def place_like(self, like: Any, result: Any, source: Backend) -> Any:
+        """``result`` copied onto ``like``'s device (a result follows its operands there)."""
+        with self.xp.cuda.Device(like.device.id):
+            if isinstance(result, self.xp.ndarray):
+                return result.copy()  # peer to peer
+            return self.xp.asarray(source.to_numpy(result))
+
     def from_dlpack(self, x: Any) -> Any:
         """Host producers are host data (copied in); CUDA ones go to `cupy.from_dlpack`, which
         keeps the producer's device (CuPy 14.2 has no ``device=``), then are copied onto this

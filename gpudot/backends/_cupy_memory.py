@@ -152,10 +152,17 @@ def _on_host(
     host = backend.dispatch.lookup("numpy")
     device_out = out is not None and not isinstance(out, np.ndarray)
     host_out = np.empty(out.shape, out.dtype) if device_out else out
-    with use_transfer_policy("allow"):  # the policy asked for this copy
+    with use_transfer_policy("allow"):  # the policy asked for these copies, there and back
         result = func.call(host, x1, x2, host_out, dtype)
-    if not device_out:
-        return result
+        if not device_out:  # the operands' kind: a device result for device operands
+            placed, failure = _attempt(backend, backend.dispatch.follow_operands, result, (x1, x2))
+            if failure is not None:
+                raise DeviceMemoryError(
+                    f"{why}; computed on the host (out-of-memory policy 'cpu'), the result does "
+                    f"not fit on {backend.device} either, where its device operands want it. "
+                    "Pass host operands (gpudot.to_numpy) to get it as a NumPy array"
+                ) from failure
+            return placed
     backend.fill_from_host(out, result)
     return out
 

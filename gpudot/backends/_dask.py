@@ -79,6 +79,13 @@ class DaskBackend(Backend):
     def from_foreign(self, x: Any, source: Backend) -> Any:
         return self.from_host(x)  # chunks stay on source's device: from_array keeps the type
 
+    def place_like(self, like: Any, result: Any, source: Backend) -> Any:
+        """``result`` as a Dask array: NumPy's and CuPy's arrays (anything with NumPy's
+        ``__array_function__``, which Dask wraps) where they are, others on the host first."""
+        if not hasattr(result, "__array_function__"):
+            result = source.to_numpy(result)
+        return self.from_host(result)
+
     def asarray(self, x: object, argname: str = "x") -> Any:
         """``x`` as a Dask array; NumPy and CuPy arrays become its chunks where they are."""
         if self.owns(x):

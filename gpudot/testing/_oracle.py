@@ -15,6 +15,7 @@ from gpudot.backends import Backend, Exactness
 
 __all__ = [
     "NUMPY_PRODUCTS",
+    "assert_host_kind",
     "assert_matches_numpy",
     "assert_raises_like_numpy",
     "check",
@@ -87,6 +88,7 @@ def check(backend: Backend, name: str, a: Any, b: Any, **kwargs: Any) -> Any:
     expected = numpy_func(a, b, **kwargs)
     a_copy, b_copy = np.copy(a), np.copy(b)
     result = getattr(gpudot, name)(a, b, **kwargs)
+    assert_host_kind(result, expected, backend)
     dtype = np.asarray(expected).dtype
     bound = declared_bound(backend, name, a, b, dtype, kwargs)
     assert_matches_numpy(result, expected, backend, bound=bound)
@@ -104,13 +106,16 @@ def assert_matches_numpy(
 ) -> None:
     """Assert ``result`` (from ``backend``) is what NumPy gave: ``expected``.
 
-    Checks the kind of object (NumPy scalar or array on the NumPy backend; an array of the
-    backend elsewhere), dtype and shape, then the values: NumPy's bits where ``backend``
-    declares bits for the dtype (`Backend.exactness`: every dtype on the NumPy backend, integers
-    and bools everywhere), else within ``bound``; ``bound=None`` demands bits (for values that
-    every summation order gives exactly, such as small integers in floats).
+    Checks the kind of object (a NumPy result has NumPy's kind, scalar or array; any other is
+    an array of the backend, as for its own operands or ``out=``), dtype and shape, then the
+    values: NumPy's bits where ``backend`` declares bits for the dtype (`Backend.exactness`:
+    every dtype on the NumPy backend, integers and bools everywhere), else within ``bound``;
+    ``bound=None`` demands bits (for values that every summation order gives exactly, such as
+    small integers in floats). `check` and `check_bits`, whose operands are on the host, also
+    assert that the result is NumPy's kind on every backend.
     """
-    if backend.name == "numpy":
+    on_host = isinstance(result, (np.ndarray, np.generic))
+    if on_host:
         assert type(result) is type(expected), (
             f"got {type(result).__name__}, NumPy gives {type(expected).__name__}"
         )
@@ -118,11 +123,20 @@ def assert_matches_numpy(
         assert backend.owns(result), (
             f"result {type(result).__name__} is not an array of {backend.name}"
         )
-    host = backend.to_numpy(result)
+    host = np.asarray(result) if on_host else backend.to_numpy(result)
     expected = np.asarray(expected)
     exact = backend.exactness(expected.dtype) is Exactness.BITS
     problem = mismatch(host, expected, None if exact else bound)
     assert problem is None, problem
+
+
+def assert_host_kind(result: Any, expected: Any, backend: Backend) -> None:
+    """Assert ``result``, of host operands, is NumPy's kind (array or scalar), as ``expected``
+    is, whichever backend computed it: the operands decide what comes back."""
+    assert type(result) is type(expected), (
+        f"host operands gave a {type(result).__module__}.{type(result).__name__} on the "
+        f"{backend.name!r} backend; NumPy gives {type(expected).__name__}"
+    )
 
 
 def assert_raises_like_numpy(numpy_call: Callable[[], Any], gpudot_call: Callable[[], Any]) -> str:
@@ -151,6 +165,7 @@ def check_bits(backend: Backend, func: str, a: Any, b: Any, **kwargs: Any) -> An
     expected = getattr(np, func)(a, b, **kwargs)
     copies = a.copy(), b.copy()
     result = getattr(gpudot, func)(a, b, **kwargs)
+    assert_host_kind(result, expected, backend)
     dtype = np.asarray(expected).dtype
     bound = declared_bound(backend, func, a, b, dtype, kwargs)
     assert_matches_numpy(result, expected, backend, bound=bound)
