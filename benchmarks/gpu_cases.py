@@ -664,6 +664,13 @@ def _bench_row(ctx: Context, a: Any, b: Any) -> dict[str, Any]:
     }
 
 
+def _square_pair(rng: np.random.Generator, dtype: str, n: int) -> list[np.ndarray]:
+    """Two random (n, n) host operands: full-range int8, or standard normal floats."""
+    if dtype == "int8":
+        return [rng.integers(-128, 128, (n, n), dtype=np.int8) for _ in range(2)]
+    return [rng.standard_normal((n, n), np.float32).astype(dtype) for _ in range(2)]
+
+
 def cuda_rows(ctx: Context) -> None:
     """gpudot.matmul against cupy.matmul, operands on the device, CUDA-event medians of 5
     interleaved samples; which sizes did not fit the part's time budget is said per row."""
@@ -675,10 +682,7 @@ def cuda_rows(ctx: Context) -> None:
             if ctx.left_s() < 15:
                 row["status"] = "skipped: the part's time budget is spent"
                 continue
-            if dtype == "int8":
-                host = [rng.integers(-128, 128, (n, n), dtype=np.int8) for _ in range(2)]
-            else:
-                host = [rng.standard_normal((n, n), np.float32).astype(dtype) for _ in range(2)]
+            host = _square_pair(rng, dtype, n)
             row.update(_bench_row(ctx, cp.asarray(host[0]), cp.asarray(host[1])))
             del host
             cp.get_default_memory_pool().free_all_blocks()
@@ -698,10 +702,7 @@ def auto_choices(ctx: Context) -> None:
             if ctx.left_s() < 15:
                 row["status"] = "skipped: the part's time budget is spent"
                 continue
-            if dtype == "int8":
-                a, b = (rng.integers(-128, 128, (n, n), dtype=np.int8) for _ in range(2))
-            else:
-                a, b = (rng.standard_normal((n, n)).astype(dtype) for _ in range(2))
+            a, b = _square_pair(rng, dtype, n)
             with gpudot.use_backend("auto"), gpudot.profile() as recorded:
                 gpudot.matmul(a, b)
             record = recorded.records[-1]
