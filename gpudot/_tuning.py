@@ -84,6 +84,8 @@ SIMD_FIXED_NS = 10_000.0
 #: Multiply-adds from which the integer kernels run on all cores (below: on the calling thread);
 #: a design choice like `PARALLEL_MIN_WORK`, not fitted.
 INTEGER_PARALLEL_MIN_WORK = 4_000_000
+#: Multiply-adds from which the dot-product (VNNI) kernels run on all cores; a design choice.
+VNNI_PARALLEL_MIN_WORK = 8_000_000
 
 # float16 / bfloat16 routes (gpudot/_exact/_ordered.py). Measured 2026-12-07 on a 2 vCPU AMD EPYC
 # (Zen 4 family, AVX-512) KVM guest like machine A, numba's default 2 threads: min of 5 runs of
@@ -214,3 +216,8 @@ VECTOR_BYTES = 64
 #: Narrowest Dask output tile for which the contracted axis is still kept whole
 #: (gpudot/backends/_dask_plan.py).
 MIN_TILE = 256
+#: The dot-product (VNNI) kernel's register tile (`gpudot._exact._numba_vnni`), by vector width
+#: in bits: output rows, and accumulator vectors per row. 512: 6 x 4 accumulators, 4 panel
+#: vectors and one broadcast use 29 of AVX-512's 32 registers; 256 (AVX-VNNI, 16 registers):
+#: 4 x 3 accumulators, 3 panel vectors and one broadcast.
+VNNI_TILE = {512: (6, 4), 256: (4, 3)}

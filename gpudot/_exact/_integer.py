@@ -12,6 +12,9 @@ partial sums are exact gives the same bits, whatever its summation order, blocki
 - `einsum_matmul`: ``einsum('...ij,...jk->...ik')``, which wraps exactly as matmul does.
 - `compiled_matmul`: the numba kernels of `gpudot._exact._numba_integer` (NumPy arrays only):
   SIMD multiply-adds in lanes of the operands' own width, wrapping like NumPy's loop.
+- `dot_product_matmul`: 8- and 16-bit operands through the dot-product instructions (VNNI) of
+  `gpudot._exact._numba_vnni`, summed in int32 lanes modulo 2^32, for any result dtype NumPy
+  gives them (its own width, or ``dtype=`` int32 / int64 without widening the operands first).
 
 Operands arrive already cast to the integer loop dtype; unsigned operands are viewed as the signed
 type of the same width (the same residues modulo 2^w). Functions take the array namespace ``xp``.
@@ -26,12 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from gpudot._exact import _numba_kernels
+from gpudot._exact import _cpu, _numba_kernels
 from gpudot._exact._ordered import _as_matrices
-from gpudot._tuning import INTEGER_PARALLEL_MIN_WORK
+from gpudot._tuning import INTEGER_PARALLEL_MIN_WORK, VNNI_PARALLEL_MIN_WORK
 
 __all__ = [
     "compiled_matmul",
+    "dot_product_matmul",
+    "dot_product_width",
     "dtype_magnitude",
     "einsum_matmul",
     "float_gemm",
@@ -204,3 +209,111 @@ def compiled_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray
         kernel = kernels.wrapping_matmul if parallel else kernels.wrapping_matmul_serial
         kernel(left, panels, out)
     return out.view(dtype).reshape(shape)
+
+
+#: k steps per int32 block of an int64 result from bytes: ``|sum| <= 65536 * 255 * 128 < 2^31``.
+INT64_BLOCK = 1 << 16
+
+
+def dot_product_width(a: np.dtype, b: np.dtype, dtype: np.dtype) -> int:
+    """Operand width in bytes (1 or 2) with which the dot-product kernels compute ``a @ b`` in
+    integer ``dtype`` for operands of dtypes ``a`` and ``b`` (values as they are), or 0.
+
+    Bytes: any result width (int64 in K blocks whose int32 sums cannot wrap). int16 (or bytes
+    beside int16, widened): results of 16 or 32 bits (two int16 products can reach 2^31, so an
+    int64 result could wrap); uint16 only for a 16-bit result (its residues modulo 2^16 as
+    int16). Anything else: 0.
+    """
+    if a.kind not in "iu" or b.kind not in "iu" or dtype.kind not in "iu":
+        return 0
+    width = max(a.itemsize, b.itemsize)
+    if width == 1:
+        return 1
+    if width != 2 or dtype.itemsize > 4:
+        return 0
+    if "u2" in (a.kind + str(a.itemsize), b.kind + str(b.itemsize)) and dtype.itemsize != 2:
+        return 0
+    return 2
+
+
+def _int32_sums(
+    kernels: ModuleType, a: np.ndarray, b: np.ndarray, batch: tuple[int, ...], corrected: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The (prod(batch), M, N) int32 sums of ``a @ b`` modulo 2^32 by the dot-product kernels.
+
+    ``a``, ``b``: stacks of bytes (int8 or uint8, any mix) or of int16. The instruction takes
+    unsigned x signed bytes: where both are signed (or both unsigned) ``b``'s panels hold
+    ``b + 128`` (``b - 128``), and the row sums of ``a`` times 128 set it right, added here
+    where ``corrected`` (else the caller adds ``correction``). Returns the sums and that
+    correction (None where none is needed or it was added).
+    """
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    group = 4 // a.itemsize
+    kp = -(-k // group) * group
+    left = _lead(a, batch)
+    if not left.flags.c_contiguous or kp != k:
+        padded = np.zeros(left.shape[:-1] + (kp,), left.dtype)
+        padded[..., :k] = left
+        left = padded
+    right = _lead(b, batch)
+    same_sign = a.dtype.kind == b.dtype.kind
+    flip = 0x80 if group == 4 and same_sign else 0
+    panels = np.empty((right.shape[0], -(-n // kernels.NR), kp // group, kernels.NR), np.int32)
+    c = np.empty((math.prod(batch), m, n), np.int32)
+    parallel = c.size * k >= VNNI_PARALLEL_MIN_WORK
+    correction = None
+    if flip:
+        sign = -128 if a.dtype.kind == "i" else 128
+        correction = sign * left.sum(axis=-1, dtype=np.int64)[..., None]
+    if correction is not None and corrected:
+        np.copyto(c, correction, casting="unsafe")  # int64 to int32: modulo 2^32
+    else:
+        c.fill(0)
+    if group == 4:  # the kernels read bytes as bytes; which are signed is a flag
+        left, right = left.view(np.uint8), right.view(np.uint8)
+    pack = kernels.pack_panels if parallel else kernels.pack_panels_serial
+    pack(right, panels, flip)
+    kernel = kernels.vnni_matmul if parallel else kernels.vnni_matmul_serial
+    kernel(left, panels, c, a.dtype.kind == "i")
+    return c, (None if corrected else correction)
+
+
+def dot_product_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray | None:
+    """``matmul(a, b)`` in integer ``dtype`` by the dot-product kernels, or None where they
+    cannot run (no numba, no VNNI, fewer rows than the register tile) or take these dtypes
+    (`dot_product_width`).
+
+    ``a`` and ``b`` hold their values in their own dtypes (NumPy's cast to ``dtype`` would not
+    change them, or ``dtype`` is as narrow as they are: the sums modulo 2^w are the same). Every
+    result of 32 bits or fewer is the int32 sum modulo 2^w; an int64 one adds int32 sums of
+    `INT64_BLOCK` k steps in int64. Peak memory: ``a`` copied where it is not C-contiguous or K
+    not a multiple of 4 (bytes) or 2 (int16), ``b`` packed (4 bytes per lane), the int32 sums,
+    and the result where it is not int32.
+    """
+    width = dot_product_width(a.dtype, b.dtype, dtype)
+    kernels = _numba_kernels.kernels("vnni") if width and _cpu.vnni_bits() else None
+    if kernels is None:
+        return None
+    a, b, shape = _as_matrices(a, b)
+    if a.shape[-2] < kernels.MR:
+        return None
+    if width == 2:
+        a, b = (signed_view(x) if x.dtype.itemsize == 2 else x.astype(np.int16) for x in (a, b))
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    k = a.shape[-1]
+    if dtype.itemsize <= 4 or k == 0:
+        sums, _ = _int32_sums(kernels, a, b, batch, corrected=True)
+        if dtype.itemsize == 8:
+            return sums.astype(dtype).reshape(shape)
+        result = sums.view(dtype) if dtype.itemsize == 4 else sums.astype(dtype)
+        return result.reshape(shape)
+    total: np.ndarray | None = None
+    for k0 in range(0, k, INT64_BLOCK):
+        block_a, block_b = a[..., k0 : k0 + INT64_BLOCK], b[..., k0 : k0 + INT64_BLOCK, :]
+        sums, correction = _int32_sums(kernels, block_a, block_b, batch, corrected=False)
+        block = sums.astype(np.int64)
+        if correction is not None:
+            block += correction
+        total = block if total is None else total + block
+    assert total is not None
+    return total.view(dtype).reshape(shape)
