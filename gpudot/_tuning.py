@@ -99,6 +99,10 @@ VNNI_NS = {1: 0.003, 2: 0.006}
 VNNI_FIXED_NS = 10_000.0
 #: Multiply-adds from which the dot-product kernels run on all cores; a design choice.
 VNNI_PARALLEL_MIN_WORK = 8_000_000
+#: Largest scratch buffer (packed panels, padded copies) a thread keeps for the next call
+#: (`gpudot._exact._workspace`); larger temporaries are allocated afresh. A design choice: the
+#: panels of a 4096^2 int32 operand (64 MiB) stay, bigger ones go.
+WORKSPACE_MAX_BYTES = 64 << 20
 
 # float16 / bfloat16 routes (gpudot/_exact/_ordered.py). Measured 2026-12-07 on a 2 vCPU AMD EPYC
 # (Zen 4 family, AVX-512) KVM guest like machine A, numba's default 2 threads: min of 5 runs of

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from gpudot._exact import _cpu, _numba_kernels
+from gpudot._exact._workspace import scratch
 from gpudot._exact._ordered import _as_matrices
 from gpudot._tuning import INTEGER_PARALLEL_MIN_WORK, VNNI_PARALLEL_MIN_WORK
 
@@ -179,11 +180,18 @@ def _panels(b: np.ndarray, width: int) -> np.ndarray:
     lead, k, n = b.shape
     width = min(width, n)
     full, rest = divmod(n, width)
-    packed = np.empty((lead, full + (rest > 0), k, width), b.dtype)
+    packed = scratch("panels", (lead, full + (rest > 0), k, width), b.dtype)
     packed[:, :full] = b[:, :, : full * width].reshape(lead, k, full, width).transpose(0, 2, 1, 3)
     if rest:
         packed[:, full, :, :rest] = b[:, :, full * width :]
     return packed
+
+
+def _copied(name: str, x: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of ``x`` on the scratch buffer ``name``."""
+    copy = scratch(name, x.shape, x.dtype)
+    copy[...] = x
+    return copy
 
 
 def compiled_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray | None:
@@ -203,7 +211,9 @@ def compiled_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     out = np.zeros((math.prod(batch), m, n), unsigned)
     if out.size and k:
-        left = np.ascontiguousarray(_lead(a.view(unsigned), batch))
+        left = _lead(a.view(unsigned), batch)
+        if not left.flags.c_contiguous:
+            left = _copied("left", left)
         panels = _panels(_lead(b.view(unsigned), batch), kernels.panel_width(dtype.itemsize))
         parallel = out.size * k >= INTEGER_PARALLEL_MIN_WORK
         kernel = kernels.wrapping_matmul if parallel else kernels.wrapping_matmul_serial
@@ -237,29 +247,37 @@ def dot_product_width(a: np.dtype, b: np.dtype, dtype: np.dtype) -> int:
 
 
 def _int32_sums(
-    kernels: ModuleType, a: np.ndarray, b: np.ndarray, batch: tuple[int, ...], corrected: bool
+    kernels: ModuleType,
+    a: np.ndarray,
+    b: np.ndarray,
+    batch: tuple[int, ...],
+    corrected: bool,
+    result: bool,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The (prod(batch), M, N) int32 sums of ``a @ b`` modulo 2^32 by the dot-product kernels.
 
     ``a``, ``b``: stacks of bytes (int8 or uint8, any mix) or of int16. The instruction takes
     unsigned x signed bytes: where both are signed (or both unsigned) ``b``'s panels hold
     ``b + 128`` (``b - 128``), and the row sums of ``a`` times 128 set it right, added here
-    where ``corrected`` (else the caller adds ``correction``). Returns the sums and that
-    correction (None where none is needed or it was added).
+    where ``corrected`` (else the caller adds ``correction``). Returns the sums (a new array
+    where ``result``, else scratch valid until the next call) and that correction (None where
+    none is needed or it was added).
     """
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     group = 4 // a.itemsize
     kp = -(-k // group) * group
     left = _lead(a, batch)
     if not left.flags.c_contiguous or kp != k:
-        padded = np.zeros(left.shape[:-1] + (kp,), left.dtype)
+        padded = scratch("left", left.shape[:-1] + (kp,), left.dtype)
         padded[..., :k] = left
+        padded[..., k:] = 0
         left = padded
     right = _lead(b, batch)
     same_sign = a.dtype.kind == b.dtype.kind
     flip = 0x80 if group == 4 and same_sign else 0
-    panels = np.empty((right.shape[0], -(-n // kernels.NR), kp // group, kernels.NR), np.int32)
-    c = np.empty((math.prod(batch), m, n), np.int32)
+    panels = scratch("panels", (right.shape[0], -(-n // kernels.NR), kp // group, kernels.NR), np.int32)
+    shape = (math.prod(batch), m, n)
+    c = np.empty(shape, np.int32) if result else scratch("sums", shape, np.int32)
     parallel = c.size * k >= VNNI_PARALLEL_MIN_WORK
     correction = None
     if flip:
@@ -302,7 +320,7 @@ def dot_product_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndar
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     k = a.shape[-1]
     if dtype.itemsize <= 4 or k == 0:
-        sums, _ = _int32_sums(kernels, a, b, batch, corrected=True)
+        sums, _ = _int32_sums(kernels, a, b, batch, corrected=True, result=dtype.itemsize == 4)
         if dtype.itemsize == 8:
             return sums.astype(dtype).reshape(shape)
         result = sums.view(dtype) if dtype.itemsize == 4 else sums.astype(dtype)
@@ -310,7 +328,7 @@ def dot_product_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndar
     total: np.ndarray | None = None
     for k0 in range(0, k, INT64_BLOCK):
         block_a, block_b = a[..., k0 : k0 + INT64_BLOCK], b[..., k0 : k0 + INT64_BLOCK, :]
-        sums, correction = _int32_sums(kernels, block_a, block_b, batch, corrected=False)
+        sums, correction = _int32_sums(kernels, block_a, block_b, batch, False, False)
         block = sums.astype(np.int64)
         if correction is not None:
             block += correction

@@ -77,6 +77,19 @@ def available() -> bool:
     return _installed
 
 
+def _passive_threads() -> None:
+    """Have numba's OpenMP threads sleep between kernels rather than spin (unless the user set
+    ``OMP_WAIT_POLICY``); read once, when numba first starts its thread pool.
+
+    libgomp's default spins a thread for a while after each parallel region. On a machine with
+    few cores, spinning threads (these, OpenBLAS's after a float gemm, another process's) take
+    the cores a parallel kernel waits for: a 512^2 int8 product that takes 0.8 ms took 22-40 ms
+    with the default policy on a loaded 2 vCPU guest, 0.76-0.86 ms with passive threads
+    (docs/fast-paths.md, "The same speed every time").
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def kernels(family: str = "ordered") -> ModuleType | None:
     """The compiled-kernel module of ``family`` (``"ordered"``, ``"integer"``, ``"matvec"`` or
     ``"vnni"``), or None when numba is missing or switched off. The ``"vnni"`` module says in
@@ -84,6 +97,7 @@ def kernels(family: str = "ordered") -> ModuleType | None:
     if not ENABLED:
         return None
     if family not in _loaded:
+        _passive_threads()
         try:
             _loaded[family] = importlib.import_module(_MODULES[family])
         except ImportError:
