@@ -246,6 +246,11 @@ def dot_product_width(a: np.dtype, b: np.dtype, dtype: np.dtype) -> int:
     return 2
 
 
+def _row_sums(left: np.ndarray) -> np.ndarray:
+    """The (lead, M, 1) int64 sums of each row of ``left`` (its padding is zero)."""
+    return left.sum(axis=-1, dtype=np.int64)[..., None]
+
+
 def _int32_sums(
     kernels: ModuleType,
     a: np.ndarray,
@@ -282,7 +287,7 @@ def _int32_sums(
     correction = None
     if flip:
         sign = -128 if a.dtype.kind == "i" else 128
-        correction = sign * left.sum(axis=-1, dtype=np.int64)[..., None]
+        correction = sign * _row_sums(left)
     if correction is not None and corrected:
         np.copyto(c, correction, casting="unsafe")  # int64 to int32: modulo 2^32
     else:
