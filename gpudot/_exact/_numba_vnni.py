@@ -56,6 +56,15 @@ def _pointer(builder: ir.IRBuilder, array: Any, row: Any, col: Any) -> Any:
     return builder.gep(array.data, [builder.add(builder.mul(row, columns), col)])
 
 
+def _opaque(builder: ir.IRBuilder, pointer: Any, element: Any) -> Any:
+    """``pointer`` as an ``element`` pointer LLVM cannot relate to others (an empty asm): each
+    row of ``a`` keeps its own base register, where LLVM would otherwise rebuild the rows from
+    one base by adds inside the loop, on the ports the dot products need."""
+    as_int = builder.ptrtoint(pointer, ir.IntType(64))
+    hidden = builder.asm(ir.FunctionType(ir.IntType(64), [ir.IntType(64)]), "", "=r,0", [as_int], False)
+    return builder.inttoptr(hidden, element.as_pointer())
+
+
 @intrinsic
 def _tile(typingctx: Any, c: Any, a: Any, panel: Any, at: Any, span: Any, signed: Any):  # type: ignore[no-untyped-def]
     """c[i+skip:i+MR, j:j+cols] += a[i:i+MR, k-block] @ panel[k-block, p:p+cols], masked.
@@ -93,10 +102,7 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, at: Any, span: Any, signed
 
         # Row pointers of ``a`` as 32-bit groups, and the panel's first vector: hoisted, so that
         # the loop's only integer work is one index step (its other ports run the dot products).
-        a_rows = [
-            builder.bitcast(_pointer(builder, a_arr, row, ir.Constant(intp, 0)), i32.as_pointer())
-            for row in rows
-        ]
+        a_rows = [_opaque(builder, _pointer(builder, a_arr, row, ir.Constant(intp, 0)), i32) for row in rows]
         p_base = builder.bitcast(
             _pointer(builder, p_arr, ir.Constant(intp, 0), p_v), vector.as_pointer()
         )
