@@ -288,16 +288,18 @@ def _int32_sums(
     if flip:
         sign = -128 if a.dtype.kind == "i" else 128
         correction = sign * _row_sums(left)
-    if correction is not None and corrected:
-        np.copyto(c, correction, casting="unsafe")  # int64 to int32: modulo 2^32
-    else:
+    if k == 0:
         c.fill(0)
+        return c, None
+    base = np.zeros(left.shape[:2], np.int32)
+    if correction is not None and corrected:
+        np.copyto(base, correction[..., 0], casting="unsafe")  # int64 to int32: modulo 2^32
     if group == 4:  # the kernels read bytes as bytes; which are signed is a flag
         left, right = left.view(np.uint8), right.view(np.uint8)
     pack = kernels.pack_panels if parallel else kernels.pack_panels_serial
     pack(right, panels, flip)
     kernel = kernels.vnni_matmul if parallel else kernels.vnni_matmul_serial
-    kernel(left, panels, c, a.dtype.kind == "i")
+    kernel(left, panels, c, base, a.dtype.kind == "i")
     return c, (None if corrected else correction)
 
 

@@ -45,7 +45,8 @@ COMPILED: tuple[tuple[str, tuple[str, ...], str], ...] = (
         for names, signature in (
             (
                 ("vnni_matmul", "vnni_matmul_serial"),
-                "({element}[:, :, ::1], int32[:, :, :, ::1], int32[:, :, ::1], boolean)",
+                "({element}[:, :, ::1], int32[:, :, :, ::1], int32[:, :, ::1], int32[:, ::1], "
+                "boolean)",
             ),
             (
                 ("pack_panels", "pack_panels_serial"),

@@ -10,9 +10,9 @@ signed bytes into unsigned x signed ones (offsets and the column- and row-sum co
 
 Layout, all C-contiguous: ``a`` (Ba, M, Kp) of bytes or int16, Kp a multiple of the ``group``
 (4 bytes or 2 int16 per lane), read ``group`` k steps at a time as one broadcast 32-bit value;
-``bp`` (Bb, panels, Kp / group, NR * group): the panels of ``b``, ``group`` consecutive k values of
-one column side by side (column padding and k padding zero); ``c`` (B, M, N) int32, holding the
-corrections, to which the products are added. A task is one block of `MB` output rows by one panel.
+``bp`` (Bb, panels, Kp / group, NR) int32: the panels of ``b``, each lane ``group`` consecutive k
+values of one column (column padding and k padding zero); ``c`` (B, M, N) int32, set to each
+row's start value in ``base`` (the corrections) plus its sums. A task is one block of `MB` output rows by one panel.
 `_tile` keeps ``MR`` x ``VECTORS`` accumulator vectors in registers for a k block of `KC` groups;
 the row block's last tile starts ``MR`` rows before the end when fewer are left (rows computed
 twice are stored once), and the last panel's columns are stored through masks.
@@ -66,24 +66,25 @@ def _opaque(builder: ir.IRBuilder, pointer: Any, element: Any) -> Any:
 
 
 @intrinsic
-def _tile(typingctx: Any, c: Any, a: Any, panel: Any, at: Any, span: Any, signed: Any):  # type: ignore[no-untyped-def]
-    """c[i+skip:i+MR, j:j+cols] += a[i:i+MR, k-block] @ panel[k-block, p:p+cols], masked.
+def _tile(typingctx: Any, c: Any, a: Any, panel: Any, base: Any, at: Any, span: Any, signed: Any):  # type: ignore[no-untyped-def]  # noqa: E501
+    """c[i+skip:i+MR, j:j+cols] += a[i:i+MR, k-block] @ panel[k-block, p:p+cols], masked;
+    the first k block (k0 = 0) sets ``c`` to ``base[row]`` plus its sums instead.
 
     ``at = (i, j, p, skip)``, ``span = (cols, k0, k1)`` (k in groups); ``signed``: whether
     ``a``'s bytes are signed (then the panel's are the unsigned operand), for int16 any value.
     """
-    if any(not isinstance(x, types.Array) or x.layout != "C" for x in (c, a, panel)):
+    if any(not isinstance(x, types.Array) or x.layout != "C" for x in (c, a, panel, base)):
         return None  # the pointer arithmetic below assumes C-contiguous rows
-    sig = types.void(c, a, panel, at, span, signed)
+    sig = types.void(c, a, panel, base, at, span, signed)
 
     def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
         c_arr, a_arr, p_arr = (
             context.make_array(ty)(context, builder, value)
             for ty, value in zip(signature.args[:3], args[:3], strict=True)
         )
-        i_v, j_v, p_v, skip = cgutils.unpack_tuple(builder, args[3])
-        cols, k0, k1 = cgutils.unpack_tuple(builder, args[4])
-        signed_v = args[5]
+        i_v, j_v, p_v, skip = cgutils.unpack_tuple(builder, args[4])
+        cols, k0, k1 = cgutils.unpack_tuple(builder, args[5])
+        signed_v = args[6]
         width = context.get_data_type(signature.args[1].dtype).width // 8
         i32 = ir.IntType(32)
         vector = ir.VectorType(i32, LANES)
@@ -163,22 +164,43 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, at: Any, span: Any, signed
             )
             for v in range(VECTORS)
         ]
-        for r in range(MR):
-            keep = builder.icmp_signed(">=", ir.Constant(intp, r), skip)
-            with builder.if_then(keep):
-                for v in range(VECTORS):
-                    col = builder.add(j_v, ir.Constant(intp, v * LANES))
-                    ptr = builder.bitcast(_pointer(builder, c_arr, rows[r], col), vptr)
-                    old = builder.call(load_fn, [ptr, ir.Constant(i32, 4), masks[v], zero])
-                    total = builder.add(old, builder.load(accs[r][v]))
-                    builder.call(store_fn, [total, ptr, ir.Constant(i32, 4), masks[v]])
+        base_arr = context.make_array(signature.args[3])(context, builder, args[3])
+
+        def store(first: bool) -> None:
+            """Add the accumulators to ``c``, or (first k block) to the row's start value."""
+            for r in range(MR):
+                with builder.if_then(builder.icmp_signed(">=", ir.Constant(intp, r), skip)):
+                    if first:
+                        start = builder.load(builder.gep(base_arr.data, [rows[r]]))
+                        start = builder.shuffle_vector(
+                            builder.insert_element(undef, start, ir.Constant(i32, 0)),
+                            undef,
+                            splat_mask,
+                        )
+                    for v in range(VECTORS):
+                        col = builder.add(j_v, ir.Constant(intp, v * LANES))
+                        ptr = builder.bitcast(_pointer(builder, c_arr, rows[r], col), vptr)
+                        if not first:
+                            start = builder.call(
+                                load_fn, [ptr, ir.Constant(i32, 4), masks[v], zero]
+                            )
+                        total = builder.add(start, builder.load(accs[r][v]))
+                        builder.call(store_fn, [total, ptr, ir.Constant(i32, 4), masks[v]])
+
+        with builder.if_else(builder.icmp_signed("==", k0, ir.Constant(intp, 0))) as (yes, no):
+            with yes:
+                store(True)
+            with no:
+                store(False)
         return context.get_dummy_value()
 
     return sig, codegen
 
 
 @numba.njit(cache=True, inline="always")
-def _task(a: np.ndarray, bp: np.ndarray, c: np.ndarray, signed: bool, task: int) -> None:
+def _task(
+    a: np.ndarray, bp: np.ndarray, c: np.ndarray, base: np.ndarray, signed: bool, task: int
+) -> None:
     """Output rows ``MB * block`` onwards, panel ``p`` of matrix ``q``, for the task number."""
     panels = bp.shape[1]
     m = c.shape[1]
@@ -188,6 +210,7 @@ def _task(a: np.ndarray, bp: np.ndarray, c: np.ndarray, signed: bool, task: int)
     aq = a[q if a.shape[0] > 1 else 0]
     panel = bp[q if bp.shape[0] > 1 else 0, p]
     cq = c[q]
+    start = base[q if base.shape[0] > 1 else 0]
     i0, i1 = block * MB, min(block * MB + MB, m)
     j0 = p * NR
     width = min(NR, c.shape[2] - j0)
@@ -198,14 +221,18 @@ def _task(a: np.ndarray, bp: np.ndarray, c: np.ndarray, signed: bool, task: int)
         for t in range(0, width, step):
             i = i0
             while i < i1:
-                start = min(i, m - MR)
-                _tile(cq, aq, panel, (start, j0 + t, t, i - start), (min(step, width - t), k0, k1), signed)  # type: ignore[call-arg]  # noqa: E501
-                i = start + MR
+                first = min(i, m - MR)
+                span = (min(step, width - t), k0, k1)
+                _tile(cq, aq, panel, start, (first, j0 + t, t, i - first), span, signed)  # type: ignore[call-arg]  # noqa: E501
+                i = first + MR
 
 
-def vnni_matmul(a: np.ndarray, bp: np.ndarray, c: np.ndarray, signed: bool) -> None:
-    """c += a @ b modulo 2^32 by dot-product instructions, tasks in parallel.
+def vnni_matmul(
+    a: np.ndarray, bp: np.ndarray, c: np.ndarray, base: np.ndarray, signed: bool
+) -> None:
+    """c = base[:, :, None] + a @ b modulo 2^32 by dot-product instructions, tasks in parallel.
 
+    ``base``: (Ba, M) int32, a start value per row (the corrections). K must not be zero.
     Bytes: ``signed`` says whether ``a``'s are signed; the panels' are then unsigned, else
     signed (int16: both signed, ``signed`` is not read).
 
@@ -214,7 +241,7 @@ def vnni_matmul(a: np.ndarray, bp: np.ndarray, c: np.ndarray, signed: bool) -> N
     panels = bp.shape[1]
     blocks = (c.shape[1] + MB - 1) // MB
     for task in prange(c.shape[0] * blocks * panels):
-        _task(a, bp, c, signed, task)
+        _task(a, bp, c, base, signed, task)
 
 
 @numba.njit(cache=True, inline="always")
