@@ -1,4 +1,4 @@
-"""Whether gpudot's compiled products run at the same speed whatever ran before them (issue 29).
+"""Whether gpudot's compiled products run at the same speed whatever ran before them.
 
 Each order of products runs in a fresh process: every product in turn, ``--calls`` timed calls
 each (after its first call, which may compile or load kernels), and the order's products again.

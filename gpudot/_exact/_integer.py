@@ -280,7 +280,8 @@ def _int32_sums(
     right = _lead(b, batch)
     same_sign = a.dtype.kind == b.dtype.kind
     flip = 0x80 if group == 4 and same_sign else 0
-    panels = scratch("panels", (right.shape[0], -(-n // kernels.NR), kp // group, kernels.NR), np.int32)
+    packed = (right.shape[0], -(-n // kernels.NR), kp // group, kernels.NR)
+    panels = scratch("panels", packed, np.int32)
     shape = (math.prod(batch), m, n)
     c = np.empty(shape, np.int32) if result else scratch("sums", shape, np.int32)
     parallel = c.size * k >= VNNI_PARALLEL_MIN_WORK

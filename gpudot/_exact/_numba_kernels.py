@@ -80,7 +80,8 @@ def available() -> bool:
 
 def _passive_threads() -> None:
     """Have numba's OpenMP threads sleep between kernels rather than spin (unless the user set
-    ``OMP_WAIT_POLICY``); read once, when numba first starts its thread pool.
+    ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``); read once, when numba first starts its thread
+    pool (and by any other libgomp the process loads later).
 
     libgomp's default spins a thread for a while after each parallel region. On a machine with
     few cores, spinning threads (these, OpenBLAS's after a float gemm, another process's) take
@@ -88,7 +89,8 @@ def _passive_threads() -> None:
     with the default policy on a loaded 2 vCPU guest, 0.76-0.86 ms with passive threads
     (docs/fast-paths.md, "The same speed every time").
     """
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
 
 def kernels(family: str = "ordered") -> ModuleType | None:

@@ -12,7 +12,8 @@ Layout, all C-contiguous: ``a`` (Ba, M, Kp) of bytes or int16, Kp a multiple of 
 (4 bytes or 2 int16 per lane), read ``group`` k steps at a time as one broadcast 32-bit value;
 ``bp`` (Bb, panels, Kp / group, NR) int32: the panels of ``b``, each lane ``group`` consecutive k
 values of one column (column padding and k padding zero); ``c`` (B, M, N) int32, set to each
-row's start value in ``base`` (the corrections) plus its sums. A task is one block of `MB` output rows by one panel.
+row's start value in ``base`` (the corrections) plus its sums. A task is one block of `MB` output
+rows by one panel.
 `_tile` keeps ``MR`` x ``VECTORS`` accumulator vectors in registers for a k block of `KC` groups;
 the row block's last tile starts ``MR`` rows before the end when fewer are left (rows computed
 twice are stored once), and the last panel's columns are stored through masks.
@@ -61,7 +62,8 @@ def _opaque(builder: ir.IRBuilder, pointer: Any, element: Any) -> Any:
     row of ``a`` keeps its own base register, where LLVM would otherwise rebuild the rows from
     one base by adds inside the loop, on the ports the dot products need."""
     as_int = builder.ptrtoint(pointer, ir.IntType(64))
-    hidden = builder.asm(ir.FunctionType(ir.IntType(64), [ir.IntType(64)]), "", "=r,0", [as_int], False)
+    identity = ir.FunctionType(ir.IntType(64), [ir.IntType(64)])
+    hidden = builder.asm(identity, "", "=r,0", [as_int], False)
     return builder.inttoptr(hidden, element.as_pointer())
 
 
@@ -103,7 +105,10 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, base: Any, at: Any, span: 
 
         # Row pointers of ``a`` as 32-bit groups, and the panel's first vector: hoisted, so that
         # the loop's only integer work is one index step (its other ports run the dot products).
-        a_rows = [_opaque(builder, _pointer(builder, a_arr, row, ir.Constant(intp, 0)), i32) for row in rows]
+        a_rows = [
+            _opaque(builder, _pointer(builder, a_arr, row, ir.Constant(intp, 0)), i32)
+            for row in rows
+        ]
         p_base = builder.bitcast(
             _pointer(builder, p_arr, ir.Constant(intp, 0), p_v), vector.as_pointer()
         )
@@ -137,7 +142,8 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, base: Any, at: Any, span: 
             with builder.if_then(builder.icmp_signed("<", pairs, k1)):
                 step(pairs, splat_signed)
 
-        with builder.if_else(builder.icmp_unsigned("!=", signed_v, ir.Constant(signed_v.type, 0))) as (yes, no):
+        is_signed = builder.icmp_unsigned("!=", signed_v, ir.Constant(signed_v.type, 0))
+        with builder.if_else(is_signed) as (yes, no):
             with yes:
                 k_loop(True)
             with no:

@@ -181,26 +181,29 @@ def integer_costs(
     Known by dtype and sizes only: a float gemm is a candidate where the dtype's bound allows
     one; the numba kernels where ``compiled`` (NumPy arrays, numba present), the dot-product
     kernels for 8- and 16-bit operands where ``bits`` (their vector width) and at least a
-    register tile's rows. The read may also find wider operands' values within 8 or 16 bits. The read cost is
-    None where reading the values cannot pay (see `integer_matmul`); otherwise the read may find
-    a float32 gemm exact. NumPy's loop is the only candidate below `MIN_WORK` and for stacks of
-    matrices below `MATRIX_MIN_WORK`.
+    register tile's rows. The read cost is None where reading the values cannot pay (see
+    `integer_matmul`); otherwise the read may find a float32 gemm exact, or wider operands'
+    values within 8 or 16 bits. NumPy's loop is the only candidate below `MIN_WORK`; for stacks of
+    matrices below `MATRIX_MIN_WORK` the dot-product kernels (one call for the stack) are its
+    only rival.
     """
     work = batch * m * n * k
     width = dtype.itemsize
     costs: dict[str, float] = {"numpy": batch * NUMPY_MATRIX_NS + work * NUMPY_LOOP_NS[width]}
-    if work < MIN_WORK or (batch > 1 and m * n * k < MATRIX_MIN_WORK):
+    if work < MIN_WORK:
         return costs, None
     elements = a_size + b_size + batch * m * n
-    costs["einsum"] = ROUTE_FIXED_NS + batch * EINSUM_MATRIX_NS + work * EINSUM_NS[width]
-    if compiled:
-        costs["simd"] = _simd_ns(width, batch, m, n, k, elements)
     narrowed = None  # the dot-product kernels after narrowing the operands (if the read allows)
-    if bits and m >= VNNI_TILE[bits][0]:
+    if bits and m >= VNNI_TILE[bits][0]:  # one call for a whole stack: no per-matrix minimum
         if width <= 2:
             costs["vnni"] = _vnni_ns(width, bits, (batch, m, n, k), elements)
         else:
             narrowed = _vnni_ns(1, bits, (batch, m, n, k), elements) + PASS_NS * (a_size + b_size)
+    if batch > 1 and m * n * k < MATRIX_MIN_WORK:
+        return costs, None
+    costs["einsum"] = ROUTE_FIXED_NS + batch * EINSUM_MATRIX_NS + work * EINSUM_NS[width]
+    if compiled:
+        costs["simd"] = _simd_ns(width, batch, m, n, k, elements)
     ftype = _integer.exact_float(k * _integer.dtype_magnitude(dtype) ** 2)
     if ftype is None:
         costs["limbs"] = (
