@@ -183,12 +183,14 @@ def test_the_correction_is_needed(vnni, monkeypatch):
     a, b = _values((50, 300), "int8", "random", 3), _values((300, 70), "int8", "random", 4)
     expected = np.matmul(a, b, dtype=np.int32)
     assert _check_kernel(a, b, "int32")
-    monkeypatch.setattr(_integer, "_row_sums", lambda left: np.zeros_like(_row_sums(left)))
+    monkeypatch.setattr(
+        _integer, "_row_corrections", lambda *args: np.zeros_like(_row_corrections(*args))
+    )
     dropped = _integer.dot_product_matmul(a, b, np.dtype(np.int32))
     assert dropped is not None and not np.array_equal(dropped, expected)
 
 
-_row_sums = _integer._row_sums
+_row_corrections = _integer._row_corrections
 
 
 @pytest.mark.parametrize(

@@ -246,9 +246,12 @@ def dot_product_width(a: np.dtype, b: np.dtype, dtype: np.dtype) -> int:
     return 2
 
 
-def _row_sums(left: np.ndarray) -> np.ndarray:
-    """The (lead, M, 1) int64 sums of each row of ``left`` (its padding is zero)."""
-    return left.sum(axis=-1, dtype=np.int64)[..., None]
+def _row_corrections(kernels: ModuleType, left: np.ndarray, scale: int) -> np.ndarray:
+    """``scale`` times the sum of each row of ``left`` (bytes; its padding is zero): (lead, M)
+    int64."""
+    out = np.empty(left.shape[:2], np.int64)
+    kernels.row_corrections(left.view(np.uint8), left.dtype.kind == "i", scale, out)
+    return out
 
 
 def _int32_sums(
@@ -263,7 +266,8 @@ def _int32_sums(
 
     ``a``, ``b``: stacks of bytes (int8 or uint8, any mix) or of int16. The instruction takes
     unsigned x signed bytes: where both are signed (or both unsigned) ``b``'s panels hold
-    ``b + 128`` (``b - 128``), and the row sums of ``a`` times 128 set it right, added here
+    ``b + 128`` (``b - 128``), and the row sums of ``a`` times 128 set it right (the
+    kernels' start values)
     where ``corrected`` (else the caller adds ``correction``). Returns the sums (a new array
     where ``result``, else scratch valid until the next call) and that correction (None where
     none is needed or it was added).
@@ -287,14 +291,13 @@ def _int32_sums(
     parallel = c.size * k >= VNNI_PARALLEL_MIN_WORK
     correction = None
     if flip:
-        sign = -128 if a.dtype.kind == "i" else 128
-        correction = sign * _row_sums(left)
+        correction = _row_corrections(kernels, left, -128 if a.dtype.kind == "i" else 128)
     if k == 0:
         c.fill(0)
         return c, None
     base = np.zeros(left.shape[:2], np.int32)
     if correction is not None and corrected:
-        np.copyto(base, correction[..., 0], casting="unsafe")  # int64 to int32: modulo 2^32
+        np.copyto(base, correction, casting="unsafe")  # int64 to int32: modulo 2^32
     if group == 4:  # the kernels read bytes as bytes; which are signed is a flag
         left, right = left.view(np.uint8), right.view(np.uint8)
     pack = kernels.pack_panels if parallel else kernels.pack_panels_serial
@@ -339,7 +342,7 @@ def dot_product_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndar
         sums, correction = _int32_sums(kernels, block_a, block_b, batch, False, False)
         block = sums.astype(np.int64)
         if correction is not None:
-            block += correction
+            block += correction[..., None]
         total = block if total is None else total + block
     assert total is not None
     return total.view(dtype).reshape(shape)

@@ -54,6 +54,11 @@ COMPILED: tuple[tuple[str, tuple[str, ...], str], ...] = (
             ),
         )
     ),
+    (
+        "gpudot._exact._numba_vnni",
+        ("row_corrections",),
+        "(uint8[:, :, ::1], boolean, int64, int64[:, ::1])",
+    ),
 )
 
 #: The kernel modules, by the family `kernels` is asked for.

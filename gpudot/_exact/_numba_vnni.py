@@ -34,7 +34,17 @@ from gpudot._exact._cpu import cpu_vnni_bits
 from gpudot._exact._numba_jit import threaded_and_serial
 from gpudot._tuning import VNNI_TILE
 
-__all__ = ["INSTRUCTIONS", "KC", "LANES", "MB", "MR", "NR", "pack_panels", "vnni_matmul"]
+__all__ = [
+    "INSTRUCTIONS",
+    "KC",
+    "LANES",
+    "MB",
+    "MR",
+    "NR",
+    "pack_panels",
+    "row_corrections",
+    "vnni_matmul",
+]
 
 #: Vector width in bits (512: AVX512-VNNI, 256: AVX-VNNI), and 32-bit lanes per vector.
 BITS = cpu_vnni_bits()
@@ -280,6 +290,24 @@ def pack_panels(b: np.ndarray, out: np.ndarray, flip: int) -> None:
     padded with zeros. Panels in parallel."""
     for task in prange(out.shape[0] * out.shape[1]):
         _pack_one(b, out, flip, task)
+
+
+@numba.njit(cache=True)
+def row_corrections(a: np.ndarray, signed: bool, scale: int, out: np.ndarray) -> None:
+    """``out[q, i] = scale * sum(a[q, i])`` in int64, ``a``'s bytes read as int8 where
+    ``signed``, else as uint8 (the rows' corrections). Summed in int32: exact for K below 2^23,
+    modulo 2^32 beyond (all an int32 result needs; an int64 one comes in K blocks of 2^16)."""
+    for q in range(a.shape[0]):
+        for i in range(a.shape[1]):
+            row = a[q, i]
+            total = np.int32(0)
+            if signed:
+                for k in range(row.size):
+                    total += np.int32(np.int8(row[k]))
+            else:
+                for k in range(row.size):
+                    total += np.int32(row[k])
+            out[q, i] = scale * np.int64(total)
 
 
 vnni_matmul, vnni_matmul_serial = threaded_and_serial(vnni_matmul)
