@@ -85,15 +85,15 @@ SIMD_FIXED_NS = 10_000.0
 #: a design choice like `PARALLEL_MIN_WORK`, not fitted.
 INTEGER_PARALLEL_MIN_WORK = 4_000_000
 # The dot-product (VNNI) kernels (gpudot/_exact/_numba_vnni.py). Measured 2026-12-08 on a 2 vCPU
-# Intel Xeon (Emerald Rapids, AVX512-VNNI, AVX-VNNI) KVM guest, numba's 2 threads: min of 15
-# calls of the kernel alone on full-range int8, 512^3 and 1024^3 (0.26 and 1.7-2.0 ms; one
-# thread: 0.47 and 3.1-3.9 ms). Re-measure end to end: `env -u OPENBLAS_CORETYPE -u
-# OPENBLAS_L2_SIZE python benchmarks/exact_routes.py --sizes 512 1024 --dtypes int8 int16
-# int8-int32` and `python benchmarks/integer_torch.py --dtypes int8-int32 int8 int16`.
+# Intel Xeon (Emerald Rapids, AVX512-VNNI, AVX-VNNI) KVM guest shared with other work (load
+# 2-4): min of 15 calls of the kernel alone on full-range int8, one thread 0.36 ms at 512^3 and
+# 3.1-3.2 ms at 1024^3, two threads 0.21-0.26 and 1.7-2.0 ms. Re-measure end to end: `env -u
+# OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/exact_routes.py --sizes 512 1024
+# --dtypes int8 int8:int32 int16 uint8` and `python benchmarks/integer_torch.py`.
 
 #: ns per multiply-add of the padded product (whole register tiles, k rounded up to groups of 4
-#: bytes or 2 int16), by operand width in bytes: about one thread's speed (0.0036 and 0.0072
-#: measured), so that products run serially are not underestimated.
+#: bytes or 2 int16), by operand width in bytes: about one thread's speed (0.0027 measured for
+#: bytes, int16 twice that), so that products run serially are not underestimated.
 VNNI_NS = {1: 0.003, 2: 0.006}
 #: Fixed cost of a call (dispatch, packing set-up, the result array); not fitted.
 VNNI_FIXED_NS = 10_000.0
