@@ -353,3 +353,15 @@ def test_avx_vnni_256_bit_kernels():
     env.pop("GPUDOT_DISABLE_VNNI", None)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("result", [None, "int32", "int64"])
+def test_non_native_byte_order(backend, mode, result):
+    """Big-endian int16 operands are cast as NumPy casts them (the kernels take native ones)."""
+    a = _values((64, 300), "int16", "random", 13).astype(">i2")
+    b = _values((300, 70), "int16", "mixed", 14).astype(">i2")
+    assert _integer.dot_product_width(a.dtype, b.dtype, np.dtype(np.int32)) == 0
+    for left in (a, a.astype(np.int16)):
+        expected = np.matmul(left, b, dtype=result)
+        got = gpudot.to_numpy(gpudot.matmul(left, b, dtype=result))
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)

@@ -71,7 +71,7 @@ def _operand(x: np.ndarray, loop: np.dtype, route: Route) -> np.ndarray | None:
     whose values an integer ``loop`` holds, which the integer route keeps as they are (the
     dot-product kernels multiply them without widening; the other routes cast them)."""
     if route is integer_matmul and x.dtype.kind in "iu" and x.dtype.itemsize <= 2:
-        if np.can_cast(x.dtype, loop, "safe"):
+        if x.dtype.isnative and np.can_cast(x.dtype, loop, "safe"):
             return x
     return _cast(x, loop)
 

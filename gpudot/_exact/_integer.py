@@ -236,6 +236,8 @@ def dot_product_width(a: np.dtype, b: np.dtype, dtype: np.dtype) -> int:
     """
     if a.kind not in "iu" or b.kind not in "iu" or dtype.kind not in "iu":
         return 0
+    if not (a.isnative and b.isnative):
+        return 0
     width = max(a.itemsize, b.itemsize)
     if width == 1:
         return 1
