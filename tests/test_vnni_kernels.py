@@ -365,3 +365,25 @@ def test_non_native_byte_order(backend, mode, result):
         expected = np.matmul(left, b, dtype=result)
         got = gpudot.to_numpy(gpudot.matmul(left, b, dtype=result))
         assert got.dtype == expected.dtype and np.array_equal(got, expected)
+
+
+def test_warmed_signatures_serve_every_layout(vnni):
+    """After `gpudot.warmup`, products of any layout, read-only or broadcast operands, and both
+    thread modes compile nothing more: the kernels always get read-only C-contiguous operands."""
+    gpudot.warmup()
+    names = ("vnni_matmul", "vnni_matmul_serial", "pack_panels", "pack_panels_serial")
+    counts = {name: len(getattr(vnni, name).signatures) for name in (*names, "row_corrections")}
+    a = _values((3, 50, 70), "int8", "random", 15)
+    b = _values((70, 90), "uint8", "random", 16)
+    frozen = a.copy()
+    frozen.flags.writeable = False
+    for left, right in [
+        (a, np.asfortranarray(b)),
+        (a, b[::-1, ::-1]),
+        (frozen, np.broadcast_to(b, (3, 70, 90))),
+        (a.astype(np.int16), b.astype(np.int16)[:, ::2]),
+        (_values((600, 600), "int8", "random", 17), _values((600, 600), "int8", "random", 18).T),
+    ]:
+        for result in (None, "int32"):
+            assert _check_kernel(left, right, result)
+    assert {name: len(getattr(vnni, name).signatures) for name in counts} == counts

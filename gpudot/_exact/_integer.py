@@ -252,8 +252,16 @@ def _row_corrections(kernels: ModuleType, left: np.ndarray, scale: int) -> np.nd
     """``scale`` times the sum of each row of ``left`` (bytes; its padding is zero): (lead, M)
     int64."""
     out = np.empty(left.shape[:2], np.int64)
-    kernels.row_corrections(left.view(np.uint8), left.dtype.kind == "i", scale, out)
+    kernels.row_corrections(_frozen(left.view(np.uint8)), left.dtype.kind == "i", scale, out)
     return out
+
+
+def _frozen(x: np.ndarray) -> np.ndarray:
+    """A read-only view of ``x``: the kernels read their operands through one compiled
+    signature, whether or not the caller's arrays are writeable."""
+    view = x.view()
+    view.flags.writeable = False
+    return view
 
 
 def _int32_sums(
@@ -284,6 +292,8 @@ def _int32_sums(
         padded[..., k:] = 0
         left = padded
     right = _lead(b, batch)
+    if not right.flags.c_contiguous:  # one compiled packing for every layout
+        right = _copied("right", right)
     same_sign = a.dtype.kind == b.dtype.kind
     flip = 0x80 if group == 4 and same_sign else 0
     packed = (right.shape[0], -(-n // kernels.NR), kp // group, kernels.NR)
@@ -302,6 +312,7 @@ def _int32_sums(
         np.copyto(base, correction, casting="unsafe")  # int64 to int32: modulo 2^32
     if group == 4:  # the kernels read bytes as bytes; which are signed is a flag
         left, right = left.view(np.uint8), right.view(np.uint8)
+    left, right = _frozen(left), _frozen(right)
     pack = kernels.pack_panels if parallel else kernels.pack_panels_serial
     pack(right, panels, flip)
     kernel = kernels.vnni_matmul if parallel else kernels.vnni_matmul_serial

@@ -45,19 +45,19 @@ COMPILED: tuple[tuple[str, tuple[str, ...], str], ...] = (
         for names, signature in (
             (
                 ("vnni_matmul", "vnni_matmul_serial"),
-                "({element}[:, :, ::1], int32[:, :, :, ::1], int32[:, :, ::1], int32[:, ::1], "
-                "boolean)",
+                "(Array({element}, 3, 'C', readonly=True), int32[:, :, :, ::1], "
+                "int32[:, :, ::1], int32[:, ::1], boolean)",
             ),
             (
                 ("pack_panels", "pack_panels_serial"),
-                "({element}[:, :, ::1], int32[:, :, :, ::1], int64)",
+                "(Array({element}, 3, 'C', readonly=True), int32[:, :, :, ::1], int64)",
             ),
         )
     ),
     (
         "gpudot._exact._numba_vnni",
         ("row_corrections",),
-        "(uint8[:, :, ::1], boolean, int64, int64[:, ::1])",
+        "(Array(uint8, 3, 'C', readonly=True), boolean, int64, int64[:, ::1])",
     ),
 )
 
