@@ -43,7 +43,7 @@ def vnni(monkeypatch):
 
 
 @pytest.fixture
-def backend():
+def numpy_backend():
     """The NumPy backend (the only one with these routes), in effect for the test."""
     with gpudot.use_backend("numpy"):
         yield lookup("numpy")
@@ -236,21 +236,21 @@ def test_parallel_threshold(vnni, k):
 @pytest.mark.parametrize(("left", "right"), [("int8", "int8"), ("uint8", "uint8"),
                                              ("int8", "uint8"), ("int16", "int16"),
                                              ("uint16", "uint16"), ("uint8", "int16")])
-def test_route_end_to_end(backend, mode, func, left, right):
+def test_route_end_to_end(numpy_backend, mode, func, left, right):
     """Through the NumPy backend: matrices, stacks with broadcasting, N-D ``dot``, and the
     matrix-vector products (another kernel's)."""
     a, b = _values((200, 256), left, "random", 7), _values((256, 384), right, "random", 8)
-    check_bits(backend, func, a, b)
-    check_bits(backend, func, _values((3, 64, 256), left, "mixed", 9), b[None, :, :130])
-    check_bits(backend, func, a, b[:, 0])
+    check_bits(numpy_backend, func, a, b)
+    check_bits(numpy_backend, func, _values((3, 64, 256), left, "mixed", 9), b[None, :, :130])
+    check_bits(numpy_backend, func, a, b[:, 0])
     if func == "dot":
-        check_bits(backend, "dot", a, _values((2, 256, 130), right, "random", 10))
+        check_bits(numpy_backend, "dot", a, _values((2, 256, 130), right, "random", 10))
 
 
 @pytest.mark.parametrize("result", ["int16", "int32", "int64", "uint32"])
 @pytest.mark.parametrize(("left", "right"), [("int8", "int8"), ("uint8", "int8"),
                                              ("int16", "int16")])
-def test_dtype_and_out(backend, mode, result, left, right):
+def test_dtype_and_out(numpy_backend, mode, result, left, right):
     """``dtype=`` and ``out=`` of every integer width: NumPy's bits and dtype, out= filled."""
     a, b = _values((3, 100, 300), left, "random", 11), _values((300, 90), right, "mixed", 12)
     if not all(np.can_cast(x.dtype, result, "same_kind") for x in (a, b)):
@@ -266,7 +266,7 @@ def test_dtype_and_out(backend, mode, result, left, right):
     assert wide.tobytes() == np.matmul(a, b, dtype=result, out=np.empty_like(wide)).tobytes()
 
 
-def test_the_route_takes_the_kernels(backend, monkeypatch):
+def test_the_route_takes_the_kernels(numpy_backend, monkeypatch):
     """int8 products, their ``dtype=np.int32`` form without widening, and int32 operands whose
     values fit a byte, go to the dot-product kernels where the CPU has them."""
     pytest.importorskip("numba")
@@ -280,12 +280,12 @@ def test_the_route_takes_the_kernels(backend, monkeypatch):
         lambda a, b, dtype: calls.append((a.dtype.name, b.dtype.name)) or original(a, b, dtype),
     )
     a8, b8 = _values((256, 256), "int8", "random", 1), _values((256, 256), "int8", "random", 2)
-    check_bits(backend, "matmul", a8, b8)
+    check_bits(numpy_backend, "matmul", a8, b8)
     assert gpudot.matmul(a8, b8, dtype=np.int32).tobytes() == np.matmul(
         a8, b8, dtype=np.int32
     ).tobytes()
     wide = [np.clip(x, -127, 127).astype(np.int32) for x in (a8, b8)]  # |x| <= 127: narrowed
-    check_bits(backend, "matmul", *wide)
+    check_bits(numpy_backend, "matmul", *wide)
     expected = [("int8", "int8")] * 3 if _cpu.cpu_vnni_bits() else []
     assert calls == expected
     cost = _routing.product_cost(np.dtype(np.int8), 512, 512, 512)
@@ -293,7 +293,7 @@ def test_the_route_takes_the_kernels(backend, monkeypatch):
     monkeypatch.setattr(_cpu, "ENABLED", False)
     cost = _routing.product_cost(np.dtype(np.int8), 512, 512, 512)
     assert cost is not None and cost.route != "vnni"
-    check_bits(backend, "matmul", a8, b8)
+    check_bits(numpy_backend, "matmul", a8, b8)
     assert len(calls) == len(expected)
 
 
@@ -356,7 +356,7 @@ def test_avx_vnni_256_bit_kernels():
 
 
 @pytest.mark.parametrize("result", [None, "int32", "int64"])
-def test_non_native_byte_order(backend, mode, result):
+def test_non_native_byte_order(numpy_backend, mode, result):
     """Big-endian int16 operands are cast as NumPy casts them (the kernels take native ones)."""
     a = _values((64, 300), "int16", "random", 13).astype(">i2")
     b = _values((300, 70), "int16", "mixed", 14).astype(">i2")
