@@ -351,6 +351,7 @@ def test_avx_vnni_256_bit_kernels():
     )
     env = {**os.environ, "NUMBA_CPU_NAME": "host", "NUMBA_CPU_FEATURES": flags}
     env.pop("GPUDOT_DISABLE_VNNI", None)
+    env.pop("GPUDOT_DISABLE_NUMBA", None)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr[-2000:]
 
