@@ -7,13 +7,17 @@ Each case times raw NumPy, gpudot and ``np.matmul`` on float32 copies of the ope
 alternately (medians of ``--repeats`` rounds; NumPy calls slower than ``--slow`` seconds run
 once) and checks the bits are equal. "float32 limit" is gpudot's time as a multiple of that
 float32 BLAS product of the same shape: how far the route is from BLAS speed. float16 and the
-bfloat16 ``dot`` run with and without the numba kernels. Set the BLAS and numba thread counts in the
-environment (OPENBLAS_NUM_THREADS, NUMBA_NUM_THREADS) to compare single- and multi-threaded runs.
+bfloat16 ``dot`` run with and without the numba kernels; 8- and 16-bit integers also with the
+dot-product (VNNI) kernels switched off ("without VNNI"), and ``int8:int32`` is
+``matmul(a8, b8, dtype=np.int32)`` (the quantized-inference product). Set the BLAS and numba
+thread counts in the environment (OPENBLAS_NUM_THREADS, NUMBA_NUM_THREADS) to compare single-
+and multi-threaded runs. Prints the CPU model and SIMD features and the load average.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -29,7 +33,8 @@ if __name__ == "__main__":  # run as a script: make the ``benchmarks`` package i
 
 import gpudot  # noqa: E402
 from benchmarks import oracle  # noqa: E402
-from gpudot._exact import _numba_kernels  # noqa: E402
+from benchmarks.machine import cpu_line  # noqa: E402
+from gpudot._exact import _cpu, _numba_kernels  # noqa: E402
 
 
 def operands(
@@ -61,17 +66,32 @@ def timed(call: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def bench(
-    func: str, a: np.ndarray, b: np.ndarray, repeats: int, slow: float, numba: bool
+    func: str,
+    a: np.ndarray,
+    b: np.ndarray,
+    repeats: int,
+    slow: float,
+    numba: bool,
+    result: str | None = None,
+    vnni: bool = True,
 ) -> tuple[float, float, float, bool]:
-    """Median seconds of NumPy, of gpudot (numba on or off) and of ``np.matmul`` on float32
-    copies of the operands (the BLAS speed the routes aim at), and whether the bits agree."""
+    """Median seconds of NumPy, of gpudot (numba on or off, the VNNI kernels on or off) and of
+    ``np.matmul`` on float32 copies of the operands (the BLAS speed the routes aim at), and
+    whether the bits agree. ``result``: the ``dtype=`` of the product."""
     _numba_kernels.ENABLED = numba
-    numpy_call = getattr(np, func)
-    gpudot_call = getattr(gpudot, func)
+    _cpu.ENABLED = vnni
+    options = {} if result is None else {"dtype": result}
+
+    def numpy_call(a: np.ndarray, b: np.ndarray) -> Any:
+        return getattr(np, func)(a, b, **options)
+
+    def gpudot_call(a: np.ndarray, b: np.ndarray) -> Any:
+        return getattr(gpudot, func)(a, b, **options)
+
     a32, b32 = a.astype(np.float32), b.astype(np.float32)
     first, expected = timed(lambda: numpy_call(a, b))
-    _, result = timed(lambda: gpudot_call(a, b))  # warm-up (numba compile or cache load)
-    same = oracle.same_bits(np.asarray(result), np.asarray(expected))
+    _, got = timed(lambda: gpudot_call(a, b))  # warm-up (numba compile or cache load)
+    same = oracle.same_bits(np.asarray(got), np.asarray(expected))
     numpy_times, gpudot_times, float32_times = [first], [], []
     for round_ in range(1 if first > slow else repeats):
         if round_:
@@ -93,6 +113,8 @@ def cases(sizes: list[int]):
         for family in ("full", "small"):
             for sa, sb in shapes:
                 yield "matmul", dtype, family, sa, sb
+    for sa, sb in shapes:
+        yield "matmul", "int8:int32", "full", sa, sb
     for density in ("0.01", "0.5"):
         for sa, sb in shapes:
             yield "matmul", "bool", density, sa, sb
@@ -119,23 +141,28 @@ def main() -> None:
     parser.add_argument("--dtypes", nargs="*", help="only these dtype names")
     args = parser.parse_args()
     print(
-        f"# {platform.processor() or platform.machine()}, numpy {np.__version__}, "
-        f"numba {'available' if _numba_kernels.kernels() is not None else 'absent'}"
+        f"# {cpu_line()} ({platform.machine()}), numpy {np.__version__}, "
+        f"numba {'available' if _numba_kernels.kernels() is not None else 'absent'}, "
+        f"dot-product instructions: {_cpu.vnni_bits() or 'none'} bits"
     )
+    print("# load average:", os.getloadavg())
     print(
         "| func | dtype | values | shape | numpy ms | gpudot ms | speed-up | float32 limit "
-        "| gpudot no-numba ms | speed-up | same bits |"
+        "| gpudot no-numba (or without VNNI) ms | speed-up | same bits |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for func, dtype, family, sa, sb in cases(args.sizes):
-        name = np.dtype(dtype).name
-        if args.dtypes and name not in args.dtypes:
+        name, _, result = (dtype if isinstance(dtype, str) else np.dtype(dtype).name).partition(":")
+        label = f"{name}:{result}" if result else name
+        if args.dtypes and label not in args.dtypes:
             continue
-        a, b = operands(dtype, sa, sb, family)
-        t_np, t_gd, t_32, same = bench(func, a, b, args.repeats, args.slow, numba=True)
+        a, b = operands(name if result else dtype, sa, sb, family)
+        t_np, t_gd, t_32, same = bench(
+            func, a, b, args.repeats, args.slow, numba=True, result=result or None
+        )
         row = [
             func,
-            name,
+            label,
             family,
             "x".join(map(str, sa)),
             f"{t_np * 1e3:.2f}",
@@ -147,10 +174,17 @@ def main() -> None:
             t_np2, t_gd2, _, same2 = bench(func, a, b, args.repeats, args.slow, numba=False)
             row += [f"{t_gd2 * 1e3:.2f}", f"{t_np2 / t_gd2:.1f}x"]
             same = same and same2
+        elif name in ("int8", "uint8", "int16", "uint16"):
+            t_np2, t_gd2, _, same2 = bench(
+                func, a, b, args.repeats, args.slow, True, result or None, vnni=False
+            )
+            row += [f"{t_gd2 * 1e3:.2f} (no VNNI)", f"{t_np2 / t_gd2:.1f}x"]
+            same = same and same2
         else:
             row += ["", ""]
         print("| " + " | ".join(row + ["yes" if same else "NO"]) + " |", flush=True)
     _numba_kernels.ENABLED = True
+    _cpu.ENABLED = True
 
 
 if __name__ == "__main__":

@@ -84,6 +84,25 @@ SIMD_FIXED_NS = 10_000.0
 #: Multiply-adds from which the integer kernels run on all cores (below: on the calling thread);
 #: a design choice like `PARALLEL_MIN_WORK`, not fitted.
 INTEGER_PARALLEL_MIN_WORK = 4_000_000
+# The dot-product (VNNI) kernels (gpudot/_exact/_numba_vnni.py). Measured 2026-12-08 on a 2 vCPU
+# Intel Xeon (Emerald Rapids, AVX512-VNNI, AVX-VNNI) KVM guest shared with other work (load
+# 2-4): min of 15 calls of the kernel alone on full-range int8, one thread 0.36 ms at 512^3 and
+# 3.1-3.2 ms at 1024^3, two threads 0.21-0.26 and 1.7-2.0 ms. Re-measure end to end: `env -u
+# OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/exact_routes.py --sizes 512 1024
+# --dtypes int8 int8:int32 int16 uint8` and `python benchmarks/integer_torch.py`.
+
+#: ns per multiply-add of the padded product (whole register tiles, k rounded up to groups of 4
+#: bytes or 2 int16), by operand width in bytes: about one thread's speed (0.0027 measured for
+#: bytes, int16 twice that), so that products run serially are not underestimated.
+VNNI_NS = {1: 0.003, 2: 0.006}
+#: Fixed cost of a call (dispatch, packing set-up, the result array); not fitted.
+VNNI_FIXED_NS = 10_000.0
+#: Multiply-adds from which the dot-product kernels run on all cores; a design choice.
+VNNI_PARALLEL_MIN_WORK = 8_000_000
+#: Largest scratch buffer (packed panels, padded copies) a thread keeps for the next call
+#: (`gpudot._exact._workspace`); larger temporaries are allocated afresh. A design choice: the
+#: panels of a 4096^2 int32 operand (64 MiB) stay, bigger ones go.
+WORKSPACE_MAX_BYTES = 64 << 20
 
 # float16 / bfloat16 routes (gpudot/_exact/_ordered.py). Measured 2026-12-07 on a 2 vCPU AMD EPYC
 # (Zen 4 family, AVX-512) KVM guest like machine A, numba's default 2 threads: min of 5 runs of
@@ -214,3 +233,8 @@ VECTOR_BYTES = 64
 #: Narrowest Dask output tile for which the contracted axis is still kept whole
 #: (gpudot/backends/_dask_plan.py).
 MIN_TILE = 256
+#: The dot-product (VNNI) kernel's register tile (`gpudot._exact._numba_vnni`), by vector width
+#: in bits: output rows, and accumulator vectors per row. 512: 6 x 4 accumulators, 4 panel
+#: vectors and one broadcast use 29 of AVX-512's 32 registers; 256 (AVX-VNNI, 16 registers):
+#: 4 x 3 accumulators, 3 panel vectors and one broadcast.
+VNNI_TILE = {512: (6, 4), 256: (4, 3)}

@@ -66,6 +66,16 @@ def _cast(x: np.ndarray, loop: np.dtype) -> np.ndarray | None:
     return x.astype(loop) if np.can_cast(x.dtype, loop, "same_kind") else None
 
 
+def _operand(x: np.ndarray, loop: np.dtype, route: Route) -> np.ndarray | None:
+    """``x`` as the route takes it: cast to ``loop`` (`_cast`), except 8- and 16-bit integers
+    whose values an integer ``loop`` holds, which the integer route keeps as they are (the
+    dot-product kernels multiply them without widening; the other routes cast them)."""
+    if route is integer_matmul and x.dtype.kind in "iu" and x.dtype.itemsize <= 2:
+        if x.dtype.isnative and np.can_cast(x.dtype, loop, "safe"):
+            return x
+    return _cast(x, loop)
+
+
 def _matmul_shape(a: np.ndarray, b: np.ndarray) -> tuple[int, ...] | None:
     """The shape of a matrix product NumPy would compute, or None (no route takes vectors)."""
     if a.ndim + b.ndim < 3 or MATMUL.sizes(a.shape, b.shape) is None:
@@ -90,7 +100,7 @@ def matmul(x1: np.ndarray, x2: np.ndarray, out: np.ndarray | None, dtype: Any) -
         return None
     if out is not None and (out.shape != shape or not np.can_cast(loop, out.dtype, "same_kind")):
         return None
-    a, b = _cast(x1, loop), _cast(x2, loop)
+    a, b = _operand(x1, loop, route), _operand(x2, loop, route)
     if a is None or b is None:
         return None
     result = route(np, a, b, loop)
@@ -124,7 +134,7 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None) -> np.ndarray | No
     shape = a.shape[:-1] + (b.shape[:-2] + b.shape[-1:] if b.ndim > 1 else ())
     if out is not None and (out.shape != shape or out.dtype != loop or not out.flags.c_contiguous):
         return None
-    left, right = _cast(a, loop), _cast(b, loop)
+    left, right = _operand(a, loop, route), _operand(b, loop, route)
     assert left is not None and right is not None
     if right.ndim > 2:
         left = left.reshape(math.prod(a.shape[:-1]), k)

@@ -12,6 +12,9 @@ partial sums are exact gives the same bits, whatever its summation order, blocki
 - `einsum_matmul`: ``einsum('...ij,...jk->...ik')``, which wraps exactly as matmul does.
 - `compiled_matmul`: the numba kernels of `gpudot._exact._numba_integer` (NumPy arrays only):
   SIMD multiply-adds in lanes of the operands' own width, wrapping like NumPy's loop.
+- `dot_product_matmul`: 8- and 16-bit operands through the dot-product instructions (VNNI) of
+  `gpudot._exact._numba_vnni`, summed in int32 lanes modulo 2^32, for any result dtype NumPy
+  gives them (its own width, or ``dtype=`` int32 / int64 without widening the operands first).
 
 Operands arrive already cast to the integer loop dtype; unsigned operands are viewed as the signed
 type of the same width (the same residues modulo 2^w). Functions take the array namespace ``xp``.
@@ -26,12 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from gpudot._exact import _numba_kernels
+from gpudot._exact import _cpu, _numba_kernels
+from gpudot._exact._workspace import scratch
 from gpudot._exact._ordered import _as_matrices
-from gpudot._tuning import INTEGER_PARALLEL_MIN_WORK
+from gpudot._tuning import INTEGER_PARALLEL_MIN_WORK, VNNI_PARALLEL_MIN_WORK
 
 __all__ = [
     "compiled_matmul",
+    "dot_product_matmul",
+    "dot_product_width",
     "dtype_magnitude",
     "einsum_matmul",
     "float_gemm",
@@ -174,11 +180,18 @@ def _panels(b: np.ndarray, width: int) -> np.ndarray:
     lead, k, n = b.shape
     width = min(width, n)
     full, rest = divmod(n, width)
-    packed = np.empty((lead, full + (rest > 0), k, width), b.dtype)
+    packed = scratch("panels", (lead, full + (rest > 0), k, width), b.dtype)
     packed[:, :full] = b[:, :, : full * width].reshape(lead, k, full, width).transpose(0, 2, 1, 3)
     if rest:
         packed[:, full, :, :rest] = b[:, :, full * width :]
     return packed
+
+
+def _copied(name: str, x: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of ``x`` on the scratch buffer ``name``."""
+    copy = scratch(name, x.shape, x.dtype)
+    copy[...] = x
+    return copy
 
 
 def compiled_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray | None:
@@ -198,9 +211,151 @@ def compiled_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     out = np.zeros((math.prod(batch), m, n), unsigned)
     if out.size and k:
-        left = np.ascontiguousarray(_lead(a.view(unsigned), batch))
+        left = _lead(a.view(unsigned), batch)
+        if not left.flags.c_contiguous:
+            left = _copied("left", left)
         panels = _panels(_lead(b.view(unsigned), batch), kernels.panel_width(dtype.itemsize))
         parallel = out.size * k >= INTEGER_PARALLEL_MIN_WORK
         kernel = kernels.wrapping_matmul if parallel else kernels.wrapping_matmul_serial
         kernel(left, panels, out)
     return out.view(dtype).reshape(shape)
+
+
+#: k steps per int32 block of an int64 result from bytes: ``|sum| <= 65536 * 255 * 128 < 2^31``.
+INT64_BLOCK = 1 << 16
+
+
+def dot_product_width(a: np.dtype, b: np.dtype, dtype: np.dtype) -> int:
+    """Operand width in bytes (1 or 2) with which the dot-product kernels compute ``a @ b`` in
+    integer ``dtype`` for operands of dtypes ``a`` and ``b`` (values as they are), or 0.
+
+    Bytes: any result width (int64 in K blocks whose int32 sums cannot wrap). int16 (or bytes
+    beside int16, widened): results of 16 or 32 bits (two int16 products can reach 2^31, so an
+    int64 result could wrap); uint16 only for a 16-bit result (its residues modulo 2^16 as
+    int16). Anything else: 0.
+    """
+    if a.kind not in "iu" or b.kind not in "iu" or dtype.kind not in "iu":
+        return 0
+    if not (a.isnative and b.isnative):
+        return 0
+    width = max(a.itemsize, b.itemsize)
+    if width == 1:
+        return 1
+    if width != 2 or dtype.itemsize > 4:
+        return 0
+    if "u2" in (a.kind + str(a.itemsize), b.kind + str(b.itemsize)) and dtype.itemsize != 2:
+        return 0
+    return 2
+
+
+def _row_corrections(kernels: ModuleType, left: np.ndarray, scale: int) -> np.ndarray:
+    """``scale`` times the sum of each row of ``left`` (bytes; its padding is zero): (lead, M)
+    int64."""
+    out = np.empty(left.shape[:2], np.int64)
+    kernels.row_corrections(_frozen(left.view(np.uint8)), left.dtype.kind == "i", scale, out)
+    return out
+
+
+def _frozen(x: np.ndarray) -> np.ndarray:
+    """A read-only view of ``x``: the kernels read their operands through one compiled
+    signature, whether or not the caller's arrays are writeable."""
+    view = x.view()
+    view.flags.writeable = False
+    return view
+
+
+def _int32_sums(
+    kernels: ModuleType,
+    a: np.ndarray,
+    b: np.ndarray,
+    batch: tuple[int, ...],
+    corrected: bool,
+    result: bool,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The (prod(batch), M, N) int32 sums of ``a @ b`` modulo 2^32 by the dot-product kernels.
+
+    ``a``, ``b``: stacks of bytes (int8 or uint8, any mix) or of int16. The instruction takes
+    unsigned x signed bytes: where both are signed (or both unsigned) ``b``'s panels hold
+    ``b + 128`` (``b - 128``), and the row sums of ``a`` times 128 set it right (the
+    kernels' start values)
+    where ``corrected`` (else the caller adds ``correction``). Returns the sums (a new array
+    where ``result``, else scratch valid until the next call) and that correction (None where
+    none is needed or it was added).
+    """
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    group = 4 // a.itemsize
+    kp = -(-k // group) * group
+    left = _lead(a, batch)
+    if not left.flags.c_contiguous or kp != k:
+        padded = scratch("left", left.shape[:-1] + (kp,), left.dtype)
+        padded[..., :k] = left
+        padded[..., k:] = 0
+        left = padded
+    right = _lead(b, batch)
+    if not right.flags.c_contiguous:  # one compiled packing for every layout
+        right = _copied("right", right)
+    same_sign = a.dtype.kind == b.dtype.kind
+    flip = 0x80 if group == 4 and same_sign else 0
+    packed = (right.shape[0], -(-n // kernels.NR), kp // group, kernels.NR)
+    panels = scratch("panels", packed, np.int32)
+    shape = (math.prod(batch), m, n)
+    c = np.empty(shape, np.int32) if result else scratch("sums", shape, np.int32)
+    parallel = c.size * k >= VNNI_PARALLEL_MIN_WORK
+    correction = None
+    if flip:
+        correction = _row_corrections(kernels, left, -128 if a.dtype.kind == "i" else 128)
+    if k == 0:
+        c.fill(0)
+        return c, None
+    base = np.zeros(left.shape[:2], np.int32)
+    if correction is not None and corrected:
+        np.copyto(base, correction, casting="unsafe")  # int64 to int32: modulo 2^32
+    if group == 4:  # the kernels read bytes as bytes; which are signed is a flag
+        left, right = left.view(np.uint8), right.view(np.uint8)
+    left, right = _frozen(left), _frozen(right)
+    pack = kernels.pack_panels if parallel else kernels.pack_panels_serial
+    pack(right, panels, flip)
+    kernel = kernels.vnni_matmul if parallel else kernels.vnni_matmul_serial
+    kernel(left, panels, c, base, a.dtype.kind == "i")
+    return c, (None if corrected else correction)
+
+
+def dot_product_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray | None:
+    """``matmul(a, b)`` in integer ``dtype`` by the dot-product kernels, or None where they
+    cannot run (no numba, no VNNI, fewer rows than the register tile) or take these dtypes
+    (`dot_product_width`).
+
+    ``a`` and ``b`` hold their values in their own dtypes (NumPy's cast to ``dtype`` would not
+    change them, or ``dtype`` is as narrow as they are: the sums modulo 2^w are the same). Every
+    result of 32 bits or fewer is the int32 sum modulo 2^w; an int64 one adds int32 sums of
+    `INT64_BLOCK` k steps in int64. Peak memory: ``a`` copied where it is not C-contiguous or K
+    not a multiple of 4 (bytes) or 2 (int16), ``b`` packed (4 bytes per lane), the int32 sums,
+    and the result where it is not int32.
+    """
+    width = dot_product_width(a.dtype, b.dtype, dtype)
+    kernels = _numba_kernels.kernels("vnni") if width and _cpu.vnni_bits() else None
+    if kernels is None:
+        return None
+    a, b, shape = _as_matrices(a, b)
+    if a.shape[-2] < kernels.MR:
+        return None
+    if width == 2:
+        a, b = (signed_view(x) if x.dtype.itemsize == 2 else x.astype(np.int16) for x in (a, b))
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    k = a.shape[-1]
+    if dtype.itemsize <= 4 or k == 0:
+        sums, _ = _int32_sums(kernels, a, b, batch, corrected=True, result=dtype.itemsize == 4)
+        if dtype.itemsize == 8:
+            return sums.astype(dtype).reshape(shape)
+        result = sums.view(dtype) if dtype.itemsize == 4 else sums.astype(dtype)
+        return result.reshape(shape)
+    total: np.ndarray | None = None
+    for k0 in range(0, k, INT64_BLOCK):
+        block_a, block_b = a[..., k0 : k0 + INT64_BLOCK], b[..., k0 : k0 + INT64_BLOCK, :]
+        sums, correction = _int32_sums(kernels, block_a, block_b, batch, False, False)
+        block = sums.astype(np.int64)
+        if correction is not None:
+            block += correction[..., None]
+        total = block if total is None else total + block
+    assert total is not None
+    return total.view(dtype).reshape(shape)

@@ -35,6 +35,30 @@ COMPILED: tuple[tuple[str, tuple[str, ...], str], ...] = (
         )
         for bits in (8, 16, 32, 64)
     ),
+    *(
+        (
+            "gpudot._exact._numba_vnni",
+            names,
+            signature.format(element=element),
+        )
+        for element in ("uint8", "int16")
+        for names, signature in (
+            (
+                ("vnni_matmul", "vnni_matmul_serial"),
+                "(Array({element}, 3, 'C', readonly=True), int32[:, :, :, ::1], "
+                "int32[:, :, ::1], int32[:, ::1], boolean)",
+            ),
+            (
+                ("pack_panels", "pack_panels_serial"),
+                "(Array({element}, 3, 'C', readonly=True), int32[:, :, :, ::1], int64)",
+            ),
+        )
+    ),
+    (
+        "gpudot._exact._numba_vnni",
+        ("row_corrections",),
+        "(Array(uint8, 3, 'C', readonly=True), boolean, int64, int64[:, ::1])",
+    ),
 )
 
 #: The kernel modules, by the family `kernels` is asked for.
@@ -42,6 +66,7 @@ _MODULES = {
     "ordered": "gpudot._exact._numba_source",  # float16 and bfloat16 products, k in order
     "integer": "gpudot._exact._numba_integer",  # integer products, wrapping
     "matvec": "gpudot._exact._numba_matvec",  # products with one 1-D operand
+    "vnni": "gpudot._exact._numba_vnni",  # 8- and 16-bit products by dot-product instructions
 }
 _loaded: dict[str, ModuleType | None] = {}  # by family, None where the import failed
 _installed: bool | None = None  # whether numba can be imported, looked up once
@@ -58,12 +83,29 @@ def available() -> bool:
     return _installed
 
 
+def _passive_threads() -> None:
+    """Have numba's OpenMP threads sleep between kernels rather than spin (unless the user set
+    ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``); read once, when numba first starts its thread
+    pool (and by any other libgomp the process loads later).
+
+    libgomp's default spins a thread for a while after each parallel region. On a machine with
+    few cores, spinning threads (these, OpenBLAS's after a float gemm, another process's) take
+    the cores a parallel kernel waits for: a 512^2 int8 product that takes 0.8 ms took 22-40 ms
+    with the default policy on a loaded 2 vCPU guest, 0.76-0.86 ms with passive threads
+    (docs/fast-paths.md, "The same speed every time").
+    """
+    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+
+
 def kernels(family: str = "ordered") -> ModuleType | None:
-    """The compiled-kernel module of ``family`` (``"ordered"``, ``"integer"`` or ``"matvec"``),
-    or None when numba is missing or switched off."""
+    """The compiled-kernel module of ``family`` (``"ordered"``, ``"integer"``, ``"matvec"`` or
+    ``"vnni"``), or None when numba is missing or switched off. The ``"vnni"`` module says in
+    ``INSTRUCTIONS`` whether this CPU (and `gpudot._exact._cpu`) lets it run."""
     if not ENABLED:
         return None
     if family not in _loaded:
+        _passive_threads()
         try:
             _loaded[family] = importlib.import_module(_MODULES[family])
         except ImportError:
@@ -75,7 +117,8 @@ def warmup() -> list[str]:
     """Compile (or load from numba's disk cache) every kernel gpudot can use, ahead of time.
 
     The first float16, bfloat16 or integer product of a process otherwise pays it (seconds with a
-    cold cache; docs/fast-paths.md). Returns the ``module.function`` names compiled, or an empty
+    cold cache; docs/fast-paths.md); the dot-product kernels are compiled only where the CPU has
+    the instructions. Returns the ``module.function`` names compiled, or an empty
     list when numba is not installed or switched off (``GPUDOT_DISABLE_NUMBA=1``): nothing to do,
     and every result is the same without it. A second call finds them compiled and returns at once.
     """
@@ -86,6 +129,8 @@ def warmup() -> list[str]:
     compiled = []
     for module_name, names, signature in COMPILED:
         module = importlib.import_module(module_name)
+        if not getattr(module, "INSTRUCTIONS", True):  # no dot-product instructions here
+            continue
         # As a tuple of types: numba's disk cache keys an entry by the signature as given, and a
         # call looks it up by its argument types.
         arguments = tuple(normalize_signature(signature)[0])  # type: ignore[no-untyped-call]

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._exact._workspace import scratch
 from gpudot._tuning import BLOCK_ELEMENTS, PARALLEL_MIN_WORK
 
 __all__ = [
@@ -107,8 +108,9 @@ def ordered_compiled(kernels: ModuleType, a: Any, b: Any, dtype: np.dtype) -> An
         return np.zeros(shape, dtype)
     a_bits, b_bits = _bits(a, batch), _bits(b, batch)
     mr, nr = kernels.MR, kernels.NR
-    a_panels = np.empty((a_bits.shape[0], -(-m // mr), k, mr), _float32)
-    b_panels = np.empty((b_bits.shape[0], -(-n // nr), k, nr), _float32)
+    # the panels on memory kept between calls (`gpudot._exact._workspace`)
+    a_panels = scratch("half-a", (a_bits.shape[0], -(-m // mr), k, mr), _float32)
+    b_panels = scratch("half-b", (b_bits.shape[0], -(-n // nr), k, nr), _float32)
     result = np.empty((count, m, n), dtype)
     parallel = count * m * n * k >= PARALLEL_MIN_WORK
     kernel = kernels.ordered_product if parallel else kernels.ordered_product_serial

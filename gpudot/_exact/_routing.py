@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from gpudot._descriptions import MATMUL, PRODUCTS, Sizes
-from gpudot._exact import _bool, _integer, _numba_kernels, _ordered
+from gpudot._exact import _bool, _cpu, _integer, _numba_kernels, _ordered
 from gpudot._precision import current_precision
 from gpudot._tuning import (
     BLOCK_ELEMENTS,
@@ -60,6 +60,9 @@ from gpudot._tuning import (
     SIMD_MATRIX_NS,
     SIMD_NS,
     VECTOR_BYTES,
+    VNNI_FIXED_NS,
+    VNNI_NS,
+    VNNI_TILE,
 )
 
 __all__ = [
@@ -87,6 +90,7 @@ ROUTE_NAMES = {
     "float64": "gpudot's {dtype} float64-gemm route",
     "limbs": "gpudot's {dtype} limb route",
     "simd": "gpudot's {dtype} wrapping SIMD numba kernel",
+    "vnni": "gpudot's {dtype} dot-product (VNNI) numba kernel",
     "gemm": "gpudot's bool float32-gemm route",
     "compiled": "gpudot's {dtype} ordered numba kernel",
     "rank1": "gpudot's {dtype} ordered rank-1 route",
@@ -140,6 +144,26 @@ def _simd_ns(width: int, batch: int, m: int, n: int, k: int, elements: int) -> f
     )
 
 
+def dot_product_bits(compiled: bool) -> int:
+    """Width in bits of the dot-product instructions the kernels may use (0: none, or no numba)."""
+    return _cpu.vnni_bits() if compiled else 0
+
+
+def _vnni_ns(width: int, bits: int, sizes: tuple[int, int, int, int], elements: int) -> float:
+    """The dot-product kernels on operands of ``width`` bytes: whole register tiles (rows, columns
+    and k groups rounded up), the packing and result passes, the fixed cost."""
+    batch, m, n, k = sizes
+    rows, vectors = VNNI_TILE[bits]
+    columns, group = vectors * bits // 32, 4 // width
+    padded = -(-m // rows) * rows * -(-n // columns) * columns * -(-k // group) * group
+    return (
+        VNNI_FIXED_NS
+        + batch * SIMD_MATRIX_NS
+        + batch * padded * VNNI_NS[width]
+        + PASS_NS * elements
+    )
+
+
 def integer_costs(
     dtype: np.dtype,
     batch: int,
@@ -150,21 +174,33 @@ def integer_costs(
     b_size: int,
     *,
     compiled: bool = False,
+    bits: int = 0,
 ) -> tuple[dict[str, float], float | None]:
     """The candidates' ns for an integer product, and the cost of reading max|a|, max|b|.
 
     Known by dtype and sizes only: a float gemm is a candidate where the dtype's bound allows
-    one; the numba kernels where ``compiled`` (NumPy arrays, numba present). The read cost is
-    None where reading the values cannot pay (see `integer_matmul`); otherwise the read may find
-    a float32 gemm exact. NumPy's loop is the only candidate below `MIN_WORK` and for stacks of
-    matrices below `MATRIX_MIN_WORK`.
+    one; the numba kernels where ``compiled`` (NumPy arrays, numba present), the dot-product
+    kernels for 8- and 16-bit operands where ``bits`` (their vector width) and at least a
+    register tile's rows. The read cost is None where reading the values cannot pay (see
+    `integer_matmul`); otherwise the read may find a float32 gemm exact, or wider operands'
+    values within 8 or 16 bits. NumPy's loop is the only candidate below `MIN_WORK`; for stacks of
+    matrices below `MATRIX_MIN_WORK` the dot-product kernels (one call for the stack) are its
+    only rival.
     """
     work = batch * m * n * k
     width = dtype.itemsize
     costs: dict[str, float] = {"numpy": batch * NUMPY_MATRIX_NS + work * NUMPY_LOOP_NS[width]}
-    if work < MIN_WORK or (batch > 1 and m * n * k < MATRIX_MIN_WORK):
+    if work < MIN_WORK:
         return costs, None
     elements = a_size + b_size + batch * m * n
+    narrowed = None  # the dot-product kernels after narrowing the operands (if the read allows)
+    if bits and m >= VNNI_TILE[bits][0]:  # one call for a whole stack: no per-matrix minimum
+        if width <= 2:
+            costs["vnni"] = _vnni_ns(width, bits, (batch, m, n, k), elements)
+        else:
+            narrowed = _vnni_ns(1, bits, (batch, m, n, k), elements) + PASS_NS * (a_size + b_size)
+    if batch > 1 and m * n * k < MATRIX_MIN_WORK:
+        return costs, None
     costs["einsum"] = ROUTE_FIXED_NS + batch * EINSUM_MATRIX_NS + work * EINSUM_NS[width]
     if compiled:
         costs["simd"] = _simd_ns(width, batch, m, n, k, elements)
@@ -185,48 +221,91 @@ def integer_costs(
         costs[ftype.name] = _float_ns(ftype, batch, work, elements)
     read_ns = 2 * MAGNITUDE_FIXED_NS + MAGNITUDE_BYTE_NS * width * (a_size + b_size)
     data_may_help = ftype != _FLOAT32  # float32, or a gemm at all
-    pays = 2 * read_ns + _float_ns(_FLOAT32, batch, work, elements) < min(costs.values())
+    hoped = _float_ns(_FLOAT32, batch, work, elements)
+    pays = 2 * read_ns + min(hoped, narrowed or hoped) < min(costs.values())
     return costs, read_ns if data_may_help and pays else None
 
 
 def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | None:
-    """``matmul(a, b)`` for operands already in integer ``dtype``, or None for NumPy's loop.
+    """``matmul(a, b)`` in integer ``dtype``, or None for NumPy's loop.
+
+    ``a`` and ``b`` are in ``dtype``, or narrower integers whose values it holds (the NumPy
+    backend keeps 8- and 16-bit operands of a ``dtype=`` product as they are): only the
+    dot-product kernels take those, every other route has them cast first.
 
     Candidates (`integer_costs`): einsum, one float gemm under the exactness bound, float64
-    limbs, the numba SIMD kernels (NumPy arrays with numba only); the cheapest by the cost rule,
-    NumPy's loop if that is cheaper still. The dtype alone bounds every |x|, which is enough for
-    int8 and int16 to take a float gemm. Reading max|a| and max|b| off the data (one min and
-    one max pass over each) can allow float32, or a gemm at all for int32/int64. On large values
-    the read is wasted, so it is paid only where what it can save (a float32 gemm in place of
-    the best route known without it) exceeds what it can waste (its own cost): a product NumPy
-    or einsum does cheaply (small, or matrix-vector) is not slowed by the read.
+    limbs, the numba SIMD kernels and the dot-product (VNNI) kernels (NumPy arrays with numba
+    only); the cheapest by the cost rule, NumPy's loop if that is cheaper still. The dtype alone
+    bounds every |x|, which is enough for int8 and int16 to take a float gemm. Reading max|a| and
+    max|b| off the data (one min and one max pass over each) can allow float32, a gemm at all for
+    int32/int64, or the dot-product kernels on the values narrowed to 8 or 16 bits. On large
+    values the read is wasted, so it is paid only where what it can save (a float32 gemm or the
+    narrowed kernels in place of the best route known without it) exceeds what it can waste (its
+    own cost): a product NumPy or einsum does cheaply (small, or matrix-vector) is not slowed by
+    the read.
     """
     m, n, k, batch = _sizes(a, b)
     if batch * m * n * k < MIN_WORK or a.ndim + b.ndim < 3:
         return None
     compiled = xp is np and _numba_kernels.available()
-    costs, read_ns = integer_costs(dtype, batch, m, n, k, a.size, b.size, compiled=compiled)
+    bits = dot_product_bits(compiled)
+    costs, read_ns = integer_costs(
+        dtype, batch, m, n, k, a.size, b.size, compiled=compiled, bits=bits
+    )
+    elements = a.size + b.size + batch * m * n
+    if a.dtype != dtype or b.dtype != dtype:  # narrow operands: their own dot-product cost
+        costs.pop("vnni", None)
+        width = _integer.dot_product_width(a.dtype, b.dtype, dtype)
+        if width and bits and m >= VNNI_TILE[bits][0]:
+            costs["vnni"] = _vnni_ns(width, bits, (batch, m, n, k), elements)
+        if min(costs, key=costs.__getitem__) == "vnni":
+            return _integer.dot_product_matmul(a, b, dtype)
+        a, b = a.astype(dtype), b.astype(dtype)
+    if min(costs, key=costs.__getitem__) == "vnni":
+        result = _integer.dot_product_matmul(a, b, dtype)
+        if result is not None:
+            return result
+        costs.pop("vnni")  # numba found but failed to import: the next cheapest route
     a, b = _integer.signed_view(a), _integer.signed_view(b)
+    narrow: np.dtype | None = None
     if read_ns is not None:
-        found = _integer.exact_float(k * _integer.magnitude(a) * _integer.magnitude(b))
+        high_a, high_b = _integer.magnitude(a), _integer.magnitude(b)
+        found = _integer.exact_float(k * high_a * high_b)
         if found is not None:
-            costs[found.name] = _float_ns(
-                found, batch, batch * m * n * k, a.size + b.size + batch * m * n
+            costs[found.name] = _float_ns(found, batch, batch * m * n * k, elements)
+        narrow = _narrowest(max(high_a, high_b), dtype, bits, m)
+        if narrow is not None:
+            costs["vnni"] = _vnni_ns(narrow.itemsize, bits, (batch, m, n, k), elements) + (
+                PASS_NS * (a.size + b.size)
             )
     route = min(costs, key=costs.__getitem__)
     if route == "numpy":
         return None
-    if route == "simd":
+    if route == "vnni" and narrow is not None:
+        result = _integer.dot_product_matmul(a.astype(narrow), b.astype(narrow), dtype)
+    elif route == "simd":
         result = _integer.compiled_matmul(a, b, a.dtype)
-        if result is None:
-            return None  # numba found but failed to import: NumPy's loop this once, then no "simd"
     elif route == "einsum":
         result = _integer.einsum_matmul(xp, a, b)
     elif route == "limbs":
         result = _integer.limb_gemm(xp, a, b, 8 * dtype.itemsize, a.dtype)
     else:
         result = _integer.float_gemm(xp, a, b, np.dtype(route), a.dtype)
+    if result is None:
+        return None  # numba found but failed to import: NumPy's loop this once, then no kernels
     return result.view(dtype) if result.dtype != dtype else result
+
+
+def _narrowest(high: int, dtype: np.dtype, bits: int, m: int) -> np.dtype | None:
+    """int8 or int16 where every value of both operands fits (``high``: their largest |x|) and
+    the dot-product kernels take it for a ``dtype`` result, else None."""
+    if not bits or m < VNNI_TILE[bits][0] or dtype.itemsize <= 2:
+        return None
+    if high <= 127:
+        return np.dtype(np.int8)
+    if high <= 32767 and dtype.itemsize == 4:
+        return np.dtype(np.int16)
+    return None
 
 
 def bool_costs(batch: int, m: int, n: int, k: int, a_size: int, b_size: int) -> dict[str, float]:
@@ -418,7 +497,10 @@ def product_cost(
         costs = found if work >= MATVEC_MIN_WORK else {"numpy": found["numpy"]}
     elif dtype.kind in "iu" and dtype.itemsize in NUMPY_LOOP_NS:
         compiled = _numba_kernels.available()
-        costs, read_ns = integer_costs(dtype, batch, m, n, k, a_size, b_size, compiled=compiled)
+        bits = dot_product_bits(compiled)
+        costs, read_ns = integer_costs(
+            dtype, batch, m, n, k, a_size, b_size, compiled=compiled, bits=bits
+        )
     elif dtype.kind == "b":
         costs = bool_costs(batch, m, n, k, a_size, b_size)
     elif dtype.name in PRODUCTS[func].half_loops:

@@ -1,0 +1,390 @@
+"""The dot-product (VNNI) kernels and their "vnni" route: NumPy's bits and result dtypes.
+
+NumPy is the oracle. Every 8/16-bit dtype pair NumPy multiplies, with its own result dtype and
+with ``dtype=``/``out=`` of every integer width; shapes straddling the register tile (`MR` rows,
+``VECTORS * LANES`` columns), the panel width `NR`, the k block `KC` (in groups of 4 bytes or 2
+int16), the rows of a task `MB` and the serial/parallel threshold; K where int32 sums wrap and
+where an int64 result needs its K blocks; extremes; layouts; batches; zero sizes. The route is
+checked with numba and the dot-product instructions, with them switched off, and without numba.
+Tests of the kernels themselves skip, with the reason, on a CPU without the instructions.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import gpudot
+from gpudot._exact import _cpu, _integer, _numba_kernels, _routing
+from gpudot._tuning import VNNI_PARALLEL_MIN_WORK
+from gpudot.backends import lookup
+from gpudot.testing._oracle import check_bits
+
+NARROW = ["int8", "uint8", "int16", "uint16"]
+RESULTS = [None, "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64"]
+
+
+@pytest.fixture
+def vnni(monkeypatch):
+    """The dot-product kernels module, switched on (skips without numba or the instructions)."""
+    pytest.importorskip("numba")
+    monkeypatch.setattr(_numba_kernels, "ENABLED", True)
+    monkeypatch.setattr(_cpu, "ENABLED", True)
+    if not _cpu.cpu_vnni_bits():
+        pytest.skip("this CPU has no AVX512-VNNI or AVX-VNNI")
+    kernels = _numba_kernels.kernels("vnni")
+    if kernels is None:
+        pytest.skip("numba kernels could not be imported")
+    return kernels
+
+
+@pytest.fixture
+def numpy_backend():
+    """The NumPy backend (the only one with these routes), in effect for the test."""
+    with gpudot.use_backend("numpy"):
+        yield lookup("numpy")
+
+
+@pytest.fixture(params=["vnni", "vnni-off", "no-numba"])
+def mode(request, monkeypatch):
+    """Three ways: the dot-product kernels (skipped where the CPU lacks them), numba without
+    them, and no numba at all."""
+    monkeypatch.setattr(_cpu, "ENABLED", request.param == "vnni")
+    monkeypatch.setattr(_numba_kernels, "ENABLED", request.param != "no-numba")
+    if request.param != "no-numba":
+        pytest.importorskip("numba")
+    if request.param == "vnni" and not _cpu.cpu_vnni_bits():
+        pytest.skip("this CPU has no AVX512-VNNI or AVX-VNNI")
+    return request.param
+
+
+def _values(shape, dtype, family, seed):
+    info = np.iinfo(dtype)
+    if family == "min":
+        return np.full(shape, info.min, dtype)
+    if family == "max":
+        return np.full(shape, info.max, dtype)
+    rng = np.random.default_rng(seed)
+    if family == "mixed":
+        return rng.choice(np.array([info.min, info.max, -1 if info.min else 1, 0], dtype), shape)
+    return rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
+
+
+def _pairs():
+    """(a dtype, b dtype, result dtype) for every narrow pair and result NumPy accepts."""
+    for left in NARROW:
+        for right in NARROW:
+            for result in RESULTS:
+                loop = np.result_type(left, right) if result is None else np.dtype(result)
+                if loop.kind in "iu" and all(
+                    np.can_cast(x, loop, "same_kind") for x in (left, right)
+                ):
+                    yield left, right, result
+
+
+PAIRS = list(_pairs())
+
+
+def _operands_as_routed(a, b, dtype):
+    """What the NumPy backend hands the route: operands NumPy's cast would not change stay."""
+    return [x if np.can_cast(x.dtype, dtype, "safe") else x.astype(dtype) for x in (a, b)]
+
+
+def _check_kernel(a, b, result=None):
+    """``dot_product_matmul`` on ``a``, ``b`` against ``np.matmul(a, b, dtype=result)``;
+    whether the kernels took the product at all."""
+    expected = np.matmul(a, b, dtype=result)
+    left, right = _operands_as_routed(a, b, expected.dtype)
+    got = _integer.dot_product_matmul(left, right, expected.dtype)
+    if got is not None:
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        assert got.tobytes() == expected.tobytes()
+    return got is not None
+
+
+# --- the kernels ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("left", "right", "result"), PAIRS, ids=str)
+@pytest.mark.parametrize("family", ["random", "min", "max", "mixed"])
+def test_every_dtype_pair_and_result(vnni, left, right, result, family):
+    """(7, 70, 130): a tile of rows + 1, K not a multiple of 4, a panel + 2 columns."""
+    a, b = _values((7, 70), left, family, 1), _values((70, 130), right, family, 2)
+    taken = _check_kernel(a, b, result)
+    loop = np.result_type(left, right) if result is None else np.dtype(result)
+    width = _integer.dot_product_width(*(x.dtype for x in _operands_as_routed(a, b, loop)), loop)
+    assert taken == bool(width)  # the kernels take every pair they say they take
+
+
+def _edges(kernels):
+    """Shapes straddling the tile, the panel, the k block and a task's rows."""
+    mr, columns, nr = kernels.MR, kernels.VECTORS * kernels.LANES, kernels.NR
+    kc_bytes = 4 * kernels.KC
+    return [
+        (mr, 4, columns),  # exactly one tile
+        (mr, 1, 1),  # one column: masked stores only
+        (mr + 1, 3, columns + 1),  # the last row block starts MR rows before the end
+        (2 * mr - 1, kc_bytes - 1, nr - 1),
+        (kernels.MB + 1, kc_bytes + 1, nr + 1),  # two row blocks, two k blocks, two panels
+        (3 * kernels.MB - 5, 2 * kc_bytes + 3, 3 * nr + 17),
+    ]
+
+
+@pytest.mark.parametrize("dtypes", [("int8", "int8"), ("uint8", "uint8"), ("int8", "uint8"),
+                                    ("uint8", "int8"), ("int16", "int16")], ids=str)
+@pytest.mark.parametrize("edge", range(6))
+def test_tile_panel_and_block_edges(vnni, dtypes, edge):
+    m, k, n = _edges(vnni)[edge]
+    a, b = _values((m, k), dtypes[0], "random", edge), _values((k, n), dtypes[1], "mixed", edge)
+    for result in (None, "int32", "int64"):
+        if result == "int64" and "int16" in dtypes:
+            continue  # two int16 products can reach 2^31: not the kernels' (asserted below)
+        assert _check_kernel(a, b, result)
+    assert not _check_kernel(a.astype(np.int16), b.astype(np.int16), "int64")
+
+
+def test_fewer_rows_than_a_tile_are_not_taken(vnni):
+    a, b = _values((vnni.MR - 1, 64), "int8", "random", 1), _values((64, 64), "int8", "random", 2)
+    assert not _check_kernel(a, b)
+
+
+@pytest.mark.parametrize("result", [None, "int32", "int64"])
+def test_sums_past_2_to_31(vnni, result):
+    """140000 products of -128 * -128 (and 127 * -128): sums of 2.3e9 wrap an int32 result,
+    must not wrap an int64 one (three K blocks of `INT64_BLOCK`), and wrap int8 mod 2^8."""
+    k = 140_000
+    assert k > 2 * _integer.INT64_BLOCK
+    a = np.full((vnni.MR, k), -128, np.int8)
+    a[1::2] = 127
+    b = np.full((k, 20), -128, np.int8)
+    b[:, ::3] = 127
+    assert _check_kernel(a, b, result)
+    if result == "int64":
+        assert np.matmul(a, b, dtype=np.int64).max() > 2**31  # the case is what it claims
+
+
+def test_int16_extremes_wrap(vnni):
+    """-32768 * -32768 twice per lane is 2^31: vpdpwssd wraps it, as NumPy's int32 sum does."""
+    a = np.full((vnni.MR, 4000), -32768, np.int16)
+    b = np.full((4000, 33), -32768, np.int16)
+    b[::5] = 32767
+    for result in (None, "int32"):
+        assert _check_kernel(a, b, result)
+    assert _check_kernel(a.view(np.uint16), b.view(np.uint16))  # the same residues mod 2^16
+
+
+def test_the_correction_is_needed(vnni, monkeypatch):
+    """Signed x signed bytes run as (b + 128) x a: without the 128 * row sums of ``a`` taken
+    off, the result is wrong; with them, it is NumPy's."""
+    a, b = _values((50, 300), "int8", "random", 3), _values((300, 70), "int8", "random", 4)
+    expected = np.matmul(a, b, dtype=np.int32)
+    assert _check_kernel(a, b, "int32")
+    monkeypatch.setattr(
+        _integer, "_row_corrections", lambda *args: np.zeros_like(_row_corrections(*args))
+    )
+    dropped = _integer.dot_product_matmul(a, b, np.dtype(np.int32))
+    assert dropped is not None and not np.array_equal(dropped, expected)
+
+
+_row_corrections = _integer._row_corrections
+
+
+@pytest.mark.parametrize(
+    "layout", ["fortran", "strided", "negative", "broadcast", "vector-left", "vector-right"]
+)
+@pytest.mark.parametrize("dtypes", [("int8", "int8"), ("uint8", "int8"), ("int16", "int16")])
+def test_layouts_and_batches(vnni, layout, dtypes):
+    a = _values((3, 1, 20, 70), dtypes[0], "random", 3)
+    b = _values((4, 140, 90), dtypes[1], "random", 4)[:, ::2, :70][..., ::-1]  # negative stride
+    if layout == "fortran":
+        a, b = np.asfortranarray(a[0, 0]), np.asfortranarray(b[0])
+    elif layout == "strided":
+        a, b = a[0, 0, ::2, :], b[1, :, ::3]
+    elif layout == "negative":
+        a, b = a[..., ::-1, ::-1], b[::-1]
+    elif layout == "vector-left":
+        a = a[0, 0, 0]
+    elif layout == "vector-right":
+        b = b[0, :, 0]
+    taken = _check_kernel(a, b, "int32")
+    assert taken == (layout != "vector-left")  # one row is fewer than a tile's
+
+
+@pytest.mark.parametrize("shape", [(8, 0, 5), (0, 5, 4), (8, 5, 0)])
+def test_zero_size(vnni, shape):
+    m, k, n = shape
+    a, b = np.ones((m, k), np.int8), np.ones((k, n), np.int8)
+    for result in (None, "int32", "int64"):
+        _check_kernel(a, b, result)
+
+
+@pytest.mark.parametrize("k", [1, 2])  # 2000 * 2000 * k straddles VNNI_PARALLEL_MIN_WORK
+def test_parallel_threshold(vnni, k):
+    assert 2000 * 2000 < VNNI_PARALLEL_MIN_WORK <= 2000 * 2000 * 2 * 4
+    a, b = _values((2000, 4 * k), "int8", "random", 5), _values((4 * k, 2000), "int8", "random", 6)
+    assert _check_kernel(a, b, "int32")
+
+
+# --- the route, with the kernels, without them, without numba -----------------------------------
+
+
+@pytest.mark.parametrize("func", ["matmul", "dot"])
+@pytest.mark.parametrize(("left", "right"), [("int8", "int8"), ("uint8", "uint8"),
+                                             ("int8", "uint8"), ("int16", "int16"),
+                                             ("uint16", "uint16"), ("uint8", "int16")])
+def test_route_end_to_end(numpy_backend, mode, func, left, right):
+    """Through the NumPy backend: matrices, stacks with broadcasting, N-D ``dot``, and the
+    matrix-vector products (another kernel's)."""
+    a, b = _values((200, 256), left, "random", 7), _values((256, 384), right, "random", 8)
+    check_bits(numpy_backend, func, a, b)
+    check_bits(numpy_backend, func, _values((3, 64, 256), left, "mixed", 9), b[None, :, :130])
+    check_bits(numpy_backend, func, a, b[:, 0])
+    if func == "dot":
+        check_bits(numpy_backend, "dot", a, _values((2, 256, 130), right, "random", 10))
+
+
+@pytest.mark.parametrize("result", ["int16", "int32", "int64", "uint32"])
+@pytest.mark.parametrize(("left", "right"), [("int8", "int8"), ("uint8", "int8"),
+                                             ("int16", "int16")])
+def test_dtype_and_out(numpy_backend, mode, result, left, right):
+    """``dtype=`` and ``out=`` of every integer width: NumPy's bits and dtype, out= filled."""
+    a, b = _values((3, 100, 300), left, "random", 11), _values((300, 90), right, "mixed", 12)
+    if not all(np.can_cast(x.dtype, result, "same_kind") for x in (a, b)):
+        return
+    expected = np.matmul(a, b, dtype=result)
+    got = gpudot.to_numpy(gpudot.matmul(a, b, dtype=result))
+    assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()
+    out = np.full(expected.shape, 7, result)
+    assert gpudot.matmul(a, b, out=out) is out
+    assert out.tobytes() == np.matmul(a, b, out=np.empty_like(out)).tobytes()
+    wide = np.empty(expected.shape, np.int64)
+    gpudot.matmul(a, b, dtype=result, out=wide)
+    assert wide.tobytes() == np.matmul(a, b, dtype=result, out=np.empty_like(wide)).tobytes()
+
+
+def test_the_route_takes_the_kernels(numpy_backend, monkeypatch):
+    """int8 products, their ``dtype=np.int32`` form without widening, and int32 operands whose
+    values fit a byte, go to the dot-product kernels where the CPU has them."""
+    pytest.importorskip("numba")
+    monkeypatch.setattr(_numba_kernels, "ENABLED", True)
+    monkeypatch.setattr(_cpu, "ENABLED", True)
+    calls = []
+    original = _integer.dot_product_matmul
+    monkeypatch.setattr(
+        _integer,
+        "dot_product_matmul",
+        lambda a, b, dtype: calls.append((a.dtype.name, b.dtype.name)) or original(a, b, dtype),
+    )
+    a8, b8 = _values((256, 256), "int8", "random", 1), _values((256, 256), "int8", "random", 2)
+    check_bits(numpy_backend, "matmul", a8, b8)
+    assert gpudot.matmul(a8, b8, dtype=np.int32).tobytes() == np.matmul(
+        a8, b8, dtype=np.int32
+    ).tobytes()
+    wide = [np.clip(x, -127, 127).astype(np.int32) for x in (a8, b8)]  # |x| <= 127: narrowed
+    check_bits(numpy_backend, "matmul", *wide)
+    expected = [("int8", "int8")] * 3 if _cpu.cpu_vnni_bits() else []
+    assert calls == expected
+    cost = _routing.product_cost(np.dtype(np.int8), 512, 512, 512)
+    assert cost is not None and (cost.route == "vnni") == bool(_cpu.cpu_vnni_bits())
+    monkeypatch.setattr(_cpu, "ENABLED", False)
+    cost = _routing.product_cost(np.dtype(np.int8), 512, 512, 512)
+    assert cost is not None and cost.route != "vnni"
+    check_bits(numpy_backend, "matmul", a8, b8)
+    assert len(calls) == len(expected)
+
+
+# --- which instructions ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("environment", "bits"),
+    [
+        ({"NUMBA_CPU_FEATURES": "+avx512f,+avx512bw,+avx512vl,+avx512vnni"}, 512),
+        ({"NUMBA_CPU_FEATURES": "+avx2,+avxvnni,-avx512vnni"}, 256),
+        ({"NUMBA_CPU_FEATURES": "+avx2,+fma"}, 0),
+        ({"NUMBA_CPU_NAME": "generic"}, 0),  # a named CPU without its features: none assumed
+    ],
+)
+def test_features_numba_compiles_for(monkeypatch, environment, bits):
+    monkeypatch.delenv("NUMBA_CPU_FEATURES", raising=False)
+    monkeypatch.delenv("NUMBA_CPU_NAME", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(_cpu, "ENABLED", True)
+    _cpu.cpu_vnni_bits.cache_clear()
+    try:
+        assert _cpu.cpu_vnni_bits() == bits == _cpu.vnni_bits()
+        monkeypatch.setattr(_cpu, "ENABLED", False)
+        assert _cpu.vnni_bits() == 0
+    finally:
+        _cpu.cpu_vnni_bits.cache_clear()
+
+
+def test_avx_vnni_256_bit_kernels():
+    """The 256-bit (AVX-VNNI) build, compiled for a CPU without AVX-512 in a fresh process."""
+    pytest.importorskip("numba")
+    from llvmlite import binding
+
+    features = binding.get_host_cpu_features()
+    if not features.get("avxvnni"):
+        pytest.skip("this CPU has no AVX-VNNI")
+    flags = ",".join(
+        ("-" if name.startswith("avx512") or name.startswith("amx") else "+" if on else "-")
+        + name
+        for name, on in features.items()
+    )
+    code = (
+        "import numpy as np\n"
+        "from gpudot._exact import _cpu, _integer\n"
+        "assert _cpu.vnni_bits() == 256\n"
+        "rng = np.random.default_rng(0)\n"
+        "for left, right in (('int8', 'int8'), ('uint8', 'int8'), ('int16', 'int16')):\n"
+        "    a = rng.integers(-128, 128, (37, 301)).astype(left)\n"
+        "    b = rng.integers(-128, 128, (301, 59)).astype(right)\n"
+        "    got = _integer.dot_product_matmul(a, b, np.dtype(np.int32))\n"
+        "    assert got.tobytes() == np.matmul(a, b, dtype=np.int32).tobytes(), (left, right)\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "NUMBA_CPU_NAME": "host", "NUMBA_CPU_FEATURES": flags}
+    env.pop("GPUDOT_DISABLE_VNNI", None)
+    env.pop("GPUDOT_DISABLE_NUMBA", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("result", [None, "int32", "int64"])
+def test_non_native_byte_order(numpy_backend, mode, result):
+    """Big-endian int16 operands are cast as NumPy casts them (the kernels take native ones)."""
+    a = _values((64, 300), "int16", "random", 13).astype(">i2")
+    b = _values((300, 70), "int16", "mixed", 14).astype(">i2")
+    assert _integer.dot_product_width(a.dtype, b.dtype, np.dtype(np.int32)) == 0
+    for left in (a, a.astype(np.int16)):
+        expected = np.matmul(left, b, dtype=result)
+        got = gpudot.to_numpy(gpudot.matmul(left, b, dtype=result))
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
+
+
+def test_warmed_signatures_serve_every_layout(vnni):
+    """After `gpudot.warmup`, products of any layout, read-only or broadcast operands, and both
+    thread modes compile nothing more: the kernels always get read-only C-contiguous operands."""
+    gpudot.warmup()
+    names = ("vnni_matmul", "vnni_matmul_serial", "pack_panels", "pack_panels_serial")
+    counts = {name: len(getattr(vnni, name).signatures) for name in (*names, "row_corrections")}
+    a = _values((3, 50, 70), "int8", "random", 15)
+    b = _values((70, 90), "uint8", "random", 16)
+    frozen = a.copy()
+    frozen.flags.writeable = False
+    for left, right in [
+        (a, np.asfortranarray(b)),
+        (a, b[::-1, ::-1]),
+        (frozen, np.broadcast_to(b, (3, 70, 90))),
+        (a.astype(np.int16), b.astype(np.int16)[:, ::2]),
+        (_values((600, 600), "int8", "random", 17), _values((600, 600), "int8", "random", 18).T),
+    ]:
+        for result in (None, "int32"):
+            assert _check_kernel(left, right, result)
+    assert {name: len(getattr(vnni, name).signatures) for name in counts} == counts
