@@ -214,6 +214,7 @@ _RUNS = {
     (_integer, "limb_gemm"): lambda args: "limbs",
     (_integer, "einsum_matmul"): lambda args: "einsum",
     (_integer, "compiled_matmul"): lambda args: "simd",
+    (_integer, "dot_product_matmul"): lambda args: "vnni",
     (_bool, "gemm_any"): lambda args: "gemm",
     (_ordered, "ordered_compiled"): lambda args: "compiled",
     (_ordered, "ordered_rank1"): lambda args: "rank1",
