@@ -83,19 +83,38 @@ def available() -> bool:
     return _installed
 
 
-def _passive_threads() -> None:
-    """Have numba's OpenMP threads sleep between kernels rather than spin (unless the user set
-    ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``); read once, when numba first starts its thread
-    pool (and by any other libgomp the process loads later).
+#: libgomp's spin before a worker sleeps, in iterations of its wait loop (``GOMP_SPINCOUNT``):
+#: 30000 spun for about 0.85 ms of CPU on the 2 vCPU Emerald Rapids guest (libgomp's default,
+#: 300000, about 5 ms). A design choice: long enough to keep the second thread between
+#: back-to-back products, short enough that a spinning worker cannot hold an overloaded core for
+#: a scheduler tick (docs/fast-paths.md, "The same speed every time").
+SPIN_COUNT = 30_000
 
-    libgomp's default spins a thread for a while after each parallel region. On a machine with
-    few cores, spinning threads (these, OpenBLAS's after a float gemm, another process's) take
-    the cores a parallel kernel waits for: a 512^2 int8 product that takes 0.8 ms took 22-40 ms
-    with the default policy on a loaded 2 vCPU guest, 0.76-0.86 ms with passive threads
-    (docs/fast-paths.md, "The same speed every time").
+
+def _start_threads() -> None:
+    """Start numba's thread pool with a bounded spin (`SPIN_COUNT`), unless the user set
+    ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` (then theirs holds).
+
+    libgomp reads its environment once, when it is loaded: ``GOMP_SPINCOUNT`` is set for the
+    moment numba loads its OpenMP pool and restored at once, so libraries loaded later (PyTorch's
+    own libgomp, say) see the user's environment unchanged. Without effect where numba's pool is
+    not OpenMP (``NUMBA_THREADING_LAYER`` tbb or workqueue) or the system libgomp was loaded
+    before by another library.
+
+    Why bounded: libgomp's default spin (about 5 ms here) takes the core the next parallel kernel
+    waits for on a loaded machine with few cores (22-40 ms per 512^2 product measured), and
+    passive threads (no spin) lose the second thread of sub-millisecond kernels to the wake-up
+    (512^3 int8 -> int32: 0.42 ms passive, 0.31-0.32 ms with this spin or the default).
     """
-    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
+        return
+    from numba.np.ufunc import parallel
+
+    os.environ["GOMP_SPINCOUNT"] = str(SPIN_COUNT)
+    try:
+        parallel._launch_threads()
+    finally:
+        del os.environ["GOMP_SPINCOUNT"]
 
 
 def kernels(family: str = "ordered") -> ModuleType | None:
@@ -105,8 +124,8 @@ def kernels(family: str = "ordered") -> ModuleType | None:
     if not ENABLED:
         return None
     if family not in _loaded:
-        _passive_threads()
         try:
+            _start_threads()
             _loaded[family] = importlib.import_module(_MODULES[family])
         except ImportError:
             _loaded[family] = None
