@@ -83,38 +83,33 @@ def available() -> bool:
     return _installed
 
 
-#: libgomp's spin before a worker sleeps, in iterations of its wait loop (``GOMP_SPINCOUNT``):
-#: 30000 spun for about 0.85 ms of CPU on the 2 vCPU Emerald Rapids guest (libgomp's default,
-#: 300000, about 5 ms). A design choice: long enough to keep the second thread between
-#: back-to-back products, short enough that a spinning worker cannot hold an overloaded core for
-#: a scheduler tick (docs/fast-paths.md, "The same speed every time").
-SPIN_COUNT = 30_000
-
-
 def _start_threads() -> None:
-    """Start numba's thread pool with a bounded spin (`SPIN_COUNT`), unless the user set
-    ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` (then theirs holds).
+    """Start numba's thread pool with passive OpenMP threads (``OMP_WAIT_POLICY=PASSIVE``: a
+    worker sleeps as soon as a kernel ends), unless the user set ``OMP_WAIT_POLICY`` or
+    ``GOMP_SPINCOUNT`` (then theirs holds).
 
-    libgomp reads its environment once, when it is loaded: ``GOMP_SPINCOUNT`` is set for the
-    moment numba loads its OpenMP pool and restored at once, so libraries loaded later (PyTorch's
-    own libgomp, say) see the user's environment unchanged. Without effect where numba's pool is
-    not OpenMP (``NUMBA_THREADING_LAYER`` tbb or workqueue) or the system libgomp was loaded
-    before by another library.
+    libgomp reads its environment once, when it is loaded: the policy is set for the moment numba
+    loads its OpenMP pool and removed at once, so libraries loaded later (PyTorch's own libgomp,
+    say) see the user's environment unchanged. Without effect where numba's pool is not OpenMP
+    (``NUMBA_THREADING_LAYER`` tbb or workqueue) or the system libgomp was loaded before by
+    another library.
 
-    Why bounded: libgomp's default spin (about 5 ms here) takes the core the next parallel kernel
-    waits for on a loaded machine with few cores (22-40 ms per 512^2 product measured), and
-    passive threads (no spin) lose the second thread of sub-millisecond kernels to the wake-up
-    (512^3 int8 -> int32: 0.42 ms passive, 0.31-0.32 ms with this spin or the default).
+    Why passive: on a machine with few cores and other work, spinning workers take the core the
+    next parallel kernel (or OpenBLAS's) waits for. On the 2 vCPU Emerald Rapids guest at load
+    average 1.1-1.5, the worst order of `benchmarks/warm_orders.py` took 0.5 ms for 512^2
+    int8 -> int32 with passive threads, 1.9-2.4 ms with a spin of 30000 (about 0.85 ms), 0.7-1.0
+    ms with 3000, and a float32 sgemm beside them 20 ms instead of 1. The price, on an idle
+    machine: 0.42 ms instead of 0.31 ms (docs/fast-paths.md, "The same speed every time").
     """
     if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
         return
     from numba.np.ufunc import parallel
 
-    os.environ["GOMP_SPINCOUNT"] = str(SPIN_COUNT)
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     try:
         parallel._launch_threads()
     finally:
-        del os.environ["GOMP_SPINCOUNT"]
+        del os.environ["OMP_WAIT_POLICY"]
 
 
 def kernels(family: str = "ordered") -> ModuleType | None:
