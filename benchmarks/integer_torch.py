@@ -14,7 +14,11 @@ OpenBLAS's slow each other when interleaved on few cores). Each timing: min and 
 GOP/s (2 M N K / time), and whether gpudot's bits (and torch's) equal NumPy's.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/integer_torch.py \\
-        [--sizes 512 1024] [--repeats 15] [--products int8:int32 int8 int16 int32 int64]
+        [--sizes 512 1024] [--repeats 15] [--products int8:int32 int8 int16 int32 int64] [--blocks]
+
+``--blocks`` times each library's calls back to back instead of call by call: interleaved, each
+gpudot call starts while OpenBLAS's threads still wait (busily) after the sgemm before it, and on
+2 cores that slows both (docs/fast-paths.md, "The same speed every time").
 """
 
 from __future__ import annotations
@@ -96,6 +100,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[512, 1024])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--products", nargs="*", default=list(PRODUCTS), choices=list(PRODUCTS))
+    parser.add_argument(
+        "--blocks",
+        action="store_true",
+        help="time each library's calls back to back (default: call by call, interleaved)",
+    )
     parser.add_argument("--torch-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.torch_child:
@@ -124,9 +133,12 @@ def main() -> None:
                 times[key] = []
                 _times(calls[key], 0)  # 3 warm-up calls
             slow = times["numpy"][0] > 200  # ms: NumPy's loop runs once
+            if args.blocks:  # no thread pool wakes right after another's kernel
+                for key in ("gpudot", "sgemm"):
+                    times[key] = _times(calls[key], args.repeats)
             for _ in range(args.repeats):  # interleaved: load hits all alike
                 for key, call in calls.items():
-                    if key != "numpy" or not slow:
+                    if (key != "numpy" or not slow) and not (args.blocks and key != "numpy"):
                         times[key] += _times(call, 1, warm=0)
             rows.append((name, size, times, same))
     print("load average after numpy/gpudot:", Path("/proc/loadavg").read_text().strip())

@@ -388,3 +388,46 @@ def test_warmed_signatures_serve_every_layout(vnni):
         for result in (None, "int32"):
             assert _check_kernel(left, right, result)
     assert {name: len(getattr(vnni, name).signatures) for name in counts} == counts
+
+
+# --- the threaded kernel's row blocks ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 4])
+@pytest.mark.parametrize("m", [1, 5, 6, 7, 95, 96, 97, 192, 193, 512, 1000])
+def test_row_blocks_split_the_rows_evenly(vnni, m, threads):
+    """Every row in exactly one block; the blocks a multiple of the threads where there are
+    enough register tiles, tile-aligned, and equal in tiles to one."""
+    blocks = vnni._row_blocks(m, threads)
+    tiles = -(-m // vnni.MR)
+    assert 1 <= blocks <= tiles
+    if tiles >= threads:
+        assert blocks % threads == 0
+    starts = [b * tiles // blocks * vnni.MR for b in range(blocks)] + [tiles * vnni.MR]
+    sizes = np.diff(starts) // vnni.MR
+    assert sizes.min() >= 1 and sizes.max() - sizes.min() <= 1
+    assert starts[0] == 0 and starts[-1] >= m > starts[-2]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("m", [6, 7, 97, 193, 515])
+def test_threaded_kernel_at_each_thread_count(vnni, m, threads):
+    """The threaded build (its row blocks depend on the thread count) gives NumPy's bits."""
+    import numba
+
+    if threads > numba.config.NUMBA_NUM_THREADS:
+        pytest.skip(f"numba has {numba.config.NUMBA_NUM_THREADS} thread(s)")
+    a, b = _values((m, 36), "int8", "random", m), _values((36, 300), "int8", "mixed", m)
+    left = a.view(np.uint8)[None]
+    right = b.view(np.uint8)[None]
+    panels = np.empty((1, -(-300 // vnni.NR), 9, vnni.NR), np.int32)
+    vnni.pack_panels_serial(right, panels, 0x80)
+    base = np.asarray(-128 * a.astype(np.int64).sum(axis=1), np.int32)[None]
+    c = np.full((1, m, 300), 12345, np.int32)
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        vnni.vnni_matmul(left, panels, c, base, True)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(c[0], np.matmul(a, b, dtype=np.int32))

@@ -83,19 +83,33 @@ def available() -> bool:
     return _installed
 
 
-def _passive_threads() -> None:
-    """Have numba's OpenMP threads sleep between kernels rather than spin (unless the user set
-    ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``); read once, when numba first starts its thread
-    pool (and by any other libgomp the process loads later).
+def _start_threads() -> None:
+    """Start numba's thread pool with passive OpenMP threads (``OMP_WAIT_POLICY=PASSIVE``: a
+    worker sleeps as soon as a kernel ends), unless the user set ``OMP_WAIT_POLICY`` or
+    ``GOMP_SPINCOUNT`` (then theirs holds).
 
-    libgomp's default spins a thread for a while after each parallel region. On a machine with
-    few cores, spinning threads (these, OpenBLAS's after a float gemm, another process's) take
-    the cores a parallel kernel waits for: a 512^2 int8 product that takes 0.8 ms took 22-40 ms
-    with the default policy on a loaded 2 vCPU guest, 0.76-0.86 ms with passive threads
-    (docs/fast-paths.md, "The same speed every time").
+    libgomp reads its environment once, when it is loaded: the policy is set for the moment numba
+    loads its OpenMP pool and removed at once, so libraries loaded later (PyTorch's own libgomp,
+    say) see the user's environment unchanged. Without effect where numba's pool is not OpenMP
+    (``NUMBA_THREADING_LAYER`` tbb or workqueue) or the system libgomp was loaded before by
+    another library.
+
+    Why passive: on a machine with few cores and other work, spinning workers take the core the
+    next parallel kernel (or OpenBLAS's) waits for. On the 2 vCPU Emerald Rapids guest at load
+    average 1.1-1.5, the worst order of `benchmarks/warm_orders.py` took 0.5 ms for 512^2
+    int8 -> int32 with passive threads, 1.9-2.4 ms with a spin of 30000 (about 0.85 ms), 0.7-1.0
+    ms with 3000, and a float32 sgemm beside them 20 ms instead of 1. The price, on an idle
+    machine: 0.42 ms instead of 0.31 ms (docs/fast-paths.md, "The same speed every time").
     """
-    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
+        return
+    from numba.np.ufunc import parallel
+
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        parallel._launch_threads()
+    finally:
+        del os.environ["OMP_WAIT_POLICY"]
 
 
 def kernels(family: str = "ordered") -> ModuleType | None:
@@ -105,8 +119,8 @@ def kernels(family: str = "ordered") -> ModuleType | None:
     if not ENABLED:
         return None
     if family not in _loaded:
-        _passive_threads()
         try:
+            _start_threads()
             _loaded[family] = importlib.import_module(_MODULES[family])
         except ImportError:
             _loaded[family] = None

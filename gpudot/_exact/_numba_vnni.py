@@ -215,19 +215,27 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, base: Any, at: Any, span: 
 
 @numba.njit(cache=True, inline="always")
 def _task(
-    a: np.ndarray, bp: np.ndarray, c: np.ndarray, base: np.ndarray, signed: bool, task: int
+    a: np.ndarray,
+    bp: np.ndarray,
+    c: np.ndarray,
+    base: np.ndarray,
+    signed: bool,
+    task: int,
+    blocks: int,
 ) -> None:
-    """Output rows ``MB * block`` onwards, panel ``p`` of matrix ``q``, for the task number."""
+    """Row block ``block`` of ``blocks`` (whole register tiles, as many as the others or one
+    more), panel ``p`` of matrix ``q``, for the task number."""
     panels = bp.shape[1]
     m = c.shape[1]
-    blocks = (m + MB - 1) // MB
     q, rest = task // (blocks * panels), task % (blocks * panels)
     block, p = rest // panels, rest % panels
     aq = a[q if a.shape[0] > 1 else 0]
     panel = bp[q if bp.shape[0] > 1 else 0, p]
     cq = c[q]
     start = base[q if base.shape[0] > 1 else 0]
-    i0, i1 = block * MB, min(block * MB + MB, m)
+    tiles = (m + MR - 1) // MR
+    i0 = block * tiles // blocks * MR
+    i1 = min((block + 1) * tiles // blocks * MR, m)
     j0 = p * NR
     width = min(NR, c.shape[2] - j0)
     step = VECTORS * LANES
@@ -255,9 +263,20 @@ def vnni_matmul(
     ``c`` has at least `MR` rows (layout in the module docstring).
     """
     panels = bp.shape[1]
-    blocks = (c.shape[1] + MB - 1) // MB
+    blocks = _row_blocks(c.shape[1], numba.get_num_threads())
     for task in prange(c.shape[0] * blocks * panels):
-        _task(a, bp, c, base, signed, task)
+        _task(a, bp, c, base, signed, task, blocks)
+
+
+@numba.njit(cache=True)
+def _row_blocks(m: int, threads: int) -> int:
+    """Row blocks of ``m`` rows: about `MB` rows each, their number a multiple of ``threads``
+    (numba hands each thread an equal run of tasks, so each gets the same rows), at most one
+    block per register tile."""
+    tiles = (m + MR - 1) // MR
+    blocks = (m + MB - 1) // MB
+    blocks = (blocks + threads - 1) // threads * threads
+    return max(1, min(blocks, tiles))
 
 
 @numba.njit(cache=True, inline="always")
