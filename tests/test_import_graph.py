@@ -1,4 +1,4 @@
-"""The import graph of the installed gpudot: no cycle, and backends are leaves.
+"""The import graph of gpudot: no cycle, backends are leaves, the shipped suite is public.
 
 The graph is read with `ast` from the package's source, counting every import: module level,
 inside functions (a lazy import still ties two modules together) and under ``TYPE_CHECKING``.
