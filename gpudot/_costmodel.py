@@ -167,7 +167,6 @@ def estimate(
     *,
     host_bytes: int,
     result_bytes: int,
-    on_gpu: bool = False,
     cpu: CpuEstimate | None = None,
     func: str = "matmul",
 ) -> Estimate:
@@ -185,8 +184,6 @@ def estimate(
         Bytes of operands that live on the host (copied to the GPU if it is chosen).
     result_bytes : int
         Bytes of the result (copied back to the host if the GPU is chosen for host operands).
-    on_gpu : bool
-        Every operand already lives on the GPU: it stays there, whatever the model says.
     cpu : CpuEstimate, optional
         The CPU side as the CPU backend predicts it (``NumpyBackend.estimate_seconds``); by
         default `cpu_estimate` under ``profile``.
@@ -201,11 +198,9 @@ def estimate(
     gpu_rate = profile.gpu_flops.get(dtype.name)
     gpu = float("inf")
     if gpu_rate:
-        copies = host_bytes / profile.h2d + (0 if on_gpu else result_bytes / profile.d2h)
+        copies = host_bytes / profile.h2d + result_bytes / profile.d2h
         gpu = profile.gpu_launch + product_flops(m, n, k, batch, dtype) / gpu_rate + copies
     cpu_words = f"{_time(host.seconds)} ({host.path})"
-    if on_gpu:
-        return Estimate(host.seconds, gpu, "gpu", "operands already on the GPU", host.path)
     if gpu < host.seconds:
         reason = f"GPU predicted faster: {_time(gpu)} incl. copies vs CPU {cpu_words}"
         return Estimate(host.seconds, gpu, "gpu", reason, host.path)

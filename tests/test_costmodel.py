@@ -134,13 +134,6 @@ def test_a_calibrated_scale_multiplies_the_rule():
     assert slow.cpu - call == pytest.approx(4 * (plain.cpu - call))
 
 
-def test_operands_already_on_the_gpu_stay_there_even_when_tiny():
-    est = estimate(
-        DEFAULT_PROFILE, np.dtype("float64"), 2, 2, 2, host_bytes=0, result_bytes=32, on_gpu=True
-    )
-    assert est.device == "gpu" and "already on the GPU" in est.reason
-
-
 def test_a_dtype_the_gpu_lacks_is_never_routed_there():
     profile = _profile(gpu_flops={"float64": 1e13})
     est = estimate(profile, np.dtype("int8"), 4096, 4096, 4096, host_bytes=1, result_bytes=1)

@@ -1,4 +1,4 @@
-"""The import graph of the installed gpudot: no cycle, and backends are leaves.
+"""The import graph of gpudot: no cycle, backends are leaves, the shipped suite is public.
 
 The graph is read with `ast` from the package's source, counting every import: module level,
 inside functions (a lazy import still ties two modules together) and under ``TYPE_CHECKING``.
@@ -162,3 +162,33 @@ def test_the_graph_sees_imports_inside_functions(tmp_path):
     (package / "backends" / "_leaf.py").write_text("def f():\n    from pkg.a import x\n")
     assert find_cycle(import_graph(package)) == ["pkg.a", "pkg.b", "pkg.a"]
     assert foreign_imports(package) == {"pkg.backends._leaf": {"pkg.a"}}
+
+
+def private_imports_of_the_shipped_suite(package: Path = PACKAGE) -> dict[str, set[str]]:
+    """``gpudot.testing`` module -> the private gpudot modules it imports (issue #30: the shipped
+    suite is the contract a backend author reads, so it uses only the public API and its own
+    helpers)."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((package / "testing").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == package.name and parts[1:2] != ["testing"]:
+                    if any(part.startswith("_") for part in parts[1:]):
+                        found.setdefault(path.stem, set()).add(name)
+    return found
+
+
+def test_the_shipped_suite_imports_only_public_gpudot(tmp_path):
+    assert private_imports_of_the_shipped_suite() == {}
+    package = tmp_path / "pkg"
+    (package / "testing").mkdir(parents=True)
+    (package / "testing" / "_oracle.py").write_text(
+        "from pkg._bounds import error_bound\nfrom pkg.testing._inputs import x\nimport pkg.backends\n"
+    )
+    assert private_imports_of_the_shipped_suite(package) == {"_oracle": {"pkg._bounds"}}

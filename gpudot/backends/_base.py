@@ -145,11 +145,6 @@ class Backend(abc.ABC):
             return Exactness.BITS
         return Exactness.BOUND
 
-    @property
-    def available(self) -> bool:
-        """Whether the backend can run here (see `unavailable_reason`)."""
-        return self.unavailable_reason() is None
-
     def context(self) -> AbstractContextManager[object]:
         """Context entered around each product, e.g. selecting the device."""
         return nullcontext()

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 import pytest
 
-from gpudot._dtypes import NUMERIC_DTYPE_NAMES
+from gpudot.backends import NUMERIC_DTYPE_NAMES
 
 __all__ = [
     "ALL_DTYPES",

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot._bounds import error_bound
-from gpudot._compare import mismatch
+from gpudot.backends import error_bound, mismatch
 from gpudot.backends import Backend, Exactness
 
 __all__ = [

@@ -22,8 +22,7 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
-from gpudot._errors import UnsupportedDtypeError
-from gpudot._state import use_backend
+from gpudot import UnsupportedDtypeError, use_backend
 from gpudot.backends import Backend, backend_names, lookup
 
 __all__ = ["EXIT_UNAVAILABLE"]
