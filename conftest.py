@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent / "tests"))
 import fakecupy  # noqa: E402
 
 from gpudot import register_backend  # noqa: E402
-from gpudot.backends._cupy import CupyBackend  # noqa: E402
+from gpudot.backends.cupy._backend import CupyBackend  # noqa: E402
 
 register_backend(
     "cupy-standin",

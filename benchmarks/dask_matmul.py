@@ -31,7 +31,7 @@ if __name__ == "__main__":  # run as a script: make the ``benchmarks`` package i
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import oracle  # noqa: E402
-from gpudot.backends._dask import DaskBackend  # noqa: E402
+from gpudot.backends.dask._backend import DaskBackend  # noqa: E402
 
 
 def _blas_threads() -> str:

@@ -34,7 +34,8 @@ if __name__ == "__main__":  # run as a script: make the ``benchmarks`` package i
 import gpudot  # noqa: E402
 from benchmarks import oracle  # noqa: E402
 from benchmarks.machine import cpu_line  # noqa: E402
-from gpudot._exact import _cpu, _numba_kernels  # noqa: E402
+from gpudot.backends.numpy._kernels import _cpu_features as _cpu  # noqa: E402
+from gpudot.backends.numpy._kernels import _load as _numba_kernels
 
 
 def operands(

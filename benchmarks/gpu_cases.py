@@ -563,7 +563,9 @@ def _index_limit(ctx: Context, limit: int) -> Iterator[None]:
     """Over the stand-in, its integer kernel's index limit and gpudot's split at ``limit``, where
     this checkout has them (``INTEGER_KERNEL_INDEX_LIMIT``), so that the scaled-down case
     crosses the limit as the full-size one does on a GPU."""
-    holders = [sys.modules.get(name) for name in ("fakecupy._gemm", "gpudot.backends._cupy")]
+    holders = [
+        sys.modules.get(name) for name in ("fakecupy._gemm", "gpudot.backends.cupy._backend")
+    ]
     holders = [h for h in holders if ctx.standin and hasattr(h, "INTEGER_KERNEL_INDEX_LIMIT")]
     saved = [h.INTEGER_KERNEL_INDEX_LIMIT for h in holders]
     for holder in holders:

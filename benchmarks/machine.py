@@ -9,9 +9,9 @@ import os
 import platform
 from typing import Any
 
-from gpudot._report import _gpus, _versions
+from gpudot._tools.report import _gpus, _versions
 from gpudot.backends import Backend
-from gpudot.backends._cupy import CupyBackend
+from gpudot.backends.cupy._backend import CupyBackend
 
 __all__ = ["ENVIRONMENT_VARIABLES", "blas_kernel", "cpu_line", "describe", "simd_features"]
 

@@ -22,8 +22,8 @@ from benchmarks import oracle
 from benchmarks.cases import Case
 from benchmarks.timing import Pair, Sampler, cuda_sampler, host_sampler, time_pair
 from gpudot.backends import Backend
-from gpudot.backends._cupy import CupyBackend
-from gpudot.backends._numpy import NumpyBackend
+from gpudot.backends.cupy._backend import CupyBackend
+from gpudot.backends.numpy._backend import NumpyBackend
 from gpudot.testing._inputs import make
 
 __all__ = ["Row", "add_float32_limits", "measure", "modes", "unmeasured_reason"]

@@ -6,9 +6,9 @@ host operands: the whole of it while it has at most `WHOLE_PRODUCT_MADDS` multip
 its dtype and shape (NumPy's own call with the contracted axis cut to length 0) and the corner of
 the result that the first `CORNER` entries of every free axis give. On such a backend integer and
 bool values must be NumPy's bits; float values may be off NumPy's by rounding (another summation
-order), within the conformance suite's bound `gpudot._bounds.error_bound`. On a corner NumPy's BLAS
-works on sub-matrices, whose bits need not be those of the whole product, so there float values
-are judged on the bound alone.
+order), within the conformance suite's bound `gpudot._core.error_bounds.error_bound`. On a corner
+NumPy's BLAS works on sub-matrices, whose bits need not be those of the whole product, so there
+float values are judged on the bound alone.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from gpudot._bounds import error_bound
-from gpudot._compare import count, differing_bits, mismatch, within
+from gpudot._core.comparison import count, differing_bits, mismatch, within
+from gpudot._core.error_bounds import error_bound
 
 __all__ = [
     "CORNER",

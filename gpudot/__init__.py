@@ -7,8 +7,15 @@ array([[19, 22],
        [43, 50]])
 """
 
-from gpudot import linalg
-from gpudot._dispatch import to_numpy
+from gpudot import backends, linalg  # noqa: F401 - backends first: the registry needs it
+from gpudot._api.family import inner, matvec, outer, tensordot, vdot, vecdot, vecmat
+from gpudot._api.products import asarray, dot, matmul
+from gpudot._api.profile import profile
+from gpudot._config.out_of_memory import get_oom_policy, set_oom_policy, use_oom_policy
+from gpudot._config.precision import get_precision, set_precision, use_precision
+from gpudot._config.transfer import get_transfer_policy, set_transfer_policy, use_transfer_policy
+from gpudot._dispatch.backend_setting import get_backend, set_backend, use_backend
+from gpudot._dispatch.conversions import to_numpy
 from gpudot._errors import (
     AutogradError,
     BackendUnavailableError,
@@ -19,15 +26,8 @@ from gpudot._errors import (
     TransferWarning,
     UnsupportedDtypeError,
 )
-from gpudot._exact._numba_kernels import warmup
-from gpudot._family import inner, matvec, outer, tensordot, vdot, vecdot, vecmat
-from gpudot._memory import get_oom_policy, set_oom_policy, use_oom_policy
-from gpudot._precision import get_precision, set_precision, use_precision
-from gpudot._products import asarray, dot, matmul
-from gpudot._profile import profile
-from gpudot._state import get_backend, set_backend, use_backend
-from gpudot._transfer import get_transfer_policy, set_transfer_policy, use_transfer_policy
 from gpudot.backends import Backend, backend_names, register_backend
+from gpudot.backends.numpy._kernels._load import warmup
 
 __version__ = "0.1.0"
 

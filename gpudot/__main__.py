@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gpudot._explain import MAX_SIDE
+from gpudot._tools.explain import MAX_SIDE
 
 #: ``--help`` texts: plain text, as a terminal shows it (the docstrings are reStructuredText).
 _DESCRIPTION = "gpudot's command line; with no command it runs the report (info)."
@@ -58,25 +58,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "warmup":
-        from gpudot._exact._numba_kernels import warmup
+        from gpudot.backends.numpy._kernels._load import warmup
 
         compiled = warmup()
         print("\n".join(f"compiled {name}" for name in compiled) or _NO_KERNELS)
         return 0
 
     if args.command == "selftest":
-        from gpudot._selftest import run as run_selftest
+        from gpudot._tools.selftest import run as run_selftest
 
         return run_selftest(args.json, args.quick, sys.stdout)
 
     if args.command == "calibrate":
-        from gpudot._calibration import run
+        from gpudot._dispatch.calibration import run
 
         return run(args.output, sys.stdout)
 
     if args.command == "explain":
-        from gpudot._explain import explain as explain_dot
-        from gpudot._explain import parse_operand
+        from gpudot._tools.explain import explain as explain_dot
+        from gpudot._tools.explain import parse_operand
 
         try:
             lines = list(explain_dot(parse_operand(args.a, "A"), parse_operand(args.b, "B")))
@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         print("\n".join(lines))
         return 0
-    from gpudot._report import report
+    from gpudot._tools.report import report
 
     return report(sys.stdout)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-# --- The exact routes' cost rule (gpudot/_exact/_routing.py) -------------------------------------
+# --- The exact routes' cost rule (gpudot/backends/numpy/_exact/_cost_rule.py) ---------------------
 # Nanoseconds on machine A, 1 BLAS thread, re-measured 2026-12-02 by timing every route alone on
 # 120 shapes and dtypes (`benchmarks/exact_routes.py`); fitted so that the rule's pick is closest
 # to the fastest route (relative costs matter more than absolute ones).
@@ -47,8 +47,8 @@ EINSUM_NS = {1: 0.052, 2: 0.057, 4: 0.13, 8: 0.5}
 #: ns per multiply-add of a float32 / float64 gemm (fitted values: faster than one thread's
 #: peak, 0.017 ns for float32 on machine A, because the fit weighs route choices, not times).
 GEMM_NS = {np.dtype(np.float32): 0.011, np.dtype(np.float64): 0.022}
-#: Reading max|x| off an operand (`gpudot._exact._integer.magnitude`, a min and a max pass):
-#: ns per operand and per byte read.
+#: Reading max|x| off an operand (`gpudot.backends.numpy._exact._integer.magnitude`, a min and a max
+#: pass): ns per operand and per byte read.
 MAGNITUDE_FIXED_NS = 3_500.0
 MAGNITUDE_BYTE_NS = 0.05
 #: ns per matrix of a stack (loop set-up): NumPy's loop, einsum, one gemm.
@@ -61,17 +61,18 @@ GEMM_MATRIX_NS = 80.0
 BOOL_MIN_WORK = 1 << 22
 #: ns per step of NumPy's bool loop (it stops at the first k where both factors are True).
 NUMPY_BOOL_STEP_NS = 0.3
-#: About how many entries of a bool operand `gpudot._exact._bool.density` reads.
+#: About how many entries of a bool operand `gpudot.backends.numpy._exact._bool.density` reads.
 DENSITY_SAMPLE = 4096
 #: Contiguous runs it reads them in from a C-contiguous operand (counted at memory speed: 2.9 us
 #: per operand against 3-8 us for an even grid over (64, 1024-16384), machine A, 2026-12-07).
 DENSITY_RUNS = 16
 
-# The numba integer kernels (gpudot/_exact/_numba_integer.py). Measured 2026-12-07 on machine A,
-# quiet (load average 0.2), numba's 2 threads: min of 7 calls of `_integer.compiled_matmul`
-# alone on full-range operands (512^3 for the tiles; 512x512x7 and 5x512x512 for the edges).
-# End to end: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/exact_routes.py
-# --sizes 256 512 --dtypes int8 int16 int32 int64` and `python benchmarks/integer_torch.py`.
+# The numba integer kernels (gpudot/backends/numpy/_kernels/_integer.py). Measured 2026-12-07 on
+# machine A, quiet (load average 0.2), numba's 2 threads: min of 7 calls of
+# `_integer.compiled_matmul` alone on full-range operands (512^3 for the tiles; 512x512x7 and
+# 5x512x512 for the edges). End to end: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python
+# benchmarks/exact_routes.py --sizes 256 512 --dtypes int8 int16 int32 int64` and `python
+# benchmarks/integer_torch.py`.
 
 #: ns per multiply-add of the kernels' register tiles, by width in bytes (256^3: about 1.2-1.5x).
 SIMD_NS = {1: 0.0067, 2: 0.0065, 4: 0.0128, 8: 0.0263}
@@ -84,8 +85,8 @@ SIMD_FIXED_NS = 10_000.0
 #: Multiply-adds from which the integer kernels run on all cores (below: on the calling thread);
 #: a design choice like `PARALLEL_MIN_WORK`, not fitted.
 INTEGER_PARALLEL_MIN_WORK = 4_000_000
-# The dot-product (VNNI) kernels (gpudot/_exact/_numba_vnni.py). Measured 2026-12-08 on a 2 vCPU
-# Intel Xeon (Emerald Rapids, AVX512-VNNI, AVX-VNNI) KVM guest shared with other work (load
+# The dot-product (VNNI) kernels (gpudot/backends/numpy/_kernels/_vnni.py). Measured 2026-12-08 on a
+# 2 vCPU Intel Xeon (Emerald Rapids, AVX512-VNNI, AVX-VNNI) KVM guest shared with other work (load
 # 2-4): min of 15 calls of the kernel alone on full-range int8, one thread 0.36 ms at 512^3 and
 # 3.1-3.2 ms at 1024^3, two threads 0.21-0.26 and 1.7-2.0 ms. Re-measure end to end: `env -u
 # OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/exact_routes.py --sizes 512 1024
@@ -100,20 +101,20 @@ VNNI_FIXED_NS = 10_000.0
 #: Multiply-adds from which the dot-product kernels run on all cores; a design choice.
 VNNI_PARALLEL_MIN_WORK = 8_000_000
 #: Largest scratch buffer (packed panels, padded copies) a thread keeps for the next call
-#: (`gpudot._exact._workspace`); larger temporaries are allocated afresh. A design choice: the
-#: panels of a 4096^2 int32 operand (64 MiB) stay, bigger ones go.
+#: (`gpudot.backends.numpy._exact._workspace`); larger temporaries are allocated afresh. A design
+#: choice: the panels of a 4096^2 int32 operand (64 MiB) stay, bigger ones go.
 WORKSPACE_MAX_BYTES = 64 << 20
 
-# float16 / bfloat16 routes (gpudot/_exact/_ordered.py). Measured 2026-12-07 on a 2 vCPU AMD EPYC
-# (Zen 4 family, AVX-512) KVM guest like machine A, numba's default 2 threads: min of 5 runs of
-# each route function alone on random normal square operands, 64^2 to 512^2. End to end against
-# NumPy: `python benchmarks/exact_routes.py --dtypes float16 bfloat16`.
+# float16 / bfloat16 routes (gpudot/backends/numpy/_exact/_half_precision.py). Measured 2026-12-07
+# on a 2 vCPU AMD EPYC (Zen 4 family, AVX-512) KVM guest like machine A, numba's default 2 threads:
+# min of 5 runs of each route function alone on random normal square operands, 64^2 to 512^2. End to
+# end against NumPy: `python benchmarks/exact_routes.py --dtypes float16 bfloat16`.
 
 #: ns per multiply-add of NumPy's own loop: float16 `matmul` (3.3-3.9 at 64^2-512^2, notes:
 #: 524 ms at 512^2) and ml_dtypes' bfloat16 `dot` (293 ms at 512^2).
 HALF_NUMPY_NS = {"float16": 3.85, "bfloat16": 2.2}
-#: The numba kernel (`gpudot._exact._numba_source`), measured 2026-12-07 on machine A, 1 thread
-#: (serial kernel), min of 30 calls of `ordered_compiled` on random normal operands: ns per
+#: The numba kernel (`gpudot.backends.numpy._kernels._half`), measured 2026-12-07 on machine A, 1
+#: thread (serial kernel), min of 30 calls of `ordered_compiled` on random normal operands: ns per
 #: multiply-add of the padded product (M and N rounded up to whole `HALF_TILE` micro-tiles; 0.020
 #: at 512^2, 0.027 at 256^2, 0.033 at 128^2 and 2048^2 x vector), ns per operand element packed
 #: (widened to float32, inf/NaN counted: 0.75 from a 1 x 2048 @ 2048^2 product), and the fixed
@@ -138,11 +139,11 @@ BLOCK_ELEMENTS = 65_536
 #: machine A, 2026-12-07: serial 40 us vs parallel 44 us at 96^3, 79 vs 68 us at 128^3).
 PARALLEL_MIN_WORK = 2_000_000
 
-# Matrix·vector and vector·matrix kernels (gpudot/_exact/_numba_matvec.py). Measured 2026-12-07
-# on machine A's kind of guest (2 vCPU AMD EPYC Zen 4, KVM, shared), one thread: min of 5 timings
-# of each kernel on full-range (n, n) @ (n,), n = 64 to 4096, beside np.matmul. Re-measure end
-# to end: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py --backends numpy
-# --cases matrix-vector --dtypes int8 int16 int32 int64 uint8 uint64 float16 bool`.
+# Matrix·vector and vector·matrix kernels (gpudot/backends/numpy/_kernels/_matvec.py). Measured
+# 2026-12-07 on machine A's kind of guest (2 vCPU AMD EPYC Zen 4, KVM, shared), one thread: min of 5
+# timings of each kernel on full-range (n, n) @ (n,), n = 64 to 4096, beside np.matmul. Re-measure
+# end to end: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py --backends
+# numpy --cases matrix-vector --dtypes int8 int16 int32 int64 uint8 uint64 float16 bool`.
 
 #: Products with a 1-D operand and fewer multiply-adds than this stay in NumPy's loop (at 64 x 64
 #: the route's fixed cost still loses to NumPy's 3-4 us; from 128 x 128 it wins).
@@ -157,7 +158,7 @@ MATVEC_NS = {1: 0.02, 2: 0.025, 4: 0.055, 8: 0.11, "float16": 0.6}
 #: 0.45-0.65 whatever the width, float16 3.9).
 NUMPY_MATVEC_NS = {"integer": 0.45, "float16": 3.9}
 
-# --- The default machine profile for "auto" (gpudot/_costmodel.py) ------------------------------
+# --- The default machine profile for "auto" (gpudot/backends/_cost_model.py) ----------------------
 # Used where `python -m gpudot calibrate` has stored no profile. CPU: NumPy's OpenBLAS on a small
 # multi-core CPU (machine A, 2 threads: 192 GFLOP/s float32 and 93 float64 at 512^2, notes §2).
 # The dtypes gpudot routes (integers, bool, float16) take the exact routes' cost rule above, not
@@ -192,7 +193,7 @@ DEFAULT_D2H = 12e9
 DEFAULT_CPU_CALL = 2e-6
 DEFAULT_GPU_LAUNCH = 30e-6
 
-# --- What `python -m gpudot calibrate` times (gpudot/_calibration.py) ----------------------------
+# --- What `python -m gpudot calibrate` times (gpudot/_dispatch/calibration.py) --------------------
 
 #: (dtype, square size) timed on the CPU through gpudot's NumPy backend: large enough to reach
 #: steady throughput (and, for bool, `BOOL_MIN_WORK`), small enough to take well under a second.
@@ -216,25 +217,26 @@ TRANSFER_BYTES = 64 << 20
 # Design choices with stated reasons, not fitted figures.
 
 #: Rows and columns of the float16/bfloat16 kernel's register micro-tile
-#: (`gpudot._exact._numba_tiles`): 8 x 48 float32 sums = 24 of AVX-512's 32 vector registers,
-#: 3 more for a row of B; 8 x 48, 6 x 64 and 12 x 32 all reached 116 GFLOP/s per core in L1.
+#: (`gpudot.backends.numpy._kernels._half_tiles`): 8 x 48 float32 sums = 24 of AVX-512's 32 vector
+#: registers, 3 more for a row of B; 8 x 48, 6 x 64 and 12 x 32 all reached 116 GFLOP/s per core in
+#: L1.
 HALF_TILE = (8, 48)
 
 #: Fraction of the device's free memory a tile may plan to use under the "tile" OOM policy
 #: (cuBLAS workspace, copies of non-contiguous blocks and float16 batches widened to float32 need
-#: the rest; gpudot/backends/_cupy_memory.py). To be confirmed on a real GPU.
+#: the rest; gpudot/backends/cupy/_out_of_memory.py). To be confirmed on a real GPU.
 TILE_BUDGET = 0.4
-#: The numba integer kernel's register tile (`gpudot._exact._numba_integer`): output rows, and
-#: vector registers of `VECTOR_BYTES` per row. 6 x 4 accumulators, 4 panel vectors and one
+#: The numba integer kernel's register tile (`gpudot.backends.numpy._kernels._integer`): output
+#: rows, and vector registers of `VECTOR_BYTES` per row. 6 x 4 accumulators, 4 panel vectors and one
 #: broadcast use 29 of AVX-512's 32 registers.
 INTEGER_TILE = (6, 4)
 #: Bytes of one SIMD register (AVX-512).
 VECTOR_BYTES = 64
 #: Narrowest Dask output tile for which the contracted axis is still kept whole
-#: (gpudot/backends/_dask_plan.py).
+#: (gpudot/backends/dask/_chunks.py).
 MIN_TILE = 256
-#: The dot-product (VNNI) kernel's register tile (`gpudot._exact._numba_vnni`), by vector width
-#: in bits: output rows, and accumulator vectors per row. 512: 6 x 4 accumulators, 4 panel
+#: The dot-product (VNNI) kernel's register tile (`gpudot.backends.numpy._kernels._vnni`), by vector
+#: width in bits: output rows, and accumulator vectors per row. 512: 6 x 4 accumulators, 4 panel
 #: vectors and one broadcast use 29 of AVX-512's 32 registers; 256 (AVX-VNNI, 16 registers):
 #: 4 x 3 accumulators, 3 panel vectors and one broadcast.
 VNNI_TILE = {512: (6, 4), 256: (4, 3)}

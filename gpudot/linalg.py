@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from gpudot._products import backend_for, public_product
+from gpudot._api.products import backend_for, public_product
 from gpudot.backends._base import Backend
 
 __all__ = ["chain_order", "multi_dot"]

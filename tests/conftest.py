@@ -10,9 +10,10 @@ import fakecupy
 import pytest
 from fakecupy._core import _routines_linalg
 
-from gpudot._exact import _numba_kernels, _routing
 from gpudot.backends import lookup
-from gpudot.backends._cupy import CupyBackend
+from gpudot.backends.cupy._backend import CupyBackend
+from gpudot.backends.numpy._exact import _cost_rule as _routing
+from gpudot.backends.numpy._kernels import _load as _numba_kernels
 
 #: Per-worker memory limit of the test cluster: smaller than the products the tests build.
 CLUSTER_MEMORY_LIMIT = 256 * 2**20

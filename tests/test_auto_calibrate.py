@@ -9,12 +9,16 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot import _calibration, _costmodel
-from gpudot._costmodel import DEFAULT_PROFILE, Profile
-from gpudot._descriptions import MATMUL
-from gpudot._exact import _bool, _integer, _numba_kernels, _ordered, product_cost
-from gpudot.backends import _auto, lookup
-from gpudot.backends._auto import AutoBackend
+from gpudot._core.descriptions import MATMUL
+from gpudot._dispatch import auto as _auto
+from gpudot._dispatch import calibration as _calibration
+from gpudot._dispatch.auto import AutoBackend
+from gpudot.backends import _cost_model as _costmodel
+from gpudot.backends import lookup
+from gpudot.backends._cost_model import DEFAULT_PROFILE, Profile
+from gpudot.backends.numpy._exact import _bool, _integer, product_cost
+from gpudot.backends.numpy._exact import _half_precision as _ordered
+from gpudot.backends.numpy._kernels import _load as _numba_kernels
 
 
 @pytest.fixture
@@ -268,7 +272,7 @@ def test_autos_cpu_estimate_is_the_routing_rules_cost_of_the_route_that_runs(ran
 
 def test_calibrate_times_the_numpy_backend_not_raw_numpy(monkeypatch):
     monkeypatch.setattr(_calibration, "CPU_SIZES", {"float64": 16, "int8": 64, "float16": 64})
-    from gpudot.backends._numpy import NumpyBackend
+    from gpudot.backends.numpy._backend import NumpyBackend
 
     timed = []
     original = NumpyBackend.matmul

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot import _state
+from gpudot._dispatch import backend_setting as _state
+from gpudot._dispatch.registry import _ENTRIES, _INSTANCES
 from gpudot.backends import Backend, lookup
-from gpudot.backends._cupy import CupyBackend
-from gpudot.backends._numpy import NumpyBackend
-from gpudot.backends._registry import _ENTRIES, _INSTANCES
+from gpudot.backends.cupy._backend import CupyBackend
+from gpudot.backends.numpy._backend import NumpyBackend
 
 
 @pytest.fixture(autouse=True)

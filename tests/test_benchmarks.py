@@ -21,7 +21,7 @@ import pytest
 
 import gpudot
 from gpudot.backends import lookup
-from gpudot.backends._cupy import CupyBackend
+from gpudot.backends.cupy._backend import CupyBackend
 from gpudot.testing._inputs import make
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gpudot.__main__ import main
-from gpudot._explain import MAX_SIDE
+from gpudot._tools.explain import MAX_SIDE
 
 
 def test_report_lists_backends_and_passes_its_check(capsys):
@@ -186,7 +186,7 @@ def test_report_states_precision_oom_policy_and_auto_profile(capsys, monkeypatch
     monkeypatch.setenv("GPUDOT_PROFILE", str(tmp_path / "none.json"))
     import sys
 
-    from gpudot._report import report
+    from gpudot._tools.report import report
 
     report(sys.stdout)
     out = capsys.readouterr().out

@@ -1,10 +1,11 @@
-"""gpudot._compare.mismatch: the one comparison with NumPy's result, on the cases that matter."""
+"""gpudot._core.comparison.mismatch: the one comparison with NumPy's result, on the cases that
+matter."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from gpudot._compare import mismatch
+from gpudot._core.comparison import mismatch
 
 
 def test_numpys_bits_match_and_anything_else_is_named():

@@ -5,8 +5,9 @@ import itertools
 import numpy as np
 import pytest
 
-from gpudot._costmodel import DEFAULT_PROFILE, Profile, estimate, product_flops
-from gpudot._exact import _numba_kernels, product_cost
+from gpudot.backends._cost_model import DEFAULT_PROFILE, Profile, estimate, product_flops
+from gpudot.backends.numpy._exact import product_cost
+from gpudot.backends.numpy._kernels import _load as _numba_kernels
 
 DTYPES = [
     "bool",

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot import _state
-from gpudot.backends._cupy import CupyBackend
+from gpudot._dispatch import backend_setting as _state
+from gpudot.backends.cupy._backend import CupyBackend
 
 
 @pytest.fixture

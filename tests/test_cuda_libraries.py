@@ -19,8 +19,8 @@ import pytest
 from fakecupy import _libstubs
 
 import gpudot
-from gpudot import _state
-from gpudot.backends._cupy import CupyBackend
+from gpudot._dispatch import backend_setting as _state
+from gpudot.backends.cupy._backend import CupyBackend
 
 NAMES = {"cublas": "cuBLAS", "nvrtc": "NVRTC", "cuda_headers": "the CUDA runtime headers"}
 FIX = 'install what is missing with pip install "gpudot[cuda12]" (NVIDIA\'s CUDA 12 wheels)'
@@ -111,7 +111,7 @@ def test_the_real_wheel_without_driver_or_libraries_names_each():
 
 PROBE = """
 import json
-from gpudot.backends._cupy import CupyBackend
+from gpudot.backends.cupy._backend import CupyBackend
 print(json.dumps(CupyBackend().unavailable_reason()))
 """
 

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gpudot
-from gpudot.backends import DaskBackend, _registry
-from gpudot.backends._numpy import NumpyBackend
+from gpudot._dispatch import registry as _registry
+from gpudot.backends import DaskBackend
+from gpudot.backends.numpy._backend import NumpyBackend
 from gpudot.testing import assert_matches_numpy
 from gpudot.testing._inputs import make
 from gpudot.testing._oracle import check, error_bound

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gpudot.backends import DaskBackend
-from gpudot.backends._dask_plan import MIN_TILE, Footprint, fill, layout_of, plan_blocks
+from gpudot.backends.dask._chunks import MIN_TILE, Footprint, fill, layout_of, plan_blocks
 
 
 def test_import_gpudot_does_not_import_dask():

@@ -18,9 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import gpudot
-import gpudot._exact
-from gpudot._exact import _bool, _dispatch, _integer, _numba_kernels, _ordered, _routing
+import gpudot.backends.numpy._exact
 from gpudot.backends import lookup
+from gpudot.backends.numpy._exact import _bool, _integer
+from gpudot.backends.numpy._exact import _cost_rule as _routing
+from gpudot.backends.numpy._exact import _entry as _dispatch
+from gpudot.backends.numpy._exact import _half_precision as _ordered
+from gpudot.backends.numpy._kernels import _load as _numba_kernels
 from gpudot.testing._inputs import FLOAT_FAMILIES, INT_FAMILIES, INTS, hard_values
 from gpudot.testing._oracle import check_bits
 from gpudot.testing._strategies import dot_operands, draw_hard_operands, matmul_operands
@@ -319,8 +323,8 @@ def test_fast_float16_is_within_its_bound(backend, n):
 
 def test_without_numba_installed(backend, monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba now raises ImportError
-    monkeypatch.delitem(sys.modules, "gpudot._exact._numba_source", raising=False)
-    monkeypatch.delattr(gpudot._exact, "_numba_source", raising=False)
+    monkeypatch.delitem(sys.modules, "gpudot.backends.numpy._kernels._half", raising=False)
+    monkeypatch.delattr(gpudot.backends.numpy._kernels, "_half", raising=False)
     monkeypatch.setattr(_numba_kernels, "_loaded", {})
     monkeypatch.setattr(_numba_kernels, "ENABLED", True)
     monkeypatch.setattr(_numba_kernels, "_installed", True)  # found, but its import fails
@@ -336,7 +340,7 @@ def test_without_numba_installed(backend, monkeypatch):
 def test_env_switch_and_lazy_imports():
     code = (
         "import sys, numpy as np, gpudot\n"
-        "from gpudot._exact import _numba_kernels\n"
+        "from gpudot.backends.numpy._kernels import _load as _numba_kernels\n"
         "gpudot.matmul(np.ones((64, 64), np.float16), np.ones((64, 64), np.float16))\n"
         "print(_numba_kernels.ENABLED, 'numba' in sys.modules, 'cupy' in sys.modules)\n"
     )

@@ -16,7 +16,7 @@ import pytest
 import gpudot
 from gpudot._dtypes import NUMERIC_DTYPES
 from gpudot.backends import Backend, Exactness, lookup
-from gpudot.backends._cupy import CupyBackend
+from gpudot.backends.cupy._backend import CupyBackend
 from gpudot.testing import assert_matches_numpy
 from gpudot.testing._oracle import check, check_bits
 

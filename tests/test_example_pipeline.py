@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot._compare import mismatch
+from gpudot._core.comparison import mismatch
 from gpudot.backends import lookup
 from gpudot.testing._oracle import declared_bound
 

@@ -1,6 +1,6 @@
 """Integer and bool products past CuPy's 32-bit index limit, over the stand-in with the limit
-lowered: gpudot splits them (`gpudot._algorithms`, sized by `gpudot._tiling.index_blocks`) so
-that each call of CuPy's integer kernel stays under it, with NumPy's bits."""
+lowered: gpudot splits them (`gpudot._core.algorithms`, sized by `gpudot._core.tiling.index_blocks`)
+so that each call of CuPy's integer kernel stays under it, with NumPy's bits."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gpudot
-from gpudot import _tiling
-from gpudot.backends import _cupy
+from gpudot._core import tiling as _tiling
+from gpudot.backends.cupy import _backend as _cupy
 
 LIMIT = 64
 

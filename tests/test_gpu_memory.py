@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot import _memory
+from gpudot._config import out_of_memory as _memory
 
 MiB = 1 << 20
 
@@ -143,7 +143,7 @@ def test_tile_policy_halves_a_block_that_fails_and_gives_up_at_one_element(
 ):
     """The first block is the whole product (the size estimate patched to trust all memory):
     it fails, is halved until it fits, or, with no room beside the result, until one element."""
-    from gpudot.backends import _cupy_memory
+    from gpudot.backends.cupy import _out_of_memory as _cupy_memory
 
     monkeypatch.setattr(
         _cupy_memory._tiling, "initial_sizes", lambda axes, *_: [max(a.length, 1) for a in axes]

@@ -10,7 +10,7 @@ import pytest
 from fakecupy._core import _routines_linalg as ct
 
 import gpudot
-from gpudot._bounds import error_bound
+from gpudot._core.error_bounds import error_bound
 
 TF32, DEFAULT = ct.COMPUTE_TYPE_TF32, ct.COMPUTE_TYPE_DEFAULT
 
@@ -126,7 +126,7 @@ def test_operand_on_another_device_follows_the_transfer_policy(standin):
 
 
 def test_a_bad_device_index_names_the_device_count(standin):
-    from gpudot.backends._cupy import CupyBackend
+    from gpudot.backends.cupy._backend import CupyBackend
 
     with pytest.raises(ValueError, match=r"CUDA device 5 does not exist: 2 device\(s\) visible"):
         CupyBackend(5, module=standin.xp).unavailable_reason()

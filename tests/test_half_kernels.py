@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 
 import gpudot
 from gpudot.__main__ import main
-from gpudot._exact import _numba_kernels, _ordered, _routing
 from gpudot._tuning import HALF_TILE
 from gpudot.backends import lookup
+from gpudot.backends.numpy._exact import _cost_rule as _routing
+from gpudot.backends.numpy._exact import _half_precision as _ordered
+from gpudot.backends.numpy._kernels import _load as _numba_kernels
 from gpudot.testing._inputs import hard_values
 from gpudot.testing._oracle import check_bits
 
@@ -322,7 +324,7 @@ def test_warmup_fills_the_disk_cache_that_products_read(tmp_path):
     assert warm.returncode == 0, warm.stderr
     code = (
         "import numpy as np, gpudot\n"
-        "from gpudot._exact import _numba_source as s\n"
+        "from gpudot.backends.numpy._kernels import _half as s\n"
         "for n in (64, 300):\n"
         "    a = np.ones((n, n), np.float16)\n"
         "    assert gpudot.matmul(a, a).tobytes() == np.matmul(a, a).tobytes()\n"
@@ -335,13 +337,13 @@ def test_warmup_fills_the_disk_cache_that_products_read(tmp_path):
 
 @pytest.mark.parametrize(
     ("module", "name"),
-    [("_numba_source", "ordered_product"), ("_numba_integer", "wrapping_matmul")],
+    [("_half", "ordered_product"), ("_integer", "wrapping_matmul")],
 )
 def test_threaded_and_serial_builds_have_their_own_disk_cache_entries(module, name):
     """numba keys a cached build by qualified name and bytecode, not by ``parallel=``: the two
     builds of one kernel body must have different names, or one would load the other's code."""
     pytest.importorskip("numba")
-    kernels = importlib.import_module(f"gpudot._exact.{module}")
+    kernels = importlib.import_module(f"gpudot.backends.numpy._kernels.{module}")
     threaded, serial = getattr(kernels, name), getattr(kernels, f"{name}_serial")
     assert threaded.py_func.__code__ is serial.py_func.__code__  # one body
     assert threaded.targetoptions.get("parallel") is True

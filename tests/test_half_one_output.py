@@ -3,8 +3,8 @@
 CuPy 14.2 computes them as ``(a.ravel() * b.ravel()).sum()`` (``tensordot_core``'s
 ``m == 1 and n == 1``, cupy/_core/_routines_linalg.pyx): each product rounded to float16, so
 ``[300, 300] . [300, -300]`` is NaN there (inf - inf) and 0.0 in NumPy. The shared algorithms
-(`gpudot._algorithms`) never hand CuPy such a product; the stand-in models CuPy's path, so these
-tests fail over it if one slips through.
+(`gpudot._core.algorithms`) never hand CuPy such a product; the stand-in models CuPy's path, so
+these tests fail over it if one slips through.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot import _algorithms
-from gpudot.backends._cupy import CupyBackend
+from gpudot._core import algorithms as _algorithms
+from gpudot.backends.cupy._backend import CupyBackend
 from gpudot.testing._inputs import hard_values
 from gpudot.testing._oracle import check, check_bits
 

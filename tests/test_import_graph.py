@@ -8,21 +8,21 @@ A backend module (``gpudot/backends/_*.py`` but the registry and ``"auto"``, whi
 backends and build or choose them) may import only:
 
 - the backend interface and its own helpers: `gpudot.backends._base`, the Dask backend's chunk
-  plan `gpudot.backends._dask_plan`, the CUDA backend's out-of-memory executor
-  `gpudot.backends._cupy_memory` and its check of the CUDA libraries
-  `gpudot.backends._cupy_libraries`;
-- the shared algorithms and product descriptions: `gpudot._algorithms`, `gpudot._checks`,
-  the descriptions themselves `gpudot._descriptions`, the dtype tables `gpudot._dtypes`,
-  `gpudot._tiling`, the NumPy backend's exact routes `gpudot._exact` and its cost rule
-  `gpudot._costmodel`;
-- settings, errors and warnings: `gpudot._errors`, `gpudot._caller`, `gpudot._precision`, the
-  out-of-memory policy `gpudot._memory`, the transfer policy `gpudot._transfer` (Dask applies it
-  to chunks of two libraries meeting; the OOM executor lifts it for the copies it makes) and the
-  measured constants `gpudot._tuning`;
-- `gpudot._torch`, the DLPack import of another library's host arrays.
+  plan `gpudot.backends.dask._chunks`, the CUDA backend's out-of-memory executor
+  `gpudot.backends.cupy._out_of_memory` and its check of the CUDA libraries
+  `gpudot.backends.cupy._libraries`;
+- the shared algorithms and product descriptions: `gpudot._core.algorithms`, `gpudot._core.checks`,
+  the descriptions themselves `gpudot._core.descriptions`, the dtype tables `gpudot._dtypes`,
+  `gpudot._core.tiling`, the NumPy backend's exact routes `gpudot.backends.numpy._exact` and its
+  cost rule `gpudot.backends._cost_model`;
+- settings, errors and warnings: `gpudot._errors`, `gpudot._user_warnings`,
+  `gpudot._config.precision`, the out-of-memory policy `gpudot._config.out_of_memory`, the transfer
+  policy `gpudot._config.transfer` (Dask applies it to chunks of two libraries meeting; the OOM
+  executor lifts it for the copies it makes) and the measured constants `gpudot._tuning`;
+- `gpudot._core.foreign_arrays`, the DLPack import of another library's host arrays.
 
 Which backend owns an array, copying between backends and finding a backend by name are the
-dispatch layer's (`gpudot._dispatch`, `gpudot.backends._registry`), reached through
+dispatch layer's (`gpudot._dispatch.conversions`, `gpudot._dispatch.registry`), reached through
 `Backend.dispatch`.
 """
 
@@ -38,23 +38,23 @@ PACKAGE = Path(gpudot.__file__).parent
 BACKEND_IMPORTS = frozenset(
     {
         "gpudot.backends._base",
-        "gpudot.backends._dask_plan",
-        "gpudot.backends._cupy_memory",
-        "gpudot.backends._cupy_libraries",
-        "gpudot._algorithms",
-        "gpudot._checks",
-        "gpudot._descriptions",
+        "gpudot.backends.dask._chunks",
+        "gpudot.backends.cupy._out_of_memory",
+        "gpudot.backends.cupy._libraries",
+        "gpudot._core.algorithms",
+        "gpudot._core.checks",
+        "gpudot._core.descriptions",
         "gpudot._dtypes",
-        "gpudot._tiling",
-        "gpudot._exact",
-        "gpudot._costmodel",
+        "gpudot._core.tiling",
+        "gpudot.backends.numpy._exact",
+        "gpudot.backends._cost_model",
         "gpudot._errors",
-        "gpudot._caller",
-        "gpudot._precision",
-        "gpudot._memory",
-        "gpudot._transfer",
+        "gpudot._user_warnings",
+        "gpudot._config.precision",
+        "gpudot._config.out_of_memory",
+        "gpudot._config.transfer",
         "gpudot._tuning",
-        "gpudot._torch",
+        "gpudot._core.foreign_arrays",
     }
 )
 #: Backend modules that sit above the backends: they build (registry) or choose ("auto") them.

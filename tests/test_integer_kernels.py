@@ -12,8 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gpudot._exact import _integer, _numba_kernels, _routing
 from gpudot._tuning import INTEGER_PARALLEL_MIN_WORK
+from gpudot.backends.numpy._exact import _cost_rule as _routing
+from gpudot.backends.numpy._exact import _integer
+from gpudot.backends.numpy._kernels import _load as _numba_kernels
 from gpudot.testing._oracle import check_bits
 
 DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot._exact import _numba_kernels, _routing
+from gpudot.backends.numpy._exact import _cost_rule as _routing
+from gpudot.backends.numpy._kernels import _load as _numba_kernels
 from gpudot.testing._inputs import make
 
 INTS = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
@@ -160,7 +161,7 @@ def test_routes_never_pick_the_kernel_on_another_namespace(monkeypatch):
 @pytest.mark.parametrize("dtype", INTS)
 @pytest.mark.parametrize("m, k", [(1, 1), (5, 3), (33, 130), (4, 4096)])
 def test_integer_kernels_directly(dtype, m, k):
-    kernels = pytest.importorskip("gpudot._exact._numba_matvec")
+    kernels = pytest.importorskip("gpudot.backends.numpy._kernels._matvec")
     signed = np.dtype(f"i{np.dtype(dtype).itemsize}")
     a, x = make((m, k), dtype, 1).view(signed), make((k,), dtype, 2).view(signed)
     out = np.empty(m, signed)
@@ -174,7 +175,7 @@ def test_integer_kernels_directly(dtype, m, k):
 
 @pytest.mark.parametrize("m, k", [(1, 1), (5, 3), (33, 130), (4, 4096)])
 def test_half_kernels_directly(m, k):
-    kernels = pytest.importorskip("gpudot._exact._numba_matvec")
+    kernels = pytest.importorskip("gpudot.backends.numpy._kernels._matvec")
     a, x = half_values("cancel", (m, k), 1), half_values("cancel", (k,), 2)
     out = np.empty(m, np.float32)
     assert kernels.half_matvec(a.view(np.uint16), x.astype(np.float32), kernels.HALF_TABLE, out)
@@ -188,7 +189,7 @@ def test_half_kernels_directly(m, k):
 
 
 def test_half_table_is_numpys_cast():
-    kernels = pytest.importorskip("gpudot._exact._numba_matvec")
+    kernels = pytest.importorskip("gpudot.backends.numpy._kernels._matvec")
     bits = np.arange(1 << 16, dtype=np.uint16)
     expected = bits.view(np.float16).astype(np.float32)
     assert_bits(kernels.HALF_TABLE, expected)

@@ -14,7 +14,7 @@ pytest.importorskip("numba")
 _PROBE = """
 import json, os
 import numpy as np
-from gpudot._exact import _numba_kernels
+from gpudot.backends.numpy._kernels import _load as _numba_kernels
 before = {k: os.environ.get(k) for k in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
 module = _numba_kernels.kernels("integer")
 a = np.arange(64 * 64, dtype=np.int32).reshape(64, 64)
@@ -63,7 +63,7 @@ def test_the_pool_starts_with_passive_threads(monkeypatch: pytest.MonkeyPatch) -
     """While numba loads its pool, ``OMP_WAIT_POLICY`` is PASSIVE (libgomp reads it then)."""
     from numba.np.ufunc import parallel
 
-    from gpudot._exact import _numba_kernels
+    from gpudot.backends.numpy._kernels import _load as _numba_kernels
 
     seen = []
     monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)

@@ -18,11 +18,12 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot import _exact, _state
-from gpudot._exact import _dispatch
+from gpudot._dispatch import backend_setting as _state
+from gpudot._dispatch.registry import _ENTRIES, _INSTANCES
 from gpudot.backends import lookup
-from gpudot.backends._numpy import NumpyBackend
-from gpudot.backends._registry import _ENTRIES, _INSTANCES
+from gpudot.backends.numpy import _exact
+from gpudot.backends.numpy._backend import NumpyBackend
+from gpudot.backends.numpy._exact import _entry as _dispatch
 from gpudot.testing._inputs import make
 
 PRODUCTS = {"matmul": np.matmul, "dot": np.dot}

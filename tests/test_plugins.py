@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot.backends import ArrayAPIBackend, _registry
-from gpudot.backends._cupy import CupyBackend
+from gpudot._dispatch import registry as _registry
+from gpudot.backends import ArrayAPIBackend
+from gpudot.backends.cupy._backend import CupyBackend
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "gpudot-array-api-strict"
 

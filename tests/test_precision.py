@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot import _precision
+from gpudot._config import precision as _precision
 from gpudot.backends import lookup
-from gpudot.backends._numpy import NumpyBackend
+from gpudot.backends.numpy._backend import NumpyBackend
 
 
 @pytest.fixture(autouse=True)

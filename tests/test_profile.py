@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot import _products
-from gpudot._costmodel import DEFAULT_PROFILE
+from gpudot._api import products as _products
+from gpudot._dispatch.auto import AutoBackend
 from gpudot.backends import lookup
-from gpudot.backends._auto import AutoBackend
+from gpudot.backends._cost_model import DEFAULT_PROFILE
 
 
 def test_numpy_calls_are_recorded_with_shapes_dtypes_and_precision():

@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot import _dispatch, _memory
-from gpudot._costmodel import DEFAULT_PROFILE
+from gpudot._config import out_of_memory as _memory
+from gpudot._dispatch import auto as _auto
+from gpudot._dispatch import conversions as _dispatch
+from gpudot._dispatch.auto import AutoBackend
 from gpudot.backends import lookup
-from gpudot.backends import _auto
-from gpudot.backends._auto import AutoBackend
-from gpudot.backends._dask import DaskBackend
+from gpudot.backends._cost_model import DEFAULT_PROFILE
+from gpudot.backends.dask._backend import DaskBackend
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot import _selftest
 from gpudot.__main__ import main
+from gpudot._tools import selftest as _selftest
 from gpudot.backends import lookup
 
 

@@ -16,7 +16,7 @@ import pytest
 from fakecupy._core import _routines_linalg as ct
 
 import gpudot
-from gpudot import _calibration
+from gpudot._dispatch import calibration as _calibration
 
 TF32, DEFAULT = ct.COMPUTE_TYPE_TF32, ct.COMPUTE_TYPE_DEFAULT
 NOT_TF32 = np.float32(1 + 2.0**-20)  # a float32 number that TF32's 10-bit mantissa rounds to 1

@@ -17,7 +17,7 @@ import pytest
 
 import gpudot
 from gpudot.backends import lookup
-from gpudot.backends._cupy import CupyBackend
+from gpudot.backends.cupy._backend import CupyBackend
 
 torch = pytest.importorskip("torch")
 
@@ -110,7 +110,7 @@ def test_tensor_results_of_the_numpy_backend_share_its_memory(monkeypatch):
         made.append(numpy_matmul(*args, **kwargs))
         return made[-1]
 
-    monkeypatch.setattr("gpudot.backends._numpy._np_matmul", recording)
+    monkeypatch.setattr("gpudot.backends.numpy._backend._np_matmul", recording)
     a, b = operands([(3, 4), (4, 2)])
     result = gpudot.matmul(torch.from_numpy(a), torch.from_numpy(b))
     assert len(made) == 1 and result.data_ptr() == made[0].__array_interface__["data"][0]

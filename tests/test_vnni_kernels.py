@@ -19,9 +19,12 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot._exact import _cpu, _integer, _numba_kernels, _routing
 from gpudot._tuning import VNNI_PARALLEL_MIN_WORK
 from gpudot.backends import lookup
+from gpudot.backends.numpy._exact import _cost_rule as _routing
+from gpudot.backends.numpy._exact import _integer
+from gpudot.backends.numpy._kernels import _cpu_features as _cpu
+from gpudot.backends.numpy._kernels import _load as _numba_kernels
 from gpudot.testing._oracle import check_bits
 
 NARROW = ["int8", "uint8", "int16", "uint16"]
@@ -339,7 +342,8 @@ def test_avx_vnni_256_bit_kernels():
     )
     code = (
         "import numpy as np\n"
-        "from gpudot._exact import _cpu, _integer\n"
+        "from gpudot.backends.numpy._exact import _integer\n"
+        "from gpudot.backends.numpy._kernels import _cpu_features as _cpu\n"
         "assert _cpu.vnni_bits() == 256\n"
         "rng = np.random.default_rng(0)\n"
         "for left, right in (('int8', 'int8'), ('uint8', 'int8'), ('int16', 'int16')):\n"

@@ -17,10 +17,11 @@ import numpy as np
 import pytest
 
 import gpudot
-from gpudot import _caller, _state
+from gpudot import _user_warnings as _caller
+from gpudot._dispatch import backend_setting as _state
+from gpudot._dispatch.registry import _ENTRIES, _INSTANCES
 from gpudot.backends import lookup
-from gpudot.backends._cupy import CupyBackend
-from gpudot.backends._registry import _ENTRIES, _INSTANCES
+from gpudot.backends.cupy._backend import CupyBackend
 
 NODRIVER = "cupy-nodriver-test"
 

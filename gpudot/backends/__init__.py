@@ -5,13 +5,13 @@ answer or refuse (``NUMERIC_DTYPE_NAMES``), the stated error bound (``error_boun
 comparison the conformance suite ``gpudot.testing`` applies (``mismatch``).
 """
 
-from gpudot._bounds import error_bound
-from gpudot._compare import mismatch
+from gpudot._core.comparison import mismatch
+from gpudot._core.error_bounds import error_bound
+from gpudot._dispatch.registry import backend_names, lookup, register_backend
 from gpudot._dtypes import NUMERIC_DTYPE_NAMES
 from gpudot.backends._array_api import ArrayAPIBackend
 from gpudot.backends._base import Backend, Exactness
-from gpudot.backends._dask import DaskBackend
-from gpudot.backends._registry import backend_names, lookup, register_backend
+from gpudot.backends.dask._backend import DaskBackend
 
 __all__ = [
     "NUMERIC_DTYPE_NAMES",

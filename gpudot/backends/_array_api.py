@@ -1,6 +1,6 @@
 """A backend for any Array API namespace (or a library array-api-compat wraps, e.g. PyTorch).
 
-It runs the shared `gpudot._algorithms`, so ``dot`` keeps NumPy's N-D semantics; dtypes are
+It runs the shared `gpudot._core.algorithms`, so ``dot`` keeps NumPy's N-D semantics; dtypes are
 translated by name; ``supported_dtypes`` leaves out what the namespace lacks and ``bool`` (the
 standard's ``matmul`` has none). Another device's arrays cross under the transfer policy.
 """

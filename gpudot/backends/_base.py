@@ -2,8 +2,9 @@
 
 A backend is a name, an array namespace ``xp``, an availability probe and conversions; the
 pipeline (`Backend.dot`, `Backend.matmul`) checks with NumPy's rules and runs the shared
-`gpudot._algorithms`. Backends are leaves: they reach the dispatch layer (`gpudot._dispatch`)
-through `Backend.dispatch`, never by importing it (docs/architecture.md).
+`gpudot._core.algorithms`. Backends are leaves: they reach the dispatch layer
+(`gpudot._dispatch.conversions`) through `Backend.dispatch`, never by importing it
+(docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
-from gpudot import _algorithms, _checks, _torch
-from gpudot._descriptions import DOT, MATMUL, Description
+from gpudot._core import algorithms as _algorithms
+from gpudot._core import checks as _checks
+from gpudot._core import foreign_arrays as _torch
+from gpudot._core.descriptions import DOT, MATMUL, Description
 
 if TYPE_CHECKING:
     from numpy.typing import DTypeLike
 
-    from gpudot._costmodel import CpuEstimate, Profile
+    from gpudot.backends._cost_model import CpuEstimate, Profile
 
 __all__ = ["Backend", "Dispatch", "Exactness"]
 
@@ -31,9 +34,9 @@ __all__ = ["Backend", "Dispatch", "Exactness"]
 class Exactness(enum.Enum):
     """How a backend's results of one dtype compare with NumPy's (`Backend.exactness`).
 
-    ``BOUND`` is the summation-order bound of `gpudot._bounds.error_bound`: any two orders of a
-    float sum differ by at most ``(2K + 1) * eps * (|a| @ |b|) + tiny`` per element (``K`` the
-    contracted length, doubled for complex; ``eps`` and ``tiny`` of the result dtype).
+    ``BOUND`` is the summation-order bound of `gpudot._core.error_bounds.error_bound`: any two
+    orders of a float sum differ by at most ``(2K + 1) * eps * (|a| @ |b|) + tiny`` per element
+    (``K`` the contracted length, doubled for complex; ``eps`` and ``tiny`` of the result dtype).
     """
 
     BITS = "NumPy's bits"
@@ -41,7 +44,8 @@ class Exactness(enum.Enum):
 
 
 class Dispatch(Protocol):
-    """The dispatch layer above the backends, as a backend sees it (`gpudot._dispatch`)."""
+    """The dispatch layer above the backends, as a backend sees it
+    (`gpudot._dispatch.conversions`)."""
 
     def lookup(self, name: str) -> Backend:
         """The backend registered as ``name`` (e.g. the NumPy backend for host blocks)."""
@@ -85,7 +89,7 @@ class Backend(abc.ABC):
     #: Whether NumPy's own functions compute on these arrays, so that a family product that has
     #: its own NumPy loop (``vdot``, ``vecdot``...) runs it, for NumPy's float bits.
     numpy_loops: bool = False
-    #: The layer above the backends; `gpudot._dispatch` sets it when gpudot is imported.
+    #: The layer above the backends; `gpudot._dispatch.conversions` sets it when gpudot is imported.
     dispatch: ClassVar[Dispatch]
 
     @property
@@ -156,7 +160,8 @@ class Backend(abc.ABC):
     def place_like(self, like: Any, result: Any, source: Backend) -> Any:
         """``result``, an array of backend ``source``, as an array of this backend on the device
         of ``like``, an operand of this backend: where the operands say a result belongs
-        (`gpudot._dispatch.follow_operands`). Backends with several devices override it."""
+        (`gpudot._dispatch.conversions.follow_operands`). Backends with several devices override
+        it."""
         return self.from_foreign(result, source)
 
     def from_dlpack(self, x: Any) -> Any:

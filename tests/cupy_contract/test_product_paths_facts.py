@@ -98,7 +98,7 @@ def test_float16_gemms_accumulate_in_float32_and_round_once(cp, batched):
 def test_float_gemms_sum_in_an_order_other_than_numpys(cp, dtype):
     """cuBLAS's order is not NumPy's: some element of a long product differs in its last bits,
     every element within the summation-order bound."""
-    from gpudot._bounds import error_bound
+    from gpudot._core.error_bounds import error_bound
 
     rng = np.random.default_rng(0)
     a = rng.standard_normal((64, 512)).astype(dtype)

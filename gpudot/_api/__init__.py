@@ -1,0 +1,1 @@
+"""The public functions: dot, matmul, the product family, NumPy's errors, the profile."""

@@ -1,0 +1,1 @@
+"""Settings: one scoped-setting mechanism; precision, transfer and out-of-memory policies."""

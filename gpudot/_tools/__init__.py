@@ -1,0 +1,1 @@
+"""Tools behind ``python -m gpudot``: report, self-test, explain."""

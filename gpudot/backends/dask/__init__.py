@@ -1,0 +1,1 @@
+"""The Dask backend and its chunk planner."""

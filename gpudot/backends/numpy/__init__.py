@@ -1,0 +1,1 @@
+"""The NumPy backend, its exact routes (``_exact``) and compiled kernels (``_kernels``)."""
