@@ -1,29 +1,26 @@
-"""The import graph of gpudot: no cycle, backends are leaves, the shipped suite is public.
+"""The import graph of the installed gpudot: no cycle, each folder imports only layers below,
+and the shipped suite imports only the public API.
 
 The graph is read with `ast` from the package's source, counting every import: module level,
 inside functions (a lazy import still ties two modules together) and under ``TYPE_CHECKING``.
 ``gpudot.testing`` (the shipped conformance suite) is left out: it uses gpudot as a user would.
 
-A backend module (``gpudot/backends/_*.py`` but the registry and ``"auto"``, which sit above the
-backends and build or choose them) may import only:
+One rule per folder (`RULES`), from the bottom up:
 
-- the backend interface and its own helpers: `gpudot.backends._base`, the Dask backend's chunk
-  plan `gpudot.backends.dask._chunks`, the CUDA backend's out-of-memory executor
-  `gpudot.backends.cupy._out_of_memory` and its check of the CUDA libraries
-  `gpudot.backends.cupy._libraries`;
-- the shared algorithms and product descriptions: `gpudot._core.algorithms`, `gpudot._core.checks`,
-  the descriptions themselves `gpudot._core.descriptions`, the dtype tables `gpudot._dtypes`,
-  `gpudot._core.tiling`, the NumPy backend's exact routes `gpudot.backends.numpy._exact` and its
-  cost rule `gpudot.backends._cost_model`;
-- settings, errors and warnings: `gpudot._errors`, `gpudot._user_warnings`,
-  `gpudot._config.precision`, the out-of-memory policy `gpudot._config.out_of_memory`, the transfer
-  policy `gpudot._config.transfer` (Dask applies it to chunks of two libraries meeting; the OOM
-  executor lifts it for the copies it makes) and the measured constants `gpudot._tuning`;
-- `gpudot._core.foreign_arrays`, the DLPack import of another library's host arrays.
-
-Which backend owns an array, copying between backends and finding a backend by name are the
-dispatch layer's (`gpudot._dispatch.conversions`, `gpudot._dispatch.registry`), reached through
-`Backend.dispatch`.
+- the tables beside every layer (``_errors``, ``_dtypes``, ``_tuning``, ``_user_warnings``)
+  import only each other;
+- ``_core/`` (descriptions, checks, algorithms on ``xp``) imports nothing above the tables;
+- ``_config/`` (the settings) imports the core and the tables;
+- ``backends/**`` (the interface, what every backend shares, one package per built-in backend)
+  imports the settings, the core and the tables: never the registry, "auto" or the public
+  functions. It reaches dispatch through `Backend.dispatch`, which `gpudot._dispatch.conversions`
+  sets when gpudot is imported. ``backends/__init__.py``, the public names, is the front: it
+  re-exports the registry's functions;
+- ``_dispatch/`` (the backend in effect, the registry, "auto", conversions) imports the backends
+  and everything below;
+- ``_api/`` (the public functions) imports dispatch and everything below;
+- ``_tools/`` and the package's front (``__init__``, ``__main__``, ``linalg``, ``backends``'
+  ``__init__``) import anything.
 """
 
 from __future__ import annotations
@@ -35,30 +32,23 @@ import gpudot
 
 PACKAGE = Path(gpudot.__file__).parent
 
-BACKEND_IMPORTS = frozenset(
-    {
-        "gpudot.backends._base",
-        "gpudot.backends.dask._chunks",
-        "gpudot.backends.cupy._out_of_memory",
-        "gpudot.backends.cupy._libraries",
-        "gpudot._core.algorithms",
-        "gpudot._core.checks",
-        "gpudot._core.descriptions",
-        "gpudot._dtypes",
-        "gpudot._core.tiling",
-        "gpudot.backends.numpy._exact",
-        "gpudot.backends._cost_model",
-        "gpudot._errors",
-        "gpudot._user_warnings",
-        "gpudot._config.precision",
-        "gpudot._config.out_of_memory",
-        "gpudot._config.transfer",
-        "gpudot._tuning",
-        "gpudot._core.foreign_arrays",
-    }
-)
-#: Backend modules that sit above the backends: they build (registry) or choose ("auto") them.
-ABOVE_BACKENDS = frozenset({"_registry.py", "_auto.py", "__init__.py"})
+TABLES = frozenset({"_errors", "_dtypes", "_tuning", "_user_warnings"})
+CORE = TABLES | {"_core"}
+CONFIG = CORE | {"_config"}
+BACKENDS = CONFIG | {"backends"}
+DISPATCH = BACKENDS | {"_dispatch"}
+API = DISPATCH | {"_api"}
+#: Folder (or top-level module) -> the folders its modules may import.
+RULES: dict[str, frozenset[str]] = {
+    **dict.fromkeys(TABLES, TABLES),
+    "_core": CORE,
+    "_config": CONFIG,
+    "backends": BACKENDS,
+    "_dispatch": DISPATCH,
+    "_api": API,
+}
+#: What may import anything: the tools and the package's front.
+FRONT = frozenset({"__init__", "__main__", "linalg", "backends/__init__", "_tools"})
 
 
 def _modules(package: Path) -> dict[str, Path]:
@@ -129,15 +119,26 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def foreign_imports(package: Path = PACKAGE) -> dict[str, set[str]]:
-    """Backend module -> the imports it is not allowed (see the module docstring)."""
-    graph = import_graph(package)
+def folder_of(module: str) -> str:
+    """The folder (or top-level module) of a dotted module name: ``gpudot._core.checks`` is in
+    ``_core``, ``gpudot.backends.cupy._backend`` in ``backends``, ``gpudot.backends`` itself is
+    ``backends/__init__`` and ``gpudot`` is ``__init__``."""
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "__init__"
+    if parts[1:] == ["backends"]:
+        return "backends/__init__"
+    return parts[1]
+
+
+def layer_violations(package: Path = PACKAGE) -> dict[str, set[str]]:
+    """Module -> the imports its folder's rule does not allow (see the module docstring)."""
     found = {}
-    for path in sorted((package / "backends").glob("_*.py")):
-        if path.name in ABOVE_BACKENDS:
-            continue
-        module = f"{package.name}.backends.{path.stem}"
-        extra = graph[module] - BACKEND_IMPORTS - {package.name}
+    for module, targets in sorted(import_graph(package).items()):
+        allowed = RULES.get(folder_of(module))
+        if allowed is None:
+            continue  # the front and the tools
+        extra = {target for target in targets if folder_of(target) not in allowed}
         if extra:
             found[module] = extra
     return found
@@ -148,24 +149,31 @@ def test_the_package_has_no_import_cycle():
     assert cycle is None, "import cycle: " + " -> ".join(cycle or ())
 
 
-def test_backend_modules_import_only_the_interface_algorithms_and_settings():
-    assert foreign_imports() == {}
+def test_each_folder_imports_only_the_layers_below_it():
+    assert layer_violations() == {}
+
+
+def test_every_folder_has_a_rule():
+    """A new folder or top-level module gets a rule, or is named as part of the front."""
+    folders = {folder_of(module) for module in import_graph()}
+    assert folders - FRONT - set(RULES) == set()
 
 
 def test_the_graph_sees_imports_inside_functions(tmp_path):
     package = tmp_path / "pkg"
     (package / "backends").mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "backends" / "__init__.py").write_text("")
-    (package / "a.py").write_text("from pkg import b\n")
-    (package / "b.py").write_text("def f():\n    from . import a\n")
-    (package / "backends" / "_leaf.py").write_text("def f():\n    from pkg.a import x\n")
-    assert find_cycle(import_graph(package)) == ["pkg.a", "pkg.b", "pkg.a"]
-    assert foreign_imports(package) == {"pkg.backends._leaf": {"pkg.a"}}
+    (package / "_dispatch").mkdir()
+    for folder in ("", "backends/", "_dispatch/"):
+        (package / f"{folder}__init__.py").write_text("")
+    (package / "_dispatch" / "a.py").write_text("from pkg.backends import b\n")
+    (package / "backends" / "b.py").write_text("def f():\n    from .._dispatch import a\n")
+    cycle = ["pkg._dispatch.a", "pkg.backends.b", "pkg._dispatch.a"]
+    assert find_cycle(import_graph(package)) == cycle
+    assert layer_violations(package) == {"pkg.backends.b": {"pkg._dispatch.a"}}
 
 
 def private_imports_of_the_shipped_suite(package: Path = PACKAGE) -> dict[str, set[str]]:
-    """``gpudot.testing`` module -> the private gpudot modules it imports (issue #30: the shipped
+    """``gpudot.testing`` module -> the private gpudot modules it imports (the shipped
     suite is the contract a backend author reads, so it uses only the public API and its own
     helpers)."""
     found: dict[str, set[str]] = {}
