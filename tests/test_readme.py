@@ -47,12 +47,33 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert readme_commands()[1] in ci
 
 
+def _package_files() -> list[Path]:
+    """gpudot's modules but the shipped suite's (gpudot/testing/ is one line of the picture)."""
+    package = ROOT / "gpudot"
+    return [p for p in package.rglob("*.py") if "testing" not in p.relative_to(package).parts]
+
+
 def test_architecture_page_is_linked_and_names_existing_modules():
     """docs/architecture.md is reachable from the README, and every module it names exists."""
     assert "(docs/architecture.md)" in (ROOT / "README.md").read_text()
     page = (ROOT / "docs" / "architecture.md").read_text()
-    named = set(re.findall(r"\b((?:backends/|_exact/)?_[a-z_]+\.py)\b", page))
+    named = set(re.findall(r"(?<![\w./])((?:\w+/)*\w+\.py)\b", page))
     assert len(named) > 20
-    places = [ROOT / "gpudot" / sub for sub in ("", "backends", "_exact", "testing")]
-    missing = [m for m in named if not any((place / m).exists() for place in places)]
+    names = {path.name for path in (ROOT / "gpudot").rglob("*.py")}
+    missing = [
+        m
+        for m in named
+        if not ((ROOT / "gpudot" / m).exists() or (ROOT / m).exists() or m in names)
+    ]
     assert not missing, f"docs/architecture.md names modules that do not exist: {missing}"
+
+
+def test_architecture_picture_shows_every_folder_and_module():
+    """The picture of docs/architecture.md matches the folders: each folder of gpudot and each
+    module's file is in it, so `ls gpudot` and the page tell the same story."""
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    picture = page[page.index("```text") : page.index("```", page.index("```text") + 3)]
+    files = _package_files()
+    folders = {path.parent.name for path in files} - {"gpudot"}
+    assert {f for f in folders if f"{f}/" not in picture} == set()
+    assert {path.name for path in files if path.name not in picture} - {"__init__.py"} == set()
