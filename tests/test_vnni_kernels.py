@@ -431,7 +431,28 @@ def test_threaded_kernel_at_each_thread_count(vnni, m, threads):
     before = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
-        vnni.vnni_matmul(left, panels, c, base, True)
+        vnni.vnni_matmul(left, panels, c, base, True, vnni.row_blocks(m, parallel=True))
     finally:
         numba.set_num_threads(before)
     np.testing.assert_array_equal(c[0], np.matmul(a, b, dtype=np.int32))
+
+
+def test_both_builds_are_kept_in_numbas_disk_cache(vnni, tmp_path):
+    """The threaded and serial kernels compile to numba's disk cache (a kernel that reads the
+    thread count inside cannot be cached, and every process would compile it again)."""
+    code = (
+        "import warnings\n"
+        "from numba.core.errors import NumbaWarning\n"
+        "from numba.core.sigutils import normalize_signature\n"
+        "from gpudot.backends.numpy._kernels import _load, _vnni\n"
+        "warnings.simplefilter('error', NumbaWarning)\n"
+        "for module, names, signature in _load.COMPILED:\n"
+        "    if 'vnni_matmul' in names:\n"
+        "        for name in names:\n"
+        "            getattr(_vnni, name).compile(tuple(normalize_signature(signature)[0]))\n"
+        "        break\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300)
+    cached = {path.name.split("-")[0] for path in tmp_path.rglob("*.nbi")}
+    assert {"_vnni.vnni_matmul", "_vnni.vnni_matmul_serial"} <= cached

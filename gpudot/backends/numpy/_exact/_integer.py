@@ -317,7 +317,7 @@ def _int32_sums(
     pack = kernels.pack_panels if parallel else kernels.pack_panels_serial
     pack(right, panels, flip)
     kernel = kernels.vnni_matmul if parallel else kernels.vnni_matmul_serial
-    kernel(left, panels, c, base, a.dtype.kind == "i")
+    kernel(left, panels, c, base, a.dtype.kind == "i", kernels.row_blocks(c.shape[1], parallel))
     return c, (None if corrected else correction)
 
 

@@ -46,7 +46,7 @@ COMPILED: tuple[tuple[str, tuple[str, ...], str], ...] = (
             (
                 ("vnni_matmul", "vnni_matmul_serial"),
                 "(Array({element}, 3, 'C', readonly=True), int32[:, :, :, ::1], "
-                "int32[:, :, ::1], int32[:, ::1], boolean)",
+                "int32[:, :, ::1], int32[:, ::1], boolean, int64)",
             ),
             (
                 ("pack_panels", "pack_panels_serial"),

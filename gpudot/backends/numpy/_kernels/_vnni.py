@@ -43,6 +43,7 @@ __all__ = [
     "MR",
     "NR",
     "pack_panels",
+    "row_blocks",
     "row_corrections",
     "vnni_matmul",
 ]
@@ -253,20 +254,26 @@ def _task(
 
 
 def vnni_matmul(
-    a: np.ndarray, bp: np.ndarray, c: np.ndarray, base: np.ndarray, signed: bool
+    a: np.ndarray, bp: np.ndarray, c: np.ndarray, base: np.ndarray, signed: bool, blocks: int
 ) -> None:
     """c = base[:, :, None] + a @ b modulo 2^32 by dot-product instructions, tasks in parallel.
 
     ``base``: (Ba, M) int32, a start value per row (the corrections). K must not be zero.
     Bytes: ``signed`` says whether ``a``'s are signed; the panels' are then unsigned, else
-    signed (int16: both signed, ``signed`` is not read).
+    signed (int16: both signed, ``signed`` is not read). ``blocks``: the row blocks,
+    `row_blocks` (an argument, not read from numba inside: a kernel that calls
+    ``numba.get_num_threads`` cannot be kept in numba's disk cache).
 
     ``c`` has at least `MR` rows (layout in the module docstring).
     """
     panels = bp.shape[1]
-    blocks = _row_blocks(c.shape[1], numba.get_num_threads())
     for task in prange(c.shape[0] * blocks * panels):
         _task(a, bp, c, base, signed, task, blocks)
+
+
+def row_blocks(m: int, parallel: bool) -> int:
+    """The row blocks `vnni_matmul` splits ``m`` rows into: one thread's, or numba's threads'."""
+    return _row_blocks(m, numba.get_num_threads() if parallel else 1)
 
 
 @numba.njit(cache=True)
