@@ -666,6 +666,21 @@ def _bench_row(ctx: Context, a: Any, b: Any) -> dict[str, Any]:
     }
 
 
+def _budgeted_rows(
+    ctx: Context, sizes: list[int], rows: list[dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    """A row per dtype and size, appended to ``rows``; yielded to be measured while the part's
+    time budget lasts, else marked skipped."""
+    for dtype in ("float32", "float16", "int8"):
+        for n in sizes:
+            row: dict[str, Any] = {"dtype": dtype, "n": n}
+            rows.append(row)
+            if ctx.left_s() < 15:
+                row["status"] = "skipped: the part's time budget is spent"
+                continue
+            yield row
+
+
 def _square_pair(rng: np.random.Generator, dtype: str, n: int) -> list[np.ndarray]:
     """Two random (n, n) host operands: full-range int8, or standard normal floats."""
     if dtype == "int8":
@@ -677,19 +692,13 @@ def cuda_rows(ctx: Context) -> None:
     """gpudot.matmul against cupy.matmul, operands on the device, CUDA-event medians of 5
     interleaved samples; which sizes did not fit the part's time budget is said per row."""
     cp, rows, rng = ctx.cp, [], np.random.default_rng(1024)
-    for dtype in ("float32", "float16", "int8"):
-        for n in ctx.bench_sizes:
-            row: dict[str, Any] = {"dtype": dtype, "n": n}
-            rows.append(row)
-            if ctx.left_s() < 15:
-                row["status"] = "skipped: the part's time budget is spent"
-                continue
-            host = _square_pair(rng, dtype, n)
-            row.update(_bench_row(ctx, cp.asarray(host[0]), cp.asarray(host[1])))
-            del host
-            cp.get_default_memory_pool().free_all_blocks()
-            ctx.results["rows"] = rows
-            ctx.flush(ctx)  # a time-out keeps the rows measured so far
+    for row in _budgeted_rows(ctx, ctx.bench_sizes, rows):
+        host = _square_pair(rng, row["dtype"], row["n"])
+        row.update(_bench_row(ctx, cp.asarray(host[0]), cp.asarray(host[1])))
+        del host
+        cp.get_default_memory_pool().free_all_blocks()
+        ctx.results["rows"] = rows
+        ctx.flush(ctx)  # a time-out keeps the rows measured so far
     ctx.results["rows"] = rows
 
 
@@ -697,31 +706,26 @@ def auto_choices(ctx: Context) -> None:
     """NumPy in, NumPy out: where "auto" ran each product (and why), against the measured time of
     the NumPy backend and of the CUDA backend with copies (host clock, medians of 3)."""
     rows, rng = [], np.random.default_rng(64)
-    for dtype in ("float32", "float16", "int8"):
-        for n in ctx.auto_sizes:
-            row: dict[str, Any] = {"dtype": dtype, "n": n}
-            rows.append(row)
-            if ctx.left_s() < 15:
-                row["status"] = "skipped: the part's time budget is spent"
-                continue
-            a, b = _square_pair(rng, dtype, n)
-            with gpudot.use_backend("auto"), gpudot.profile() as recorded:
-                gpudot.matmul(a, b)
-            record = recorded.records[-1]
-            times = {where: _host_median(where, a, b) for where in ("numpy", "cuda")}
-            chosen = "cuda" if record.device.startswith("cuda") else "numpy"
-            faster = min(times, key=times.__getitem__)
-            row.update(
-                status="measured",
-                auto_chose=chosen,
-                reason=record.route,
-                numpy_ms=times["numpy"] * 1e3,
-                cuda_with_copies_ms=times["cuda"] * 1e3,
-                measured_faster=faster,
-                chosen_over_best=times[chosen] / times[faster],
-            )
-            ctx.results["rows"] = rows
-            ctx.flush(ctx)
+    for row in _budgeted_rows(ctx, ctx.auto_sizes, rows):
+        dtype, n = row["dtype"], row["n"]
+        a, b = _square_pair(rng, dtype, n)
+        with gpudot.use_backend("auto"), gpudot.profile() as recorded:
+            gpudot.matmul(a, b)
+        record = recorded.records[-1]
+        times = {where: _host_median(where, a, b) for where in ("numpy", "cuda")}
+        chosen = "cuda" if record.device.startswith("cuda") else "numpy"
+        faster = min(times, key=times.__getitem__)
+        row.update(
+            status="measured",
+            auto_chose=chosen,
+            reason=record.route,
+            numpy_ms=times["numpy"] * 1e3,
+            cuda_with_copies_ms=times["cuda"] * 1e3,
+            measured_faster=faster,
+            chosen_over_best=times[chosen] / times[faster],
+        )
+        ctx.results["rows"] = rows
+        ctx.flush(ctx)
     ctx.results["rows"] = rows
     wrong = [
         r for r in rows if r.get("status") == "measured" and r["auto_chose"] != r["measured_faster"]
