@@ -20,9 +20,11 @@ The stand-in's allocator protocol: ``allocator(nbytes)`` returns the function th
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 
 from fakecupy._machine import MACHINE
 from fakecupy.cuda import pinned_memory, runtime
@@ -121,6 +123,23 @@ class _Segment:
         return len(self.chunks) == 1 and self.chunks[0].free
 
 
+@contextlib.contextmanager
+def _no_collection() -> Iterator[None]:
+    """One thread at a time, and no garbage collection inside: a collected array's finalizer
+    gives its chunk back, which would change the chunk lists while they are being read."""
+    with _POOL_LOCK:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            yield
+        finally:
+            if enabled:
+                gc.enable()
+
+
+_POOL_LOCK = threading.RLock()
+
+
 class _DevicePool:
     def __init__(self) -> None:
         self.segments: list[_Segment] = []
@@ -133,6 +152,10 @@ class _DevicePool:
 
     def take(self, size: int) -> tuple[_Segment, _Chunk] | None:
         """The smallest free chunk of at least ``size`` bytes, split to ``size``, or None."""
+        with _no_collection():  # a collection here may free (and merge away) the chunk chosen
+            return self._take(size)
+
+    def _take(self, size: int) -> tuple[_Segment, _Chunk] | None:
         fits = [
             (chunk.size, segment, chunk)
             for segment in self.segments
@@ -151,6 +174,10 @@ class _DevicePool:
 
     def give_back(self, segment: _Segment, chunk: _Chunk) -> None:
         """Free ``chunk`` and merge it with free neighbours of its segment."""
+        with _no_collection():
+            self._give_back(segment, chunk)
+
+    def _give_back(self, segment: _Segment, chunk: _Chunk) -> None:
         self.used -= chunk.size
         chunk.free = True
         chunks = segment.chunks
