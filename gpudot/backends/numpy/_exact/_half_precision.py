@@ -23,6 +23,7 @@ from gpudot.backends.numpy._exact._workspace import scratch
 
 __all__ = [
     "all_finite",
+    "as_matrices",
     "blas_rounded",
     "ordered_compiled",
     "ordered_rank1",
@@ -36,8 +37,11 @@ def all_finite(xp: ModuleType, x: Any) -> bool:
     return bool(xp.isfinite(x).all())
 
 
-def _as_matrices(a: Any, b: Any) -> tuple[Any, Any, tuple[int, ...]]:
-    """Operands as stacks of matrices (vectors become 1-row / 1-column) and the result shape."""
+def as_matrices(a: Any, b: Any) -> tuple[Any, Any, tuple[int, ...]]:
+    """Operands as stacks of matrices (vectors become 1-row / 1-column) and the result shape.
+
+    Shared with the integer routes (`gpudot.backends.numpy._exact._integer`).
+    """
     shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     shape += (a.shape[-2],) if a.ndim > 1 else ()
     shape += (b.shape[-1],) if b.ndim > 1 else ()
@@ -49,7 +53,7 @@ def ordered_rank1(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any:
 
     Peak memory: the float32 operands, the float32 accumulator and one row block.
     """
-    a, b, shape = _as_matrices(a, b)
+    a, b, shape = as_matrices(a, b)
     a32, b32 = a.astype(_float32), b.astype(_float32)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
@@ -87,7 +91,7 @@ def ordered_compiled(kernels: ModuleType, a: Any, b: Any, dtype: np.dtype) -> An
     both operands (padded to whole panels) and the result; where K exceeds ``KC``, one block of
     float32 sums (``MC x NC``) per running task.
     """
-    a, b, shape = _as_matrices(a, b)
+    a, b, shape = as_matrices(a, b)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     count = int(np.prod(batch, dtype=np.int64))
