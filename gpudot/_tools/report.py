@@ -25,7 +25,7 @@ Check = tuple[str, Callable[..., Any], tuple[Any, Any], Callable[..., Any]]
 
 
 def versions() -> Iterator[tuple[str, str]]:
-    """(name, version) of gpudot, Python, NumPy, its BLAS and the ``cupy`` module importable here."""
+    """(name, version) of gpudot, Python, NumPy, its BLAS and the importable ``cupy`` module."""
     yield "gpudot", gpudot.__version__
     yield "Python", platform.python_version()
     yield "NumPy", np.__version__
