@@ -1,10 +1,11 @@
 """Every measured constant of gpudot's cost rules, in one place, with where it was measured.
 
 Machines: **machine A** is the reference for the CPU figures: a 2 vCPU AMD EPYC (Zen 4,
-AVX-512) KVM guest, numpy 2.4.6 with its bundled OpenBLAS (SkylakeX kernel), numba 0.68; see
-docs/fast-paths.md and /work/shared/notes/cpu-performance.md. The GPU figures of the default
-profile are documented assumptions for a data-centre GPU on PCIe 4, **not measurements**: no GPU
-run has fitted them yet (docs/gpus.md, "What only a real GPU run can confirm").
+AVX-512) KVM guest, numpy 2.4.6 with its bundled OpenBLAS (SkylakeX kernel), numba 0.68; each
+section below names the machine it was measured on and the command that re-measures it, and
+docs/fast-paths.md describes the fit. The GPU figures of the default profile are documented
+assumptions for a data-centre GPU on PCIe 4, **not measurements**: no GPU run has fitted them yet
+(docs/gpus.md, "What only a real GPU run can confirm").
 
 Re-measure with:
 
@@ -110,8 +111,8 @@ WORKSPACE_MAX_BYTES = 64 << 20
 # min of 5 runs of each route function alone on random normal square operands, 64^2 to 512^2. End to
 # end against NumPy: `python benchmarks/exact_routes.py --dtypes float16 bfloat16`.
 
-#: ns per multiply-add of NumPy's own loop: float16 `matmul` (3.3-3.9 at 64^2-512^2, notes:
-#: 524 ms at 512^2) and ml_dtypes' bfloat16 `dot` (293 ms at 512^2).
+#: ns per multiply-add of NumPy's own loop: float16 `matmul` (3.3-3.9 at 64^2-512^2) and
+#: ml_dtypes' bfloat16 `dot` (2.2 at 512^2).
 HALF_NUMPY_NS = {"float16": 3.85, "bfloat16": 2.2}
 #: The numba kernel (`gpudot.backends.numpy._kernels._half`), measured 2026-12-07 on machine A, 1
 #: thread (serial kernel), min of 30 calls of `ordered_compiled` on random normal operands: ns per
@@ -160,7 +161,8 @@ NUMPY_MATVEC_NS = {"integer": 0.45, "float16": 3.9}
 
 # --- The default machine profile for "auto" (gpudot/backends/_cost_model.py) ----------------------
 # Used where `python -m gpudot calibrate` has stored no profile. CPU: NumPy's OpenBLAS on a small
-# multi-core CPU (machine A, 2 threads: 192 GFLOP/s float32 and 93 float64 at 512^2, notes §2).
+# multi-core CPU (machine A, 2 threads: 192 GFLOP/s float32 and 93 float64 at 512^2; re-measure
+# with `python -m gpudot calibrate`).
 # The dtypes gpudot routes (integers, bool, float16) take the exact routes' cost rule above, not
 # a throughput. GPU: assumed, not measured (see the module docstring).
 

@@ -115,14 +115,15 @@ def test_profile_store_round_trip_and_default(tmp_path, monkeypatch):
     assert _calibration.profile_path() == tmp_path / "elsewhere.json"
 
 
-def test_a_broken_profile_warns_and_falls_back_to_the_defaults(tmp_path):
+def test_a_broken_profile_warns_and_falls_back_to_the_defaults(tmp_path, monkeypatch):
     path = tmp_path / "profile.json"
+    monkeypatch.setenv("GPUDOT_PROFILE", str(path))
     path.write_text("{not json")
     with pytest.warns(UserWarning, match="ignoring the profile"):
-        assert _calibration.load_profile(path) is DEFAULT_PROFILE
+        assert _calibration.load_profile() is DEFAULT_PROFILE
     path.write_text(json.dumps({"cpu_flops": {}}))
     with pytest.warns(UserWarning, match="missing field"):
-        assert _calibration.load_profile(path) is DEFAULT_PROFILE
+        assert _calibration.load_profile() is DEFAULT_PROFILE
 
 
 def test_calibrate_without_gpu_measures_the_cpu_and_keeps_gpu_defaults(tmp_path, monkeypatch):
@@ -141,7 +142,8 @@ def test_calibrate_without_gpu_measures_the_cpu_and_keeps_gpu_defaults(tmp_path,
     )
     out = io.StringIO()
     assert _calibration.run(tmp_path / "p.json", out) == 0
-    profile = _calibration.load_profile(tmp_path / "p.json")
+    monkeypatch.setenv("GPUDOT_PROFILE", str(tmp_path / "p.json"))
+    profile = _calibration.load_profile()
     assert "No usable GPU" in out.getvalue() and "GPU figures are the defaults" in profile.source
     assert "gpudot's NumPy backend, exact routes included" in out.getvalue()
     assert profile.cpu_route_scale["int32"] > 0 and "float64" not in profile.cpu_route_scale

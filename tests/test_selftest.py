@@ -89,3 +89,19 @@ def test_a_wrong_device_result_fails_its_check_and_exits_1(standin, monkeypatch,
         "raises": "bool 2-D and batched: raised RuntimeError",
     }[fault]
     assert any(expected in line for line in failed), failed
+
+
+def test_only_the_installed_cupy_gives_gpu_figures(standin):
+    cupy = pytest.importorskip("cupy")  # the real wheel: it imports without a driver
+    assert _selftest.is_installed_cupy(cupy) is True
+    assert _selftest.is_installed_cupy(standin.xp) is False
+    assert _selftest.is_installed_cupy(np) is False
+
+
+def test_a_stand_in_that_calls_itself_cupy_is_still_labelled(standin, monkeypatch, tmp_path):
+    """Not what the module says of itself decides, but where it was installed from."""
+    monkeypatch.setattr(standin.xp, "__version__", "14.2.0")
+    out = io.StringIO()
+    assert _selftest.selftest(standin.devices[:1], out, tmp_path / "r.json", _selftest.QUICK) == 0
+    assert out.getvalue().count("NOT GPU figures") == 1
+    assert json.loads((tmp_path / "r.json").read_text())["devices"][0]["standin"] is True

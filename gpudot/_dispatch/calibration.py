@@ -43,9 +43,9 @@ def profile_path() -> Path:
     return base / "gpudot" / "profile.json"
 
 
-def load_profile(path: Path | None = None) -> Profile:
-    """The stored profile, or the defaults (with a warning if the file is unreadable)."""
-    path = path or profile_path()
+def load_profile() -> Profile:
+    """The stored profile (`profile_path`), or the defaults (with a warning if it is unreadable)."""
+    path = profile_path()
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:

@@ -17,14 +17,15 @@ from gpudot._dispatch.calibration import profile_path
 from gpudot.backends import Backend, backend_names, lookup
 from gpudot.backends.cupy._backend import CupyBackend
 
-__all__ = ["float_bound", "print_outcomes", "report", "run_checks"]
+__all__ = ["float_bound", "print_outcomes", "report", "run_checks", "versions"]
 
 #: (description, NumPy function, (a, b), bound): gpudot's function of the same name must give
 #: NumPy's result, within ``bound(func, a, b, expected)`` (``None``: NumPy's bits).
 Check = tuple[str, Callable[..., Any], tuple[Any, Any], Callable[..., Any]]
 
 
-def _versions() -> Iterator[tuple[str, str]]:
+def versions() -> Iterator[tuple[str, str]]:
+    """(name, version) of gpudot, Python, NumPy, its BLAS and the importable ``cupy`` module."""
     yield "gpudot", gpudot.__version__
     yield "Python", platform.python_version()
     yield "NumPy", np.__version__
@@ -111,7 +112,7 @@ def _settings() -> Iterator[tuple[str, str]]:
 
 def report(stream: TextIO) -> int:
     """Print versions, backends and the self-check of each usable backend; return the exit code."""
-    for name, version in _versions():
+    for name, version in versions():
         print(f"{name:<8} {version}", file=stream)
     print(file=stream)
     for name, value in _settings():

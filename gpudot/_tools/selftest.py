@@ -1,8 +1,8 @@
 """``python -m gpudot selftest``: exactness checks and speed figures on each usable CUDA device.
 
 Exit codes: 0 passed, 1 a check failed, 3 no usable CUDA device, 2 usage. The JSON report, for
-bug reports, is written in every case; its fields: docs/gpus.md, "Self-test". Over the CuPy
-stand-in the figures are labelled as the stand-in's, never as GPU figures.
+bug reports, is written in every case; its fields: docs/gpus.md, "Self-test". Over a module
+that is not an installed CuPy (the tests' stand-in) the figures are labelled as not GPU figures.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from importlib import metadata
 from pathlib import Path
+from types import ModuleType
 from typing import Any, TextIO
 
 import numpy as np
@@ -23,8 +24,7 @@ from gpudot._api.profile import gpu_timer
 from gpudot._config.precision import use_precision
 from gpudot._dispatch.backend_setting import use_backend
 from gpudot._dispatch.registry import lookup
-from gpudot._tools.report import Check, float_bound, print_outcomes, run_checks
-from gpudot._tools.report import _versions as report_versions
+from gpudot._tools.report import Check, float_bound, print_outcomes, run_checks, versions
 from gpudot.backends._cost_model import product_flops
 from gpudot.backends.cupy._backend import CupyBackend
 
@@ -34,6 +34,7 @@ __all__ = [
     "Sizes",
     "check_names",
     "checks",
+    "is_installed_cupy",
     "measure",
     "run",
     "selftest",
@@ -57,6 +58,9 @@ class Sizes:
 QUICK = Sizes(transfer_bytes=1 << 20, gemm=64, gemm_int=32, repeats=2)
 _RNG_SEED = 20261125
 _NOT_FIGURES = ["copy GB/s and GEMM TFLOP/s"]
+#: The distributions that install the ``cupy`` package: NVIDIA's CUDA 12 and 13 wheels, and the
+#: plain ``cupy`` of conda-forge and source builds.
+_CUPY_DISTRIBUTIONS = ("cupy-cuda12x", "cupy-cuda13x", "cupy")
 Shape = tuple[int, ...]
 
 
@@ -203,13 +207,13 @@ def check_names() -> list[str]:
 
 
 def _versions() -> dict[str, str]:
-    """The report's versions (gpudot, Python, NumPy, BLAS), the CuPy wheels installed (their
-    names say which CUDA they need) and the platform, without touching a device."""
-    versions = {name.lower(): value for name, value in report_versions() if name != "CuPy"}
-    wheels = {name: _distribution_version(name) for name in ("cupy-cuda12x", "cupy-cuda13x")}
-    versions["cupy"] = ", ".join(f"{n} {v}" for n, v in wheels.items() if v) or "not installed"
-    versions["platform"] = platform.platform()
-    return versions
+    """The report's versions (gpudot, Python, NumPy, BLAS), the CuPy distributions installed (a
+    wheel's name says which CUDA it needs) and the platform, without touching a device."""
+    found = {name.lower(): value for name, value in versions() if name != "CuPy"}
+    wheels = {name: _distribution_version(name) for name in _CUPY_DISTRIBUTIONS}
+    found["cupy"] = ", ".join(f"{n} {v}" for n, v in wheels.items() if v) or "not installed"
+    found["platform"] = platform.platform()
+    return found
 
 
 def _distribution_version(name: str) -> str | None:
@@ -217,6 +221,25 @@ def _distribution_version(name: str) -> str | None:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return None
+
+
+def is_installed_cupy(xp: ModuleType) -> bool:
+    """Whether ``xp`` is the ``cupy`` package of an installed CuPy distribution.
+
+    Only then are the timings a GPU's: any other module (the test suite's stand-in, a mock) gets
+    its figures labelled as not GPU figures, whatever it calls itself.
+    """
+    location = getattr(xp, "__file__", None)
+    if location is None:
+        return False
+    for name in _CUPY_DISTRIBUTIONS:
+        try:
+            package = metadata.distribution(name).locate_file("cupy/__init__.py")
+        except metadata.PackageNotFoundError:
+            continue
+        if Path(str(package)).resolve() == Path(location).resolve():
+            return True
+    return False
 
 
 def _write(report: Path | None, stream: TextIO, code: int, reason: str | None, devices: Any) -> int:
@@ -244,9 +267,9 @@ def selftest(
     devices: list[dict[str, Any]] = []
     failures = 0
     for backend in backends:
-        standin = "standin" in str(getattr(backend.xp, "__version__", ""))
+        standin = not is_installed_cupy(backend.xp)
         facts = _device_facts(backend)
-        label = " [CuPy STAND-IN: figures below are NOT GPU figures]" if standin else ""
+        label = " [not an installed CuPy: figures below are NOT GPU figures]" if standin else ""
         print(f"{facts['device']} {facts['name']}{label}", file=stream)
         outcome = checks(backend)
         failures += print_outcomes(outcome, stream)

@@ -155,7 +155,6 @@ class Estimate:
     gpu: float
     device: Device
     reason: str = field(compare=False)
-    cpu_path: str = field(default="", compare=False)
 
 
 def estimate(
@@ -204,6 +203,6 @@ def estimate(
     cpu_words = f"{_time(host.seconds)} ({host.path})"
     if gpu < host.seconds:
         reason = f"GPU predicted faster: {_time(gpu)} incl. copies vs CPU {cpu_words}"
-        return Estimate(host.seconds, gpu, "gpu", reason, host.path)
+        return Estimate(host.seconds, gpu, "gpu", reason)
     reason = f"CPU predicted faster: {cpu_words} vs GPU {_time(gpu)} incl. copies"
-    return Estimate(host.seconds, gpu, "cpu", reason, host.path)
+    return Estimate(host.seconds, gpu, "cpu", reason)

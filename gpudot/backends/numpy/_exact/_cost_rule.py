@@ -238,14 +238,10 @@ def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | Non
 
     Candidates (`integer_costs`): einsum, one float gemm under the exactness bound, float64
     limbs, the numba SIMD kernels and the dot-product (VNNI) kernels (NumPy arrays with numba
-    only); the cheapest by the cost rule, NumPy's loop if that is cheaper still. The dtype alone
-    bounds every |x|, which is enough for int8 and int16 to take a float gemm. Reading max|a| and
-    max|b| off the data (one min and one max pass over each) can allow float32, a gemm at all for
-    int32/int64, or the dot-product kernels on the values narrowed to 8 or 16 bits. On large
-    values the read is wasted, so it is paid only where what it can save (a float32 gemm or the
-    narrowed kernels in place of the best route known without it) exceeds what it can waste (its
-    own cost): a product NumPy or einsum does cheaply (small, or matrix-vector) is not slowed by
-    the read.
+    only); the cheapest by the cost rule, NumPy's loop if that is cheaper still. The dtype bounds
+    every |x| (enough for int8 and int16 to take a float gemm); reading max|a| and max|b| can allow
+    float32, a gemm for int32/int64 or the narrowed kernels, and is done only where that can save
+    more than the read costs (`integer_costs`).
     """
     m, n, k, batch = _sizes(a, b)
     if batch * m * n * k < MIN_WORK or a.ndim + b.ndim < 3:

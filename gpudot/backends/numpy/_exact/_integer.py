@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from gpudot._tuning import INTEGER_PARALLEL_MIN_WORK, VNNI_PARALLEL_MIN_WORK
-from gpudot.backends.numpy._exact._half_precision import _as_matrices
+from gpudot.backends.numpy._exact._half_precision import as_matrices
 from gpudot.backends.numpy._exact._workspace import scratch
 from gpudot.backends.numpy._kernels import _cpu_features as _cpu
 from gpudot.backends.numpy._kernels import _load as _numba_kernels
@@ -206,7 +206,7 @@ def compiled_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray
     kernels = _numba_kernels.kernels("integer")
     if kernels is None:
         return None
-    a, b, shape = _as_matrices(a, b)
+    a, b, shape = as_matrices(a, b)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     unsigned = np.dtype(f"u{dtype.itemsize}")
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
@@ -337,7 +337,7 @@ def dot_product_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndar
     kernels = _numba_kernels.kernels("vnni") if width and _cpu.vnni_bits() else None
     if kernels is None:
         return None
-    a, b, shape = _as_matrices(a, b)
+    a, b, shape = as_matrices(a, b)
     if a.shape[-2] < kernels.MR:
         return None
     if width == 2:

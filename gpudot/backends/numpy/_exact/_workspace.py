@@ -2,8 +2,8 @@
 
 A fresh temporary of a megabyte or more costs its page faults on every call: glibc returns freed
 blocks that large to the system, and whether it does depends on the sizes freed before in the
-process (its mmap and trim thresholds adapt), so the same product ran at different speeds after
-different products (700-1500 faults per 512^2 int32/int64 call, or none). Each thread
+process (its mmap and trim thresholds adapt): the same product would run at different speeds after
+different products (docs/fast-paths.md, "The same speed every time"). Each thread
 keeps one buffer per name, grown as needed, so from a product's second call on its temporaries
 are memory already mapped. Buffers start on a 64-byte boundary (whole cache lines for the
 kernels' vector loads, whatever the allocator's alignment). Requests above
