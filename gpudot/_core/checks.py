@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from gpudot._core.explained_errors import explained
+from gpudot._dtypes import refused_kinds
 from gpudot._errors import UnsupportedDtypeError
 
 __all__ = [
@@ -26,9 +27,6 @@ __all__ = [
 ]
 
 Shape = tuple[int, ...]
-
-#: Dtype kinds that no NumPy product multiplies: strings, bytes, records, datetimes.
-_NOT_NUMBERS = frozenset("USVM")
 
 
 def _contracted(shape: Shape) -> tuple[int, str]:
@@ -90,14 +88,16 @@ def check_dtypes(
     backend: str,
     names: tuple[str, str] = ("a", "b"),
 ) -> None:
-    """Raise `TypeError` for a dtype NumPy never multiplies (strings, bytes, records, dates), and
-    `UnsupportedDtypeError` naming the operand (of those ``names``) whose dtype ``backend``
-    cannot multiply."""
+    """Raise `TypeError` for a dtype NumPy's ``func`` has no loop for (`refused_kinds`: strings,
+    bytes, records, dates; timedeltas in the ufuncs), and `UnsupportedDtypeError` naming the
+    operand (of those ``names``) whose dtype ``backend`` cannot multiply. Every backend refuses
+    through here, so each refuses the same dtypes with the same words."""
+    refused = refused_kinds(func)
     for name, dtype in zip(names, dtypes, strict=True):
-        if dtype.kind in _NOT_NUMBERS:
+        if dtype.kind in refused:
             raise TypeError(
-                f"{func}: {name} has dtype {dtype}, which is not a number; convert it first, "
-                "e.g. with .astype(float)"
+                f"{func}: {name} has dtype {dtype}, which {func} does not multiply; convert it "
+                "to a number first, e.g. with .astype(float)"
             )
     if supported is None:
         return
