@@ -6,8 +6,7 @@ What each allows on the CPU and on a GPU: docs/gpus.md, "Precision", and docs/fa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 from gpudot._config.scoped import ScopedSetting, choice
 
@@ -28,12 +27,24 @@ def get_precision() -> str:
 
 
 def set_precision(precision: str) -> str:
-    """Set the process-wide precision (``"highest"``, ``"tf32"`` or ``"fast"``) and return it."""
+    """Set the precision of the whole process, threads started later included.
+
+    Parameters
+    ----------
+    precision : {"highest", "tf32", "fast"}
+        ``"highest"`` is exact; the others trade bits for speed (docs/gpus.md, "Precision").
+
+    Returns
+    -------
+    str
+        The precision set, which `get_precision` returns outside any `use_precision` block.
+    """
     return _PRECISION.set(precision)
 
 
-@contextmanager
-def use_precision(precision: str) -> Iterator[str]:
-    """Use ``precision`` in this thread or asyncio task until the block exits."""
-    with _PRECISION.use(precision) as value:
-        yield value
+def use_precision(precision: str) -> AbstractContextManager[str]:
+    """Use ``precision`` in this thread or asyncio task until the ``with`` block exits.
+
+    Same values as `set_precision`; the block gets the precision in effect in it (``as``).
+    """
+    return _PRECISION.use(precision)

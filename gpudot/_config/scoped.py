@@ -2,6 +2,10 @@
 
 ``set`` changes the default every thread sees, threads started later included; ``use`` overrides
 it through a `contextvars.ContextVar`, so threads and asyncio tasks never see each other's choice.
+Every public setting (backend, precision, transfer policy, out-of-memory policy) is one
+`ScopedSetting` behind a get/set/use triple with one convention: ``get_*`` returns the value in
+effect here, ``set_*`` returns the value it stored (what ``get_*`` then returns outside any
+``use_*`` block), ``use_*`` yields the value in effect inside its block and restores on exit.
 """
 
 from __future__ import annotations
@@ -51,14 +55,14 @@ class ScopedSetting(Generic[T]):
         return value
 
     def set(self, value: object) -> T:
-        """Set the process-wide default and return the stored value."""
+        """Set the process-wide default and return it, as stored (converted)."""
         converted = self._convert(value)
         self.default = converted
         return converted
 
     @contextmanager
     def use(self, value: object) -> Iterator[T]:
-        """Override the value in the current context only; restore it on exit."""
+        """Override the value in the current context only, yield it, and restore on exit."""
         converted = self._convert(value)
         self.scoped = True  # before the override exists, so no context has one unseen
         token = self.override.set(converted)
