@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 
-from gpudot._config.scoped import ScopedSetting, choice
+from gpudot._config.scoped import choice_setting
 
 __all__ = ["OOM_POLICIES", "get_oom_policy", "set_oom_policy", "use_oom_policy"]
 
-OOM_POLICIES = ("raise", "tile", "cpu")
-_OOM_POLICY: ScopedSetting[str] = ScopedSetting(
-    "oom_policy", choice("out-of-memory policy", OOM_POLICIES), lambda: "raise"
-)
+OOM_POLICIES = ("raise", "tile", "cpu")  # the first is the default
+_OOM_POLICY = choice_setting("oom_policy", OOM_POLICIES, "out-of-memory policy")
 
 
 def get_oom_policy() -> str:

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 
-from gpudot._config.scoped import ScopedSetting, choice
+from gpudot._config.scoped import choice_setting
 
 __all__ = ["PRECISIONS", "current_precision", "get_precision", "set_precision", "use_precision"]
 
-PRECISIONS = ("highest", "tf32", "fast")
-_PRECISION: ScopedSetting[str] = ScopedSetting(
-    "precision", choice("precision", PRECISIONS), lambda: "highest"
-)
+PRECISIONS = ("highest", "tf32", "fast")  # the first is the default
+_PRECISION = choice_setting("precision", PRECISIONS, "precision")
 
 #: The precision in effect in the calling thread or task (read by backends during a product).
 current_precision = _PRECISION.get

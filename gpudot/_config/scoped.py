@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["ScopedSetting", "choice"]
+__all__ = ["ScopedSetting", "choice_setting"]
 
 
 class ScopedSetting(Generic[T]):
@@ -72,14 +72,15 @@ class ScopedSetting(Generic[T]):
             self.override.reset(token)
 
 
-def choice(setting: str, valid: tuple[str, ...]) -> Callable[[object], str]:
-    """Return a converter that accepts one of ``valid`` and names them all otherwise."""
+def choice_setting(name: str, valid: tuple[str, ...], label: str) -> ScopedSetting[str]:
+    """A setting whose value is one of ``valid``, the first by default; a bad value raises
+    `ValueError` naming the setting's ``label`` (e.g. "transfer policy") and every valid one."""
 
     def convert(value: object) -> str:
         if not isinstance(value, str) or value not in valid:
             raise ValueError(
-                f"unknown {setting} {value!r}; choose one of {', '.join(map(repr, valid))}"
+                f"unknown {label} {value!r}; choose one of {', '.join(map(repr, valid))}"
             )
         return value
 
-    return convert
+    return ScopedSetting(name, convert, lambda: valid[0])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 
-from gpudot._config.scoped import ScopedSetting, choice
+from gpudot._config.scoped import choice_setting
 from gpudot._errors import TransferError, TransferWarning
 from gpudot._user_warnings import warn
 
@@ -30,10 +30,8 @@ __all__ = [
 _DLPACK_HOST = frozenset((1, 3, 11))
 DLPACK_CUDA = frozenset((2, 13))
 
-TRANSFER_POLICIES = ("allow", "warn", "error")
-_POLICY: ScopedSetting[str] = ScopedSetting(
-    "transfer_policy", choice("transfer policy", TRANSFER_POLICIES), lambda: "allow"
-)
+TRANSFER_POLICIES = ("allow", "warn", "error")  # the first is the default
+_POLICY = choice_setting("transfer_policy", TRANSFER_POLICIES, "transfer policy")
 
 
 def get_transfer_policy() -> str:
