@@ -92,9 +92,7 @@ def set_backend(backend: BackendLike, *, strict: bool = False) -> Backend:
     return BACKEND_SETTING.set(resolve_backend(backend, strict=strict))
 
 
-def use_backend(
-    backend: BackendLike, *, strict: bool = False
-) -> AbstractContextManager[Backend]:
+def use_backend(backend: BackendLike, *, strict: bool = False) -> AbstractContextManager[Backend]:
     """Select a backend for this thread or asyncio task until the ``with`` block exits.
 
     Same arguments and fallback as `set_backend`; other threads and tasks are unaffected. The
