@@ -1,10 +1,11 @@
-"""The dtype tables every layer shares: what gpudot multiplies, and what BLAS multiplies."""
+"""The dtype tables every layer shares: what gpudot multiplies, what NumPy refuses to, and what
+BLAS multiplies."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BLAS_DTYPES", "NUMERIC_DTYPES", "NUMERIC_DTYPE_NAMES"]
+__all__ = ["BLAS_DTYPES", "NUMERIC_DTYPES", "NUMERIC_DTYPE_NAMES", "refused_kinds"]
 
 #: NumPy's numeric dtypes, the ones gpudot's products take: bool, integers, floats and complex.
 NUMERIC_DTYPE_NAMES = (
@@ -28,3 +29,15 @@ NUMERIC_DTYPES = frozenset(np.dtype(name) for name in NUMERIC_DTYPE_NAMES)
 BLAS_DTYPES = frozenset(
     np.dtype(name) for name in ("float32", "float64", "complex64", "complex128")
 )
+
+#: Dtype kinds no NumPy product multiplies: strings, bytes, records and datetimes.
+_NEVER_MULTIPLIED = frozenset("USVM")
+#: NumPy's product ufuncs have no timedelta loop either; ``dot``, ``vdot``, ``inner`` and
+#: ``tensordot`` multiply timedeltas (as ``*`` does, by numbers).
+_UFUNC_REFUSED = _NEVER_MULTIPLIED | {"m"}
+_UFUNC_PRODUCTS = frozenset({"matmul", "vecdot", "matvec", "vecmat"})
+
+
+def refused_kinds(func: str) -> frozenset[str]:
+    """The dtype kinds NumPy's product ``func`` has no loop for (it raises `TypeError`)."""
+    return _UFUNC_REFUSED if func in _UFUNC_PRODUCTS else _NEVER_MULTIPLIED

@@ -292,6 +292,58 @@ def test_small_values_are_read_where_a_float32_gemm_pays(monkeypatch, dtype):
 # --- out=, dtype= and errors -------------------------------------------------------------------
 
 
+def _int8_operands() -> tuple[np.ndarray, np.ndarray]:
+    return hard_values((32, 48), "int8", "max", 1), hard_values((48, 16), "int8", "random", 2)
+
+
+@pytest.mark.parametrize(
+    ("out_shape", "out_dtype"),
+    [((32, 16), "int8"), ((32, 16), "int64"), ((3, 32, 16), "int8"), ((1, 32, 16), "int16")],
+    ids=["same", "wider-dtype", "extra-loop-axis", "length-1-loop-axis"],
+)
+def test_matmul_route_takes_every_out_numpys_ufunc_rule_takes(eager, out_shape, out_dtype):
+    """The route decides with `checks.matmul_out_error`, NumPy's rule: a wider same-kind dtype
+    and extra leading loop axes (the product broadcast into each) are taken."""
+    a, b = _int8_operands()
+    expected = np.matmul(a, b, out=np.zeros(out_shape, out_dtype))
+    out = np.zeros(out_shape, out_dtype)
+    assert _dispatch.matmul(a, b, out, None) is out
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_dot_route_takes_the_out_numpys_dot_rule_takes(eager):
+    a, b = _int8_operands()
+    out = np.zeros((32, 16), "int8")
+    assert _dispatch.dot(a, b, out) is out
+    np.testing.assert_array_equal(out, np.dot(a, b))
+
+
+#: ``out=`` arrays NumPy refuses for the int8 (32, 48) @ (48, 16) product, by product.
+REFUSED_OUTS = {
+    "matmul-wrong-shape": ("matmul", lambda: np.zeros((16, 32), "int8")),
+    "matmul-mismatched-loop-axis": ("matmul", lambda: np.zeros((32, 1, 16), "int8")),
+    "matmul-unsafe-cast": ("matmul", lambda: np.zeros((32, 16), "uint8")),
+    "dot-wider-dtype": ("dot", lambda: np.zeros((32, 16), "int64")),
+    "dot-fortran": ("dot", lambda: np.zeros((32, 16), "int8", order="F")),
+    "dot-extra-axis": ("dot", lambda: np.zeros((1, 32, 16), "int8")),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED_OUTS)
+def test_routes_leave_an_out_numpy_refuses_to_numpy(eager, case):
+    """The route declines (None) and the NumPy backend raises NumPy's error; out is untouched."""
+    func, make_out = REFUSED_OUTS[case]
+    a, b = _int8_operands()
+    out = make_out()
+    route = _dispatch.matmul(a, b, out, None) if func == "matmul" else _dispatch.dot(a, b, out)
+    assert route is None
+    with pytest.raises((ValueError, TypeError)) as numpy_error:
+        getattr(np, func)(a, b, out=make_out())
+    with gpudot.use_backend("numpy"), pytest.raises(type(numpy_error.value)):
+        getattr(gpudot, func)(a, b, out=out)
+    assert not out.any()
+
+
 # --- float16 "fast" precision, numba on and off ---------------------------------------------------
 
 

@@ -8,22 +8,14 @@ compute on the host with a `GpudotFallbackWarning`: docs/gpus.md, "Out of memory
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
-from gpudot._config.scoped import ScopedSetting, choice
+from gpudot._config.scoped import choice_setting
 
-__all__ = [
-    "OOM_POLICIES",
-    "get_oom_policy",
-    "set_oom_policy",
-    "use_oom_policy",
-]
+__all__ = ["OOM_POLICIES", "get_oom_policy", "set_oom_policy", "use_oom_policy"]
 
-OOM_POLICIES = ("raise", "tile", "cpu")
-_OOM_POLICY: ScopedSetting[str] = ScopedSetting(
-    "oom_policy", choice("out-of-memory policy", OOM_POLICIES), lambda: "raise"
-)
+OOM_POLICIES = ("raise", "tile", "cpu")  # the first is the default
+_OOM_POLICY = choice_setting("oom_policy", OOM_POLICIES, "out-of-memory policy")
 
 
 def get_oom_policy() -> str:
@@ -32,12 +24,25 @@ def get_oom_policy() -> str:
 
 
 def set_oom_policy(policy: str) -> str:
-    """Set the process-wide out-of-memory policy (``"raise"``, ``"tile"``, ``"cpu"``); return it."""
+    """Set the out-of-memory policy of the whole process, threads started later included.
+
+    Parameters
+    ----------
+    policy : {"raise", "tile", "cpu"}
+        What a GPU product does once freeing CuPy's cached memory did not help: raise
+        `DeviceMemoryError`, compute in blocks that fit, or compute on the host.
+
+    Returns
+    -------
+    str
+        The policy set, which `get_oom_policy` returns outside any `use_oom_policy` block.
+    """
     return _OOM_POLICY.set(policy)
 
 
-@contextmanager
-def use_oom_policy(policy: str) -> Iterator[str]:
-    """Use out-of-memory ``policy`` in this thread or asyncio task until the block exits."""
-    with _OOM_POLICY.use(policy) as value:
-        yield value
+def use_oom_policy(policy: str) -> AbstractContextManager[str]:
+    """Use out-of-memory ``policy`` in this thread or asyncio task until the ``with`` block exits.
+
+    Same values as `set_oom_policy`; the block gets the policy in effect in it (``as``).
+    """
+    return _OOM_POLICY.use(policy)

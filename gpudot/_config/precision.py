@@ -6,17 +6,14 @@ What each allows on the CPU and on a GPU: docs/gpus.md, "Precision", and docs/fa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
-from gpudot._config.scoped import ScopedSetting, choice
+from gpudot._config.scoped import choice_setting
 
 __all__ = ["PRECISIONS", "current_precision", "get_precision", "set_precision", "use_precision"]
 
-PRECISIONS = ("highest", "tf32", "fast")
-_PRECISION: ScopedSetting[str] = ScopedSetting(
-    "precision", choice("precision", PRECISIONS), lambda: "highest"
-)
+PRECISIONS = ("highest", "tf32", "fast")  # the first is the default
+_PRECISION = choice_setting("precision", PRECISIONS, "precision")
 
 #: The precision in effect in the calling thread or task (read by backends during a product).
 current_precision = _PRECISION.get
@@ -28,12 +25,24 @@ def get_precision() -> str:
 
 
 def set_precision(precision: str) -> str:
-    """Set the process-wide precision (``"highest"``, ``"tf32"`` or ``"fast"``) and return it."""
+    """Set the precision of the whole process, threads started later included.
+
+    Parameters
+    ----------
+    precision : {"highest", "tf32", "fast"}
+        ``"highest"`` is exact; the others trade bits for speed (docs/gpus.md, "Precision").
+
+    Returns
+    -------
+    str
+        The precision set, which `get_precision` returns outside any `use_precision` block.
+    """
     return _PRECISION.set(precision)
 
 
-@contextmanager
-def use_precision(precision: str) -> Iterator[str]:
-    """Use ``precision`` in this thread or asyncio task until the block exits."""
-    with _PRECISION.use(precision) as value:
-        yield value
+def use_precision(precision: str) -> AbstractContextManager[str]:
+    """Use ``precision`` in this thread or asyncio task until the ``with`` block exits.
+
+    Same values as `set_precision`; the block gets the precision in effect in it (``as``).
+    """
+    return _PRECISION.use(precision)

@@ -2,6 +2,10 @@
 
 ``set`` changes the default every thread sees, threads started later included; ``use`` overrides
 it through a `contextvars.ContextVar`, so threads and asyncio tasks never see each other's choice.
+Every public setting (backend, precision, transfer policy, out-of-memory policy) is one
+`ScopedSetting` behind a get/set/use triple with one convention: ``get_*`` returns the value in
+effect here, ``set_*`` returns the value it stored (what ``get_*`` then returns outside any
+``use_*`` block), ``use_*`` yields the value in effect inside its block and restores on exit.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["ScopedSetting", "choice"]
+__all__ = ["ScopedSetting", "choice_setting"]
 
 
 class ScopedSetting(Generic[T]):
@@ -51,14 +55,14 @@ class ScopedSetting(Generic[T]):
         return value
 
     def set(self, value: object) -> T:
-        """Set the process-wide default and return the stored value."""
+        """Set the process-wide default and return it, as stored (converted)."""
         converted = self._convert(value)
         self.default = converted
         return converted
 
     @contextmanager
     def use(self, value: object) -> Iterator[T]:
-        """Override the value in the current context only; restore it on exit."""
+        """Override the value in the current context only, yield it, and restore on exit."""
         converted = self._convert(value)
         self.scoped = True  # before the override exists, so no context has one unseen
         token = self.override.set(converted)
@@ -68,14 +72,15 @@ class ScopedSetting(Generic[T]):
             self.override.reset(token)
 
 
-def choice(setting: str, valid: tuple[str, ...]) -> Callable[[object], str]:
-    """Return a converter that accepts one of ``valid`` and names them all otherwise."""
+def choice_setting(name: str, valid: tuple[str, ...], label: str) -> ScopedSetting[str]:
+    """A setting whose value is one of ``valid``, the first by default; a bad value raises
+    `ValueError` naming the setting's ``label`` (e.g. "transfer policy") and every valid one."""
 
     def convert(value: object) -> str:
         if not isinstance(value, str) or value not in valid:
             raise ValueError(
-                f"unknown {setting} {value!r}; choose one of {', '.join(map(repr, valid))}"
+                f"unknown {label} {value!r}; choose one of {', '.join(map(repr, valid))}"
             )
         return value
 
-    return convert
+    return ScopedSetting(name, convert, lambda: valid[0])

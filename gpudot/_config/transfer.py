@@ -9,10 +9,9 @@ its operands live (`check_result_transfer`) is a transfer like the copy there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
-from gpudot._config.scoped import ScopedSetting, choice
+from gpudot._config.scoped import choice_setting
 from gpudot._errors import TransferError, TransferWarning
 from gpudot._user_warnings import warn
 
@@ -31,10 +30,8 @@ __all__ = [
 _DLPACK_HOST = frozenset((1, 3, 11))
 DLPACK_CUDA = frozenset((2, 13))
 
-TRANSFER_POLICIES = ("allow", "warn", "error")
-_POLICY: ScopedSetting[str] = ScopedSetting(
-    "transfer_policy", choice("transfer policy", TRANSFER_POLICIES), lambda: "allow"
-)
+TRANSFER_POLICIES = ("allow", "warn", "error")  # the first is the default
+_POLICY = choice_setting("transfer_policy", TRANSFER_POLICIES, "transfer policy")
 
 
 def get_transfer_policy() -> str:
@@ -42,16 +39,30 @@ def get_transfer_policy() -> str:
     return _POLICY.get()
 
 
-def set_transfer_policy(policy: str) -> None:
-    """Set the process-wide transfer policy (``"allow"``, ``"warn"`` or ``"error"``)."""
-    _POLICY.set(policy)
+def set_transfer_policy(policy: str) -> str:
+    """Set the transfer policy of the whole process, threads started later included.
+
+    Parameters
+    ----------
+    policy : {"allow", "warn", "error"}
+        What an implicit copy between devices does: nothing more, a `TransferWarning`, or a
+        `TransferError` instead.
+
+    Returns
+    -------
+    str
+        The policy set, which `get_transfer_policy` returns outside any `use_transfer_policy`
+        block.
+    """
+    return _POLICY.set(policy)
 
 
-@contextmanager
-def use_transfer_policy(policy: str) -> Iterator[str]:
-    """Use ``policy`` in this thread or task until the block exits."""
-    with _POLICY.use(policy) as value:
-        yield value
+def use_transfer_policy(policy: str) -> AbstractContextManager[str]:
+    """Use transfer ``policy`` in this thread or asyncio task until the ``with`` block exits.
+
+    Same values as `set_transfer_policy`; the block gets the policy in effect in it (``as``).
+    """
+    return _POLICY.use(policy)
 
 
 def check_transfer(argname: str, source: str, target: str) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from gpudot._core import tiling as _tiling
+from gpudot._core.shapes import matmul_shape
 
 __all__ = ["dot", "matmul", "permute"]
 
@@ -58,9 +59,7 @@ def _within_index_limit(xp: ModuleType, a: Any, b: Any, limit: int) -> Any:
     rows, cols, depth = _tiling.index_blocks(m, n, k, limit)
     if (rows, cols, depth) == (m, n, k):
         return xp.matmul(a, b)
-    batch = np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
-    shape = batch + (m,) * (a.ndim > 1) + (n,) * (b.ndim > 1)
-    result = xp.empty(shape, dtype=a.dtype)
+    result = xp.empty(matmul_shape(tuple(a.shape), tuple(b.shape)), dtype=a.dtype)
     combine = xp.logical_or if a.dtype == np.bool_ else xp.add
     for row in range(0, m, rows):
         for col in range(0, n, cols):

@@ -1,8 +1,12 @@
-"""Shape, dtype and ``out=`` checks for products, with messages that name the operands.
+"""Dtype and ``out=`` checks for products, with messages that name the operands.
 
 These run before any library call on backends whose own errors differ from NumPy's (CuPy, Array
 API namespaces), and after a failed NumPy call to explain it. Each raises the exception type
 NumPy raises for the same mistake: `ValueError` for shapes, `TypeError` for dtypes and casting.
+The shape rules live in `gpudot._core.shapes`. NumPy's ``out=`` rules live here once each:
+`matmul_out_error` and `dot_out_error` return the error an ``out=`` gets (None where it takes
+the result), which the ``check_*_out`` functions raise and callers that leave refusals to NumPy
+(the NumPy backend's exact routes) test quietly.
 """
 
 from __future__ import annotations
@@ -13,74 +17,20 @@ from typing import Any, NoReturn
 import numpy as np
 
 from gpudot._core.explained_errors import explained
+from gpudot._dtypes import refused_kinds
 from gpudot._errors import UnsupportedDtypeError
 
 __all__ = [
     "check_dtypes",
     "check_dot_out",
     "check_matmul_out",
-    "dot_shape",
+    "dot_out_error",
     "explain",
     "matmul_dtype",
-    "matmul_shape",
+    "matmul_out_error",
 ]
 
 Shape = tuple[int, ...]
-
-#: Dtype kinds that no NumPy product multiplies: strings, bytes, records, datetimes.
-_NOT_NUMBERS = frozenset("USVM")
-
-
-def _contracted(shape: Shape) -> tuple[int, str]:
-    """Length and description of the axis that the second operand contracts."""
-    if len(shape) >= 2:
-        return shape[-2], "second-to-last axis"
-    return shape[0], "only axis"
-
-
-def _check_contraction(func: str, names: tuple[str, str], shape1: Shape, shape2: Shape) -> None:
-    k2, where = _contracted(shape2)
-    if shape1[-1] != k2:
-        n1, n2 = names
-        raise ValueError(
-            f"{func}: {n1} has shape {shape1} and {n2} has shape {shape2}; "
-            f"{n1}'s last axis ({shape1[-1]}) must equal {n2}'s {where} ({k2}). "
-            "Check the operand order or transpose one operand."
-        )
-
-
-def matmul_shape(shape1: Shape, shape2: Shape) -> Shape:
-    """Return the shape of ``matmul(x1, x2)``; raise `ValueError` as NumPy does if there is none."""
-    for name, shape in (("x1", shape1), ("x2", shape2)):
-        if not shape:
-            raise ValueError(
-                f"matmul: {name} is 0-d (a scalar); matmul needs operands with at least one "
-                "dimension. Use multiply (*) for scalars, or dot, which accepts them."
-            )
-    _check_contraction("matmul", ("x1", "x2"), shape1, shape2)
-    batch1, batch2 = shape1[:-2], shape2[:-2]
-    try:
-        batch = batch1 if batch1 == batch2 else np.broadcast_shapes(batch1, batch2)
-    except ValueError:
-        raise ValueError(
-            f"matmul: x1 has shape {shape1} and x2 has shape {shape2}; their batch dimensions "
-            f"{shape1[:-2]} and {shape2[:-2]} cannot be broadcast together."
-        ) from None
-    rows = shape1[-2:-1] if len(shape1) >= 2 else ()
-    cols = shape2[-1:] if len(shape2) >= 2 else ()
-    return batch + rows + cols
-
-
-def dot_shape(shape1: Shape, shape2: Shape) -> Shape:
-    """Return the shape of ``dot(a, b)``; raise `ValueError` as NumPy does if there is none.
-
-    A 0-d operand multiplies elementwise; otherwise the last axis of ``a`` is contracted with the
-    second-to-last axis of ``b`` (its only axis when ``b`` is 1-D).
-    """
-    if not shape1 or not shape2:
-        return shape1 or shape2
-    _check_contraction("dot", ("a", "b"), shape1, shape2)
-    return shape1[:-1] + shape2[:-2] + shape2[-1:] if len(shape2) >= 2 else shape1[:-1]
 
 
 def check_dtypes(
@@ -90,14 +40,16 @@ def check_dtypes(
     backend: str,
     names: tuple[str, str] = ("a", "b"),
 ) -> None:
-    """Raise `TypeError` for a dtype NumPy never multiplies (strings, bytes, records, dates), and
-    `UnsupportedDtypeError` naming the operand (of those ``names``) whose dtype ``backend``
-    cannot multiply."""
+    """Raise `TypeError` for a dtype NumPy's ``func`` has no loop for (`refused_kinds`: strings,
+    bytes, records, dates; timedeltas in the ufuncs), and `UnsupportedDtypeError` naming the
+    operand (of those ``names``) whose dtype ``backend`` cannot multiply. Every backend refuses
+    through here, so each refuses the same dtypes with the same words."""
+    refused = refused_kinds(func)
     for name, dtype in zip(names, dtypes, strict=True):
-        if dtype.kind in _NOT_NUMBERS:
+        if dtype.kind in refused:
             raise TypeError(
-                f"{func}: {name} has dtype {dtype}, which is not a number; convert it first, "
-                "e.g. with .astype(float)"
+                f"{func}: {name} has dtype {dtype}, which {func} does not multiply; convert it "
+                "to a number first, e.g. with .astype(float)"
             )
     if supported is None:
         return
@@ -128,31 +80,24 @@ def matmul_dtype(dtype1: np.dtype, dtype2: np.dtype, dtype: object = None) -> np
     return loop
 
 
-def check_matmul_out(
-    shape: Shape,
-    dtype: np.dtype,
-    out: object,
-    func: str = "matmul",
-    *,
-    out_dtype: np.dtype | None = None,
-) -> None:
-    """Check ``out=`` for ``matmul`` (or the ufunc ``func``) under NumPy's ufunc rules: the result
+def matmul_out_error(
+    shape: Shape, dtype: np.dtype, out_shape: Shape, out_dtype: np.dtype, func: str = "matmul"
+) -> ValueError | TypeError | None:
+    """The error ``out=`` of ``out_shape`` and ``out_dtype`` gets for a result of ``shape`` and
+    ``dtype`` under the ufunc ``func``'s rules, or None where it takes the result: the result
     broadcasts to out's shape (usually equal; extra leading loop axes are allowed), same-kind
-    cast. ``out_dtype`` is out's dtype in NumPy's terms where its library's dtypes are not
-    NumPy's (Array API backends)."""
-    out_shape = tuple(out.shape)  # type: ignore[attr-defined]
-    if out_dtype is None:
-        out_dtype = out.dtype  # type: ignore[attr-defined]
+    cast."""
     if out_shape != shape and not _broadcasts_to(shape, out_shape):
-        raise ValueError(
+        return ValueError(
             f"{func}: out has shape {out_shape} but the result has shape {shape}, "
             "which does not broadcast to it"
         )
     if not np.can_cast(dtype, out_dtype, casting="same_kind"):
-        raise TypeError(
+        return TypeError(
             f"{func}: cannot cast the result from {dtype} to out's dtype {out_dtype} "
             "under the 'same_kind' rule"
         )
+    return None
 
 
 def _broadcasts_to(shape: Shape, target: Shape) -> bool:
@@ -163,23 +108,53 @@ def _broadcasts_to(shape: Shape, target: Shape) -> bool:
         return False
 
 
-def check_dot_out(
-    shape: Shape, dtype: np.dtype, out: object, *, out_dtype: np.dtype | None = None
-) -> None:
-    """Check ``out=`` for ``dot`` under NumPy's stricter rules: exact dtype, C-contiguous."""
-    out_shape = tuple(out.shape)  # type: ignore[attr-defined]
-    if out_dtype is None:  # out's own dtype, unless its library's dtypes are not NumPy's
-        out_dtype = out.dtype  # type: ignore[attr-defined]
-    flags = getattr(out, "flags", None)
-    c_contiguous = flags is None or flags.c_contiguous
+def dot_out_error(
+    shape: Shape, dtype: np.dtype, out_shape: Shape, out_dtype: np.dtype, c_contiguous: bool
+) -> ValueError | None:
+    """The error ``out=`` of ``out_shape`` and ``out_dtype`` gets for ``dot``'s result of
+    ``shape`` and ``dtype``, or None where it takes it: NumPy's stricter rules, exact dtype and
+    shape, C-contiguous."""
     if out_dtype != dtype or len(out_shape) != len(shape) or not c_contiguous:
-        raise ValueError(
+        return ValueError(
             f"dot: out is not acceptable: it must have dtype {dtype} (has {out_dtype}), "
             f"{len(shape)} dimensions (has {len(out_shape)}) and be C-contiguous "
             f"(is{'' if c_contiguous else ' not'})"
         )
     if out_shape != shape:
-        raise ValueError(f"dot: out has shape {out_shape} but the result has shape {shape}")
+        return ValueError(f"dot: out has shape {out_shape} but the result has shape {shape}")
+    return None
+
+
+def check_matmul_out(
+    shape: Shape,
+    dtype: np.dtype,
+    out: object,
+    func: str = "matmul",
+    *,
+    out_dtype: np.dtype | None = None,
+) -> None:
+    """Raise `matmul_out_error` for ``out=``, if any. ``out_dtype`` is out's dtype in NumPy's
+    terms where its library's dtypes are not NumPy's (Array API backends)."""
+    out_shape = tuple(out.shape)  # type: ignore[attr-defined]
+    if out_dtype is None:
+        out_dtype = out.dtype  # type: ignore[attr-defined]
+    error = matmul_out_error(shape, dtype, out_shape, out_dtype, func)
+    if error is not None:
+        raise error
+
+
+def check_dot_out(
+    shape: Shape, dtype: np.dtype, out: object, *, out_dtype: np.dtype | None = None
+) -> None:
+    """Raise `dot_out_error` for ``out=``, if any (an array without ``flags`` has no layout to
+    refuse)."""
+    out_shape = tuple(out.shape)  # type: ignore[attr-defined]
+    if out_dtype is None:  # out's own dtype, unless its library's dtypes are not NumPy's
+        out_dtype = out.dtype  # type: ignore[attr-defined]
+    flags = getattr(out, "flags", None)
+    error = dot_out_error(shape, dtype, out_shape, out_dtype, flags is None or flags.c_contiguous)
+    if error is not None:
+        raise error
 
 
 def explain(check: Callable[..., object], args: tuple[Any, ...], error: Exception) -> NoReturn:

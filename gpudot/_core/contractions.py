@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._core.shapes import broadcast_stacks
+
 __all__ = ["gufunc_batch", "inner_shape", "tensordot_axes", "vdot_size", "vector_axis"]
 
 Shape = tuple[int, ...]
@@ -127,13 +129,7 @@ def gufunc_batch(func: str, shape1: Shape, shape2: Shape) -> Shape:
             f"{func}: x1 has shape {shape1} and x2 has shape {shape2}; x1's last axis ({k1}) "
             f"must equal x2's {where} ({k2})"
         )
-    batch1, batch2 = shape1[: len(shape1) - needs[0]], shape2[: len(shape2) - needs[1]]
-    try:
-        batch = np.broadcast_shapes(batch1, batch2)
-    except ValueError:
-        raise ValueError(
-            f"{func}: x1 has shape {shape1} and x2 has shape {shape2}; their batch dimensions "
-            f"{batch1} and {batch2} cannot be broadcast together"
-        ) from None
+    stacks = shape1[: len(shape1) - needs[0]], shape2[: len(shape2) - needs[1]]
+    batch = broadcast_stacks(func, (shape1, shape2), stacks)
     rows = shape1[-2:-1] if needs[0] == 2 else ()  # a matrix keeps its other core axis
     return batch + rows + (shape2[-1:] if needs[1] == 2 else ())

@@ -1,16 +1,16 @@
 """Each product described once: ``dot`` and ``matmul`` as data that every layer reads.
 
-A `Description` holds a product's rules: its argument names, result shape, dtype and ``out=``
-rules, its (m, n, k, batch) sizes for the cost models, the output axes that tiling may split,
-its axes as blockwise indices for the Dask planner, the dtypes the exact routes sum in float32 in
-order, and how to call it on a backend. The checks, the out-of-memory executor, ``"auto"``, the
-exact routes' cost rule, the profiler and the Dask backend look a product up here
-(`PRODUCTS`) instead of comparing its name. The rest of the family is reduced to these two.
+A `Description` holds a product's rules: its argument names, result shape and (m, n, k, batch)
+sizes for the cost models (the shape rules of `gpudot._core.shapes`), dtype and ``out=`` rules
+(`gpudot._core.checks`), the output axes that tiling may split, its axes as blockwise indices
+for the Dask planner, the dtypes the exact routes sum in float32 in order, and how to call it on
+a backend. The checks, the out-of-memory executor, ``"auto"``, the exact routes' cost rule, the
+profiler and the Dask backend look a product up here (`PRODUCTS`) instead of comparing its name.
+The rest of the family is reduced to these two.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
@@ -18,6 +18,8 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 
 from gpudot._core import checks as _checks
+from gpudot._core import shapes as _shapes
+from gpudot._core.shapes import Shape, Sizes
 from gpudot._core.tiling import TileAxis
 
 __all__ = [
@@ -28,12 +30,8 @@ __all__ = [
     "Index",
     "Labels",
     "Sizes",
-    "broadcast_batch",
 ]
 
-Shape = tuple[int, ...]
-#: (m, n, k, batch) of a (batch of) (m, k) @ (k, n) product.
-Sizes = tuple[int, int, int, int]
 #: Blockwise index names of an array's axes.
 Index = tuple[str, ...]
 
@@ -127,29 +125,7 @@ class Description:
         return shape, self.tile_axes(shape1, shape2, len(shape))
 
 
-def _contracts(s1: Shape, s2: Shape) -> bool:
-    """Whether neither operand is 0-d and ``s1``'s last axis meets ``s2``'s contracted one."""
-    return bool(s1) and bool(s2) and s1[-1] == (s2[-2] if len(s2) >= 2 else s2[-1])
-
-
 # matmul: (n?,k),(k,m?)->(n?,m?) with broadcast loop (batch) dimensions in front.
-
-
-def broadcast_batch(left: Shape, right: Shape) -> Shape:
-    """The broadcast of two stack shapes (cheap when one is empty, the common case)."""
-    if not left or left == right:
-        return right
-    return left if not right else np.broadcast_shapes(left, right)
-
-
-def _matmul_sizes(s1: Shape, s2: Shape) -> Sizes | None:
-    if not _contracts(s1, s2):
-        return None
-    try:
-        batch = math.prod(broadcast_batch(s1[:-2], s2[:-2]))
-    except ValueError:
-        return None
-    return s1[-2] if len(s1) >= 2 else 1, s2[-1] if len(s2) >= 2 else 1, s1[-1], batch
 
 
 def _matmul_tile_axes(s1: Shape, s2: Shape, nresult: int) -> list[TileAxis]:
@@ -172,7 +148,7 @@ def _matmul_tile_axes(s1: Shape, s2: Shape, nresult: int) -> list[TileAxis]:
 def _matmul_labels(shape1: Shape, shape2: Shape) -> Labels:
     k = "k"
     sizes: dict[str, int] = {k: shape1[-1]}
-    batch_shape = np.broadcast_shapes(shape1[:-2], shape2[:-2])
+    batch_shape = _shapes.broadcast_batch(shape1[:-2], shape2[:-2])
     batch = tuple(f"batch{i}" for i in range(len(batch_shape)))
     sizes.update(zip(batch, batch_shape, strict=True))
 
@@ -212,13 +188,6 @@ def _dot_dtype(dtype1: np.dtype, dtype2: np.dtype, dtype: object = None) -> np.d
     return np.result_type(dtype1, dtype2)
 
 
-def _dot_sizes(s1: Shape, s2: Shape) -> Sizes | None:
-    if not _contracts(s1, s2):
-        return None
-    n = math.prod(s2[:-2]) * s2[-1] if len(s2) >= 2 else 1
-    return math.prod(s1[:-1]), n, s1[-1], 1
-
-
 def _dot_tile_axes(s1: Shape, s2: Shape, nresult: int) -> list[TileAxis]:
     axes = []
     if len(s1) >= 2:
@@ -255,10 +224,10 @@ def _call_dot(backend: Products, a: Any, b: Any, out: Any, dtype: Any) -> Any:
 MATMUL = Description(
     name="matmul",
     arg_names=("x1", "x2"),
-    result_shape=_checks.matmul_shape,
+    result_shape=_shapes.matmul_shape,
     result_dtype=_checks.matmul_dtype,
     check_out=_checks.check_matmul_out,
-    sizes=_matmul_sizes,
+    sizes=_shapes.matmul_sizes,
     tile_axes=_matmul_tile_axes,
     labels=_matmul_labels,
     half_loops=frozenset({"float16"}),  # bfloat16's matmul is sgemm
@@ -268,10 +237,10 @@ MATMUL = Description(
 DOT = Description(
     name="dot",
     arg_names=("a", "b"),
-    result_shape=_checks.dot_shape,
+    result_shape=_shapes.dot_shape,
     result_dtype=_dot_dtype,
     check_out=_checks.check_dot_out,
-    sizes=_dot_sizes,
+    sizes=_shapes.dot_sizes,
     tile_axes=_dot_tile_axes,
     labels=_dot_labels,
     half_loops=frozenset({"float16", "bfloat16"}),  # ml_dtypes' bfloat16 dot sums like float16

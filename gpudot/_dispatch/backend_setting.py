@@ -7,8 +7,7 @@ resolved on first use, so that its fallback warning points at the call that used
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 from gpudot._config.scoped import ScopedSetting
 from gpudot._dispatch.auto import auto_backend
@@ -87,19 +86,19 @@ def set_backend(backend: BackendLike, *, strict: bool = False) -> Backend:
     Returns
     -------
     Backend
-        The backend now in effect (NumPy after a fallback).
+        The backend set (NumPy after a fallback), which `get_backend` returns outside any
+        `use_backend` block.
     """
     return BACKEND_SETTING.set(resolve_backend(backend, strict=strict))
 
 
-@contextmanager
-def use_backend(backend: BackendLike, *, strict: bool = False) -> Iterator[Backend]:
-    """Select a backend for this thread or asyncio task until the block exits.
+def use_backend(backend: BackendLike, *, strict: bool = False) -> AbstractContextManager[Backend]:
+    """Select a backend for this thread or asyncio task until the ``with`` block exits.
 
-    Same arguments and fallback as `set_backend`; other threads and tasks are unaffected.
+    Same arguments and fallback as `set_backend`; other threads and tasks are unaffected. The
+    block gets the backend in effect in it (``as``), NumPy after a fallback.
     """
-    with BACKEND_SETTING.use(resolve_backend(backend, strict=strict)) as selected:
-        yield selected
+    return BACKEND_SETTING.use(resolve_backend(backend, strict=strict))
 
 
 def get_backend() -> Backend:

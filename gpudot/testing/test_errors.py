@@ -74,6 +74,8 @@ CASES: dict[str, tuple[str, Build]] = {
     "dot-one-against-zero": ("dot", operands((3, 1), (0, 2))),
     "dot-strings": ("dot", operands((2,), (2,), of="U1")),
     "dot-datetimes": ("dot", operands((2, 2), (2, 2), of="M8[s]")),
+    "dot-bytes": ("dot", operands((2, 2), (2, 2), of="S2")),
+    "dot-records": ("dot", operands((2, 2), (2, 2), of="i4,i4")),
     "dot-out-wrong-dtype": ("dot", with_out((3, 4), (4, 2), full((3, 2), "float32"))),
     "dot-out-wrong-shape": ("dot", with_out((3, 4), (4, 2), full((2, 3)))),
     "dot-out-wrong-ndim": ("dot", with_out((3, 4), (4, 2), full((6,)))),
@@ -95,6 +97,8 @@ CASES: dict[str, tuple[str, Build]] = {
     "matmul-strings": ("matmul", operands((1, 2), (2, 1), of="U1")),
     "matmul-datetimes": ("matmul", operands((2, 2), (2, 2), of="M8[s]")),
     "matmul-bytes": ("matmul", operands((2, 2), (2, 2), of="S2")),
+    "matmul-records": ("matmul", operands((2, 2), (2, 2), of="i4,i4")),
+    "matmul-timedeltas": ("matmul", operands((2, 2), (2, 2), of="m8[s]")),
     "matmul-dtype-unsafe": ("matmul", operands((2, 2), (2, 2), dtype=np.int16)),
     "matmul-dtype-unsafe-int": ("matmul", operands((2, 2), (2, 2), of="int64", dtype=np.uint8)),
     "matmul-out-unsafe-cast": ("matmul", with_out((3, 4), (4, 2), full((3, 2), "int32"))),
@@ -133,6 +137,7 @@ CASES: dict[str, tuple[str, Build]] = {
     "vecdot-dtype-unsafe": ("vecdot", operands((3,), (3,), dtype=np.int8)),
     "vecdot-strings": ("vecdot", operands((2,), (2,), of="U1")),
     "vecdot-datetimes": ("vecdot", operands((2,), (2,), of="M8[s]")),
+    "vecdot-timedeltas": ("vecdot", operands((2,), (2,), of="m8[s]")),
     "vecdot-out-wrong-shape": ("vecdot", with_out((2, 3), (2, 3), full((3,)))),
     "vecdot-out-unsafe-cast": ("vecdot", with_out((2, 3), (2, 3), full((2,), "int64"))),
     # matvec
@@ -140,6 +145,7 @@ CASES: dict[str, tuple[str, Build]] = {
     "matvec-vector-first": ("matvec", operands((3,), (3,))),
     "matvec-zero-size-mismatch": ("matvec", operands((2, 0), (1,))),
     "matvec-batch-mismatch": ("matvec", operands((2, 2, 3), (3, 3))),
+    "matvec-timedeltas": ("matvec", operands((2, 2), (2,), of="m8[s]")),
     "matvec-out-wrong-shape": ("matvec", with_out((2, 3), (3,), full((3,)))),
     "matvec-out-unsafe-cast": ("matvec", with_out((2, 3), (3,), full((2,), "int64"))),
     # vecmat

@@ -101,7 +101,7 @@ class DaskBackend(Backend):
 
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
         a, b = _operand(x1, "x1"), _operand(x2, "x2")
-        _check_numeric(MATMUL, (a.dtype, b.dtype))  # NumPy: dtypes before shapes
+        MATMUL.check_dtypes((a.dtype, b.dtype), None, self.name)  # NumPy: dtypes first
         loop = MATMUL.result_dtype(a.dtype, b.dtype, dtype)
         shape = MATMUL.result_shape(_known_shape(a, "x1"), _known_shape(b, "x2"))
         return self._contract(MATMUL, a, b, loop, dtype, shape, out)
@@ -109,7 +109,7 @@ class DaskBackend(Backend):
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
         a, b = _operand(a, "a"), _operand(b, "b")
         shape = DOT.result_shape(_known_shape(a, "a"), _known_shape(b, "b"))
-        _check_numeric(DOT, (a.dtype, b.dtype))
+        DOT.check_dtypes((a.dtype, b.dtype), None, self.name)
         loop = DOT.result_dtype(a.dtype, b.dtype, None)
         return self._contract(DOT, a, b, loop, None, shape, out)
 
@@ -174,16 +174,6 @@ def _operand(x: object, argname: str) -> Any:
     backend takes it (another library's array through DLPack)."""
     dispatch = Backend.dispatch
     return x if dispatch.owner_of(x) is not None else dispatch.lookup("numpy").asarray(x, argname)
-
-
-def _check_numeric(func: Description, dtypes: tuple[np.dtype, np.dtype]) -> None:
-    """Raise `TypeError`, as NumPy does, for operands that have no product (strings, dates)."""
-    for name, dtype in zip(func.arg_names, dtypes, strict=True):
-        if dtype.kind not in "biufcO":
-            raise TypeError(
-                f"{func.name}: {name} has dtype {dtype}, which has no product; operands must be "
-                "numbers, bools or objects"
-            )
 
 
 def _known_shape(x: Any, argname: str) -> tuple[int, ...]:

@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._core.checks import dot_out_error, matmul_out_error
 from gpudot._core.descriptions import DOT, MATMUL, Description
+from gpudot._core.shapes import dot_shape, multiplies
 from gpudot.backends.numpy._exact import _cost_rule as _routing
 from gpudot.backends.numpy._exact._cost_rule import (
     bool_matmul,
@@ -98,8 +100,8 @@ def matmul(x1: np.ndarray, x2: np.ndarray, out: np.ndarray | None, dtype: Any) -
     shape = _matmul_shape(x1, x2) if route is not None else None
     if route is None or shape is None:
         return None
-    if out is not None and (out.shape != shape or not np.can_cast(loop, out.dtype, "same_kind")):
-        return None
+    if out is not None and matmul_out_error(shape, loop, out.shape, out.dtype) is not None:
+        return None  # NumPy raises it, in its own words
     a, b = _operand(x1, loop, route), _operand(x2, loop, route)
     if a is None or b is None:
         return None
@@ -128,12 +130,13 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None) -> np.ndarray | No
         return None
     else:
         route = _route(loop, DOT)
-    k = b.shape[-2] if b.ndim > 1 else b.shape[0]
-    if route is None or a.shape[-1] != k:
+    if route is None or not multiplies(a.shape, b.shape):
         return None
-    shape = a.shape[:-1] + (b.shape[:-2] + b.shape[-1:] if b.ndim > 1 else ())
-    if out is not None and (out.shape != shape or out.dtype != loop or not out.flags.c_contiguous):
-        return None
+    shape, k = dot_shape(a.shape, b.shape), a.shape[-1]
+    if out is not None:
+        error = dot_out_error(shape, loop, out.shape, out.dtype, out.flags.c_contiguous)
+        if error is not None:
+            return None  # NumPy raises it, in its own words
     left, right = _operand(a, loop, route), _operand(b, loop, route)
     assert left is not None and right is not None
     if right.ndim > 2:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._core.shapes import broadcast_batch, matmul_shape
 from gpudot._tuning import BLOCK_ELEMENTS, PARALLEL_MIN_WORK
 from gpudot.backends.numpy._exact._workspace import scratch
 
@@ -42,9 +43,7 @@ def as_matrices(a: Any, b: Any) -> tuple[Any, Any, tuple[int, ...]]:
 
     Shared with the integer routes (`gpudot.backends.numpy._exact._integer`).
     """
-    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    shape += (a.shape[-2],) if a.ndim > 1 else ()
-    shape += (b.shape[-1],) if b.ndim > 1 else ()
+    shape = matmul_shape(a.shape, b.shape)
     return (a if a.ndim > 1 else a[None, :]), (b if b.ndim > 1 else b[:, None]), shape
 
 
@@ -55,7 +54,7 @@ def ordered_rank1(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any:
     """
     a, b, shape = as_matrices(a, b)
     a32, b32 = a.astype(_float32), b.astype(_float32)
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    batch = broadcast_batch(a.shape[:-2], b.shape[:-2])
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     total = xp.zeros(batch + (m, n), dtype=_float32)
     rows = max(1, m if batch else min(m, BLOCK_ELEMENTS // max(n, 1)))
@@ -92,7 +91,7 @@ def ordered_compiled(kernels: ModuleType, a: Any, b: Any, dtype: np.dtype) -> An
     float32 sums (``MC x NC``) per running task.
     """
     a, b, shape = as_matrices(a, b)
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    batch = broadcast_batch(a.shape[:-2], b.shape[:-2])
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     count = int(np.prod(batch, dtype=np.int64))
     if count * m * n == 0 or k == 0:
