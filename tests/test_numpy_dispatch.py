@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
+import traceback
 
 import numpy as np
 import pytest
@@ -313,12 +314,14 @@ def test_integer_tensordot_takes_the_matmul_route(monkeypatch):
 
     monkeypatch.setattr(NumpyBackend, "matmul", spy)
     a, b = make((3, 64, 64), "int32", 1), make((64, 64, 2), "int32", 2)
-    # smaller products are NumPy's own call: the inline test bounds the work: (a.size / K) * b.size
-    assert a.size // a.shape[-1] * b.size >= _exact.LEAST_WORK
+    # smaller products are NumPy's own call: the routing threshold bounds the work by
+    # (a.size / K) * b.size
+    assert _exact.may_route(a, b)
     with gpudot.use_backend("numpy"):
         np.testing.assert_array_equal(gpudot.tensordot(a, b), np.tensordot(a, b))
         assert calls == [np.dtype("int32")]
         small = a[:, :4], b[:4]
+        assert not _exact.may_route(*small)
         np.testing.assert_array_equal(gpudot.tensordot(*small), np.tensordot(*small))
     assert calls == [np.dtype("int32")]
 
@@ -353,9 +356,10 @@ def test_a_family_call_without_operands_is_refused_like_numpy():
 @pytest.mark.parametrize("func", PRODUCTS)
 def test_matrix_vector_below_the_least_work_of_any_route_is_inline(func, monkeypatch):
     """(32, 32) @ (32,): ``x1.size * x2.size`` reaches MIN_WORK, the product's 1024 multiply-adds
-    do not reach LEAST_WORK: NumPy's own call, the backend untouched."""
+    do not reach the least work of any route: NumPy's own call, the backend untouched."""
     a, x = make((32, 32), "int32", 1), make((32,), "int32", 2)
-    assert a.size * x.size >= _exact.MIN_WORK and 32 * 32 < _exact.LEAST_WORK
+    assert a.size * x.size >= _exact.MIN_WORK and 32 * 32 < _exact.MATVEC_MIN_WORK
+    assert not _exact.may_route(a, x)
     numpy_backend = lookup("numpy")
     original = getattr(type(numpy_backend), func)
     monkeypatch.setattr(
@@ -363,7 +367,7 @@ def test_matrix_vector_below_the_least_work_of_any_route_is_inline(func, monkeyp
     )
     assert_same(getattr(gpudot, func)(a, x), PRODUCTS[func](a, x))
     big = make((256, 256), "int32", 3), make((256,), "int32", 4)
-    assert 256 * 256 >= _exact.LEAST_WORK
+    assert 256 * 256 >= _exact.MATVEC_MIN_WORK and _exact.may_route(*big)
     called = []
     monkeypatch.setattr(
         type(numpy_backend), func, lambda self, *args: called.append(1) or original(self, *args)
@@ -449,14 +453,17 @@ def test_vdot_of_any_ndarrays_is_numpys_own_call(dtype, monkeypatch):
     [
         (((256, 256), (256,)), True),
         (((64, 64), (64, 64)), True),
-        (((2048, 2048), (2048,)), False),  # (a.size / K) * b.size reaches BOOL_MIN_WORK
+        (((2048, 2048), (2048,)), True),  # a 1-D bool operand: NumPy's early exit at any size
+        (((2048, 2048), (2048, 2)), False),  # (a.size / K) * b.size reaches BOOL_MIN_WORK
     ],
 )
 def test_bool_products_below_bool_min_work_are_inline(func, shapes, inline, monkeypatch):
-    """Below `BOOL_MIN_WORK` the bool route declines without looking at the data: NumPy's own
-    call, the backend untouched; a bool operand beside an integer one is an integer product."""
+    """Below `BOOL_MIN_WORK`, or with a 1-D operand, the bool route declines without looking at
+    the data: NumPy's own call, the backend untouched; a bool operand beside an integer one is
+    an integer product."""
     a, b = make(shapes[0], "bool", 1), make(shapes[1], "bool", 2)
-    assert (a.size // a.shape[-1] * b.size < _exact.BOOL_MIN_WORK) == inline
+    small = a.size // a.shape[-1] * b.size < _exact.BOOL_MIN_WORK
+    assert (small or b.ndim == 1) == inline == (not _exact.may_route(a, b))
     numpy_backend = lookup("numpy")
     original, called = getattr(type(numpy_backend), func), []
     monkeypatch.setattr(
@@ -466,3 +473,36 @@ def test_bool_products_below_bool_min_work_are_inline(func, shapes, inline, monk
     assert called == ([] if inline else [1])
     assert_same(getattr(gpudot, func)(a.astype(np.int8), b), PRODUCTS[func](a.astype(np.int8), b))
     assert called == ([1] if inline else [1, 1])
+
+
+#: A call of each public product that NumPy refuses (mismatched shapes; outer: a wrong out=).
+REFUSED_CALLS = {
+    "matmul": ((np.ones((2, 3)), np.ones((4, 5))), {}),
+    "dot": ((np.ones((2, 3)), np.ones((4, 5))), {}),
+    "vdot": ((np.ones((2, 3)), np.ones((4, 5))), {}),
+    "inner": ((np.ones((2, 3)), np.ones((4, 5))), {}),
+    "outer": ((np.ones(3), np.ones(4)), {"out": np.empty(5)}),
+    "tensordot": ((np.ones((2, 3)), np.ones((4, 5))), {}),
+    "vecdot": ((np.ones((2, 3)), np.ones((4, 5))), {}),
+    "matvec": ((np.ones((2, 3)), np.ones((4, 5))), {}),
+    "vecmat": ((np.ones((2, 3)), np.ones((4, 5))), {}),
+}
+
+
+@pytest.mark.parametrize("kind", ["ndarrays", "lists"])
+@pytest.mark.parametrize("func", ALL_PRODUCTS)
+def test_tracebacks_show_gpudots_files_and_lines(func, kind):
+    """The public functions are plain Python: a traceback through one names gpudot's own
+    files (no ``<string>`` frame of generated code), on NumPy's own call and on the full path."""
+    if getattr(np, func, None) is None:
+        pytest.skip(f"this NumPy has no {func}")
+    args, kwargs = REFUSED_CALLS[func]
+    if kind == "lists":
+        args = tuple(x.tolist() for x in args)
+    with pytest.raises((ValueError, TypeError)) as error:
+        getattr(gpudot, func)(*args, **kwargs)
+    files = [frame.filename.replace("\\", "/") for frame in traceback.extract_tb(error.tb)]
+    assert "<string>" not in files
+    assert any(
+        name.endswith(("gpudot/_api/products.py", "gpudot/_api/family.py")) for name in files
+    )
