@@ -191,6 +191,11 @@ def outer(a: Any, b: Any, out: Any = None) -> Any:
             return _np_outer(a, b)
         except NUMPY_ERRORS:
             pass  # the full path raises it again, explained
+    return _outer(a, b, out)
+
+
+def _outer(a: Any, b: Any, out: Any) -> Any:
+    """`outer`'s full path (apart, so that `outer` itself holds no closure: a faster call)."""
 
     def product(on: Backend, a: Any, b: Any) -> Any:
         return on.outer(a, b, out)
@@ -247,6 +252,11 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
             return _np_tensordot(a, b)
         except NUMPY_ERRORS:
             pass  # the full path raises it again, explained
+    return _tensordot(a, b, axes)
+
+
+def _tensordot(a: Any, b: Any, axes: Any) -> Any:
+    """`tensordot`'s full path (apart, so that `tensordot` itself holds no closure)."""
 
     def product(on: Backend, a: Any, b: Any) -> Any:
         return on.tensordot(a, b, axes)

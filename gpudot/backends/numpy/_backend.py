@@ -3,10 +3,10 @@
 NumPy validates and computes in one C call, so this backend calls it first and only explains a
 failure afterwards (with `gpudot._core.checks`), keeping the per-call overhead of a 4x4 product
 small. The exact routes (`gpudot.backends.numpy._exact`) are asked only where their cost rule's
-threshold (`_exact.may_route`) says one may take the product; `numpy_takes` answers the public
-functions' question, whether NumPy's own call is this backend's result. The family products NumPy
-computes with loops of its own (``vdot``, ``outer``, ``vecdot``, ``matvec``, ``vecmat``) run
-those loops here for float results, for NumPy's bits.
+threshold (`_exact.may_route`) says one may take the product; `numpy_takes` (the same rule's)
+answers the public functions' question, whether NumPy's own call is this backend's result. The
+family products NumPy computes with loops of its own (``vdot``, ``outer``, ``vecdot``,
+``matvec``, ``vecmat``) run those loops here for float results, for NumPy's bits.
 Arrays of other backends are copied to the host under the transfer policy; everything else
 (scalars, lists, ndarray subclasses) reaches NumPy untouched, so NumPy's own semantics apply.
 """
@@ -32,17 +32,8 @@ _ndarray = np.ndarray
 _np_matmul = np.matmul
 _np_dot = np.dot
 _may_route = _exact.may_route
-
-
-def numpy_takes(x1: object, x2: object) -> bool:
-    """Whether NumPy's own call of a product on ``x1``, ``x2`` and no other argument is this
-    backend's result: two plain ndarrays that no exact route takes (`_exact.may_route`).
-
-    Asked by every public product before anything else, so that such a call costs little more
-    than NumPy's own (the family's products reduce to ``dot``/``matmul`` of the same operands,
-    whose multiply-adds the same bound covers).
-    """
-    return type(x1) is _ndarray and type(x2) is _ndarray and not _may_route(x1, x2)
+#: The public functions' question (`_exact.numpy_takes`), asked of this backend.
+numpy_takes = _exact.numpy_takes
 
 
 def _own_loop(a: np.ndarray, b: np.ndarray, out: Any = None) -> bool:

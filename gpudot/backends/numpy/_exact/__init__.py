@@ -14,6 +14,7 @@ from gpudot.backends.numpy._exact._cost_rule import (
     MIN_WORK,
     RouteCost,
     may_route,
+    numpy_takes,
     product_cost,
 )
 from gpudot.backends.numpy._exact._entry import dot, matmul
@@ -26,5 +27,6 @@ __all__ = [
     "dot",
     "matmul",
     "may_route",
+    "numpy_takes",
     "product_cost",
 ]

@@ -79,11 +79,13 @@ __all__ = [
     "half_matmul",
     "integer_matmul",
     "may_route",
+    "numpy_takes",
     "product_cost",
     "vector_costs",
     "vector_matmul",
 ]
 
+_ndarray = np.ndarray
 _FLOAT32 = np.dtype(np.float32)
 _FLOAT64 = np.dtype(np.float64)
 _FLOAT16 = np.dtype(np.float16)
@@ -141,6 +143,22 @@ def may_route(a: np.ndarray, b: np.ndarray, dtype: Any = None) -> bool:
     if (a.ndim == 1) == (b.ndim == 1):
         return work >= (BOOL_MIN_WORK if loop.kind == "b" else MIN_WORK)
     return loop.kind != "b" and work >= min(MIN_WORK, MATVEC_MIN_WORK)
+
+
+def numpy_takes(x1: object, x2: object) -> bool:
+    """Whether NumPy's own call of a product on ``x1``, ``x2`` and no other argument is the NumPy
+    backend's result: two plain ndarrays that no exact route takes (`may_route`; a BLAS operand,
+    the commonest case, answered first, without a call).
+
+    Asked by every public product before anything else, so that such a call costs little more
+    than NumPy's own (the family's products reduce to ``dot``/``matmul`` of the same operands,
+    whose multiply-adds the same bound covers).
+    """
+    return (
+        type(x1) is _ndarray
+        and type(x2) is _ndarray
+        and (x1.dtype in BLAS_DTYPES or not may_route(x1, x2))
+    )
 
 
 @dataclass(frozen=True)
