@@ -147,7 +147,7 @@ def bind_like_numpy(
     """``product(x1, x2, *args, **kwargs)`` for a public function of open signature, whose
     operands are `MISSING` where not given: a call that does not bind to ``product``'s
     signature, NumPy's, gets the exception NumPy's ufunc raises for it, in NumPy's words."""
-    given = tuple(x for x in (x1, x2) if x is not MISSING)
+    given = (x1, x2) if x2 is not MISSING else () if x1 is MISSING else (x1,)
     try:
         return product(*given, *args, **kwargs)
     except TypeError as error:

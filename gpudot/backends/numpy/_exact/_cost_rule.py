@@ -554,7 +554,7 @@ def product_cost(
     work = batch * m * n * k
     read_ns: float | None = None
     found = vector_costs(dtype, work) if vector and _numba_kernels.available() else None
-    if vector and dtype.kind == "b":  # NumPy's early exit always (`_dispatch._below_min_work`)
+    if vector and dtype.kind == "b":  # NumPy's early exit always (`may_route`)
         costs = {"numpy": bool_costs(batch, m, n, k, a_size, b_size)["numpy"]}
     elif found is not None:
         costs = found if work >= MATVEC_MIN_WORK else {"numpy": found["numpy"]}
