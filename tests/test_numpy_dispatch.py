@@ -506,3 +506,58 @@ def test_tracebacks_show_gpudots_files_and_lines(func, kind):
     assert any(
         name.endswith(("gpudot/_api/products.py", "gpudot/_api/family.py")) for name in files
     )
+
+
+@pytest.mark.parametrize(
+    ("shapes", "dtype", "matmul_dtype", "routable"),
+    [
+        (((32, 32), (32, 32)), "int32", None, True),  # 32 * 32 * 32 = MIN_WORK
+        (((32, 32), (32, 31)), "int32", None, False),
+        (((4, 32, 32), (32, 8)), "uint16", None, True),  # (a.size / K) * b.size bounds the work
+        (((32, 32), (32, 32)), "float64", None, False),  # a BLAS loop: NumPy's own
+        (((32, 32), (32, 32)), "float64", "float16", True),  # matmul's dtype= is the loop
+        (((32, 32), (32, 32)), "float16", None, True),
+        (((128, 128), (128,)), "int8", None, True),  # with a 1-D operand: MATVEC_MIN_WORK
+        (((127, 128), (128,)), "int8", None, False),
+        (((128,), (128, 128)), "int8", None, True),
+        (((1 << 15,), (1 << 15,)), "int64", None, False),  # vector . vector: no route
+        (((2048, 2048), (2048,)), "bool", None, False),  # bool with a 1-D operand: never
+        (((1024, 2048), (2048, 2)), "bool", None, True),  # = BOOL_MIN_WORK
+        (((1023, 2048), (2048, 2)), "bool", None, False),
+    ],
+)
+def test_the_routing_threshold(shapes, dtype, matmul_dtype, routable):
+    """`may_route`, the one threshold every layer asks, at its boundaries (with the constants
+    the tests assume); below it no route would act, so NumPy's own call is the result."""
+    assert (_exact.MIN_WORK, _exact.MATVEC_MIN_WORK, _exact.BOOL_MIN_WORK) == (
+        32768,
+        16384,
+        1 << 22,
+    )
+    a, b = (np.zeros(shape, dtype) for shape in shapes)
+    assert _exact.may_route(a, b, matmul_dtype) == routable
+    if matmul_dtype is None:
+        assert _exact.numpy_takes(a, b) == (not routable)
+        assert not _exact.numpy_takes(a.tolist(), b) and not _exact.numpy_takes(a.view(Subclass), b)
+    if not routable:
+        assert _dispatch.matmul(a, b, None, matmul_dtype) is None
+
+
+class OwnVdot(NumpyBackend):
+    """A backend with a vdot of its own, as a plugin overrides a family method."""
+
+    name = "own-vdot-test"
+
+    def vdot(self, a, b):
+        return "own vdot"
+
+
+def test_a_backend_s_own_family_method_is_called():
+    gpudot.register_backend(OwnVdot.name, OwnVdot, replace=True)
+    try:
+        with gpudot.use_backend(OwnVdot.name):
+            assert gpudot.vdot([1, 2], [3, 4]) == "own vdot"
+            assert gpudot.inner([1, 2], [3, 4]) == 11  # the default: the reduction to dot
+    finally:
+        _ENTRIES.pop(OwnVdot.name)
+        _INSTANCES.pop(OwnVdot.name, None)

@@ -226,7 +226,9 @@ class Backend(abc.ABC):
 
     # The rest of the family, on operands already arrays of this backend (the public functions
     # convert them inside `context`): reduced to `dot` and `matmul`, so their fast paths and
-    # precision apply. Results and errors are NumPy's (see `gpudot.vdot`...).
+    # precision apply. Results and errors are NumPy's (see `gpudot.vdot`...). An override for a
+    # loop of the library's own calls the reduction (`gpudot.backends._family_reductions`) for
+    # the cases it leaves, not ``super()``: `gpudot.profile` runs these methods on its recorder.
 
     def vdot(self, a: Any, b: Any) -> Any:
         """``numpy.vdot`` on this backend; see `gpudot.vdot`."""
