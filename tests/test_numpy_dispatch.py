@@ -1,11 +1,11 @@
 """The cheap routes of small products on the NumPy backend.
 
-`gpudot.matmul` and `gpudot.dot` compute plain ndarrays inline, skipping the backend's call frame,
-when their dtype has BLAS, they are too small for an exact route, or both are vectors. These
-tests check that the inline route is taken only when the NumPy backend is in effect *in the
-calling thread or task*, that it gives NumPy's exact result and gpudot's explained errors, and
-that everything else still reaches the backend. The backend asks the exact routes only from
-``x1.size * x2.size >= MIN_WORK`` on: below that they would decline anyway.
+The public functions call NumPy themselves for plain ndarrays, skipping the backend's call frame,
+when the NumPy backend's `numpy_takes` says no exact route would take them (a BLAS dtype, too
+small by the routing threshold `may_route`, or two vectors). These tests check that this is done
+only when the NumPy backend is in effect *in the calling thread or task*, that it gives NumPy's
+exact result and gpudot's explained errors, that everything else still reaches the backend, and
+that the threshold every layer asks holds at its boundaries.
 """
 
 from __future__ import annotations
