@@ -43,7 +43,6 @@ __all__ = [
     "wrap_backends_with",
 ]
 
-_ndarray = np.ndarray
 _np_matmul = np.matmul
 _np_dot = np.dot
 _BACKEND = BACKEND_SETTING
