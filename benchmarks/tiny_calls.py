@@ -1,10 +1,11 @@
 """Per-call cost of tiny products on the NumPy backend: every product of the family beside NumPy.
 
-Goal: a 4-element ``vdot``/``inner``/``outer``/``vecdot``/``matvec`` costs at most 1.3x NumPy's own
-call, and a 4x4 ``matmul`` at most 1.2x. Interleaved: every repeat times each product once with
-gpudot and once with NumPy, in rotating order, so machine load hits both alike; reports the median
-ns per call and the median of the per-repeat ratios, with the CPU that ran them: first in a
-process that never called ``use_backend``, then inside a ``use_backend`` block.
+Goal: a 4-element ``vdot``/``inner``/``outer``/``vecdot`` and a 4x4 ``dot``/``matmul``/
+``matvec``/``vecmat`` cost at most 1.5x NumPy's own call. Interleaved: every repeat times each
+product once with gpudot and once with NumPy, in rotating order, so machine load hits both
+alike; reports the median ns per call and the median of the per-repeat ratios, with the CPU that
+ran them: first in a process that never called ``use_backend``, then inside a ``use_backend``
+block.
 
     python benchmarks/tiny_calls.py [--repeats 21] [--calls 20000]
 """

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from gpudot._api.products import backend_for, public_product
+from gpudot._api.products import backend_for, run_product
 from gpudot.backends._base import Backend
 
 __all__ = ["chain_order", "multi_dot"]
@@ -55,7 +55,6 @@ def chain_order(dims: Sequence[int]) -> tuple[int, Order]:
     return cost[0][n - 1], order(0, n - 1)
 
 
-@public_product(np.linalg.multi_dot, operands=lambda args: args[0], inline=False)
 def multi_dot(arrays: Sequence[Any], *, out: Any = None) -> Any:
     """Product of two or more arrays in the cheapest order, exactly as `numpy.linalg.multi_dot`.
 
@@ -85,6 +84,16 @@ def multi_dot(arrays: Sequence[Any], *, out: Any = None) -> Any:
     >>> gpudot.linalg.multi_dot([a, b, c]).shape
     (10, 50)
     """
+
+    def compute() -> Any:
+        return _multi_dot(arrays, out)
+
+    numpy_func = np.linalg.multi_dot
+    return run_product("multi_dot", numpy_func, compute, arrays, {"out": out}, args=(arrays,))
+
+
+def _multi_dot(arrays: Sequence[Any], out: Any) -> Any:
+    """`multi_dot` on the backend `backend_for` places the arrays on."""
     if len(arrays) < 2:
         raise ValueError(f"multi_dot: expecting at least two arrays, got {len(arrays)}")
     backend = backend_for(*arrays)

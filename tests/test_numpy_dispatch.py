@@ -1,11 +1,11 @@
 """The cheap routes of small products on the NumPy backend.
 
-`gpudot.matmul` and `gpudot.dot` compute plain ndarrays inline, skipping the backend's call frame,
-when their dtype has BLAS, they are too small for an exact route, or both are vectors. These
-tests check that the inline route is taken only when the NumPy backend is in effect *in the
-calling thread or task*, that it gives NumPy's exact result and gpudot's explained errors, and
-that everything else still reaches the backend. The backend asks the exact routes only from
-``x1.size * x2.size >= MIN_WORK`` on: below that they would decline anyway.
+The public functions call NumPy themselves for plain ndarrays, skipping the backend's call frame,
+when the NumPy backend's `numpy_takes` says no exact route would take them (a BLAS dtype, too
+small by the routing threshold `may_route`, or two vectors). These tests check that this is done
+only when the NumPy backend is in effect *in the calling thread or task*, that it gives NumPy's
+exact result and gpudot's explained errors, that everything else still reaches the backend, and
+that the threshold every layer asks holds at its boundaries.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
+import traceback
 
 import numpy as np
 import pytest
@@ -313,12 +314,14 @@ def test_integer_tensordot_takes_the_matmul_route(monkeypatch):
 
     monkeypatch.setattr(NumpyBackend, "matmul", spy)
     a, b = make((3, 64, 64), "int32", 1), make((64, 64, 2), "int32", 2)
-    # smaller products are NumPy's own call: the inline test bounds the work: (a.size / K) * b.size
-    assert a.size // a.shape[-1] * b.size >= _exact.LEAST_WORK
+    # smaller products are NumPy's own call: the routing threshold bounds the work by
+    # (a.size / K) * b.size
+    assert _exact.may_route(a, b)
     with gpudot.use_backend("numpy"):
         np.testing.assert_array_equal(gpudot.tensordot(a, b), np.tensordot(a, b))
         assert calls == [np.dtype("int32")]
         small = a[:, :4], b[:4]
+        assert not _exact.may_route(*small)
         np.testing.assert_array_equal(gpudot.tensordot(*small), np.tensordot(*small))
     assert calls == [np.dtype("int32")]
 
@@ -353,9 +356,10 @@ def test_a_family_call_without_operands_is_refused_like_numpy():
 @pytest.mark.parametrize("func", PRODUCTS)
 def test_matrix_vector_below_the_least_work_of_any_route_is_inline(func, monkeypatch):
     """(32, 32) @ (32,): ``x1.size * x2.size`` reaches MIN_WORK, the product's 1024 multiply-adds
-    do not reach LEAST_WORK: NumPy's own call, the backend untouched."""
+    do not reach the least work of any route: NumPy's own call, the backend untouched."""
     a, x = make((32, 32), "int32", 1), make((32,), "int32", 2)
-    assert a.size * x.size >= _exact.MIN_WORK and 32 * 32 < _exact.LEAST_WORK
+    assert a.size * x.size >= _exact.MIN_WORK and 32 * 32 < _exact.MATVEC_MIN_WORK
+    assert not _exact.may_route(a, x)
     numpy_backend = lookup("numpy")
     original = getattr(type(numpy_backend), func)
     monkeypatch.setattr(
@@ -363,7 +367,7 @@ def test_matrix_vector_below_the_least_work_of_any_route_is_inline(func, monkeyp
     )
     assert_same(getattr(gpudot, func)(a, x), PRODUCTS[func](a, x))
     big = make((256, 256), "int32", 3), make((256,), "int32", 4)
-    assert 256 * 256 >= _exact.LEAST_WORK
+    assert 256 * 256 >= _exact.MATVEC_MIN_WORK and _exact.may_route(*big)
     called = []
     monkeypatch.setattr(
         type(numpy_backend), func, lambda self, *args: called.append(1) or original(self, *args)
@@ -449,14 +453,17 @@ def test_vdot_of_any_ndarrays_is_numpys_own_call(dtype, monkeypatch):
     [
         (((256, 256), (256,)), True),
         (((64, 64), (64, 64)), True),
-        (((2048, 2048), (2048,)), False),  # (a.size / K) * b.size reaches BOOL_MIN_WORK
+        (((2048, 2048), (2048,)), True),  # a 1-D bool operand: NumPy's early exit at any size
+        (((2048, 2048), (2048, 2)), False),  # (a.size / K) * b.size reaches BOOL_MIN_WORK
     ],
 )
 def test_bool_products_below_bool_min_work_are_inline(func, shapes, inline, monkeypatch):
-    """Below `BOOL_MIN_WORK` the bool route declines without looking at the data: NumPy's own
-    call, the backend untouched; a bool operand beside an integer one is an integer product."""
+    """Below `BOOL_MIN_WORK`, or with a 1-D operand, the bool route declines without looking at
+    the data: NumPy's own call, the backend untouched; a bool operand beside an integer one is
+    an integer product."""
     a, b = make(shapes[0], "bool", 1), make(shapes[1], "bool", 2)
-    assert (a.size // a.shape[-1] * b.size < _exact.BOOL_MIN_WORK) == inline
+    small = a.size // a.shape[-1] * b.size < _exact.BOOL_MIN_WORK
+    assert (small or b.ndim == 1) == inline == (not _exact.may_route(a, b))
     numpy_backend = lookup("numpy")
     original, called = getattr(type(numpy_backend), func), []
     monkeypatch.setattr(
@@ -466,3 +473,91 @@ def test_bool_products_below_bool_min_work_are_inline(func, shapes, inline, monk
     assert called == ([] if inline else [1])
     assert_same(getattr(gpudot, func)(a.astype(np.int8), b), PRODUCTS[func](a.astype(np.int8), b))
     assert called == ([1] if inline else [1, 1])
+
+
+#: A call of each public product that NumPy refuses (mismatched shapes; outer: a wrong out=).
+REFUSED_CALLS = {
+    "matmul": ((np.ones((2, 3)), np.ones((4, 5))), {}),
+    "dot": ((np.ones((2, 3)), np.ones((4, 5))), {}),
+    "vdot": ((np.ones((2, 3)), np.ones((4, 5))), {}),
+    "inner": ((np.ones((2, 3)), np.ones((4, 5))), {}),
+    "outer": ((np.ones(3), np.ones(4)), {"out": np.empty(5)}),
+    "tensordot": ((np.ones((2, 3)), np.ones((4, 5))), {}),
+    "vecdot": ((np.ones((2, 3)), np.ones((4, 5))), {}),
+    "matvec": ((np.ones((2, 3)), np.ones((4, 5))), {}),
+    "vecmat": ((np.ones((2, 3)), np.ones((4, 5))), {}),
+}
+
+
+@pytest.mark.parametrize("kind", ["ndarrays", "lists"])
+@pytest.mark.parametrize("func", ALL_PRODUCTS)
+def test_tracebacks_show_gpudots_files_and_lines(func, kind):
+    """The public functions are plain Python: a traceback through one names gpudot's own
+    files (no ``<string>`` frame of generated code), on NumPy's own call and on the full path."""
+    if getattr(np, func, None) is None:
+        pytest.skip(f"this NumPy has no {func}")
+    args, kwargs = REFUSED_CALLS[func]
+    if kind == "lists":
+        args = tuple(x.tolist() for x in args)
+    with pytest.raises((ValueError, TypeError)) as error:
+        getattr(gpudot, func)(*args, **kwargs)
+    files = [frame.filename.replace("\\", "/") for frame in traceback.extract_tb(error.tb)]
+    assert "<string>" not in files
+    assert any(
+        name.endswith(("gpudot/_api/products.py", "gpudot/_api/family.py")) for name in files
+    )
+
+
+@pytest.mark.parametrize(
+    ("shapes", "dtype", "matmul_dtype", "routable"),
+    [
+        (((32, 32), (32, 32)), "int32", None, True),  # 32 * 32 * 32 = MIN_WORK
+        (((32, 32), (32, 31)), "int32", None, False),
+        (((4, 32, 32), (32, 8)), "uint16", None, True),  # (a.size / K) * b.size bounds the work
+        (((32, 32), (32, 32)), "float64", None, False),  # a BLAS loop: NumPy's own
+        (((32, 32), (32, 32)), "float64", "float16", True),  # matmul's dtype= is the loop
+        (((32, 32), (32, 32)), "float16", None, True),
+        (((128, 128), (128,)), "int8", None, True),  # with a 1-D operand: MATVEC_MIN_WORK
+        (((127, 128), (128,)), "int8", None, False),
+        (((128,), (128, 128)), "int8", None, True),
+        (((1 << 15,), (1 << 15,)), "int64", None, False),  # vector . vector: no route
+        (((2048, 2048), (2048,)), "bool", None, False),  # bool with a 1-D operand: never
+        (((1024, 2048), (2048, 2)), "bool", None, True),  # = BOOL_MIN_WORK
+        (((1023, 2048), (2048, 2)), "bool", None, False),
+    ],
+)
+def test_the_routing_threshold(shapes, dtype, matmul_dtype, routable):
+    """`may_route`, the one threshold every layer asks, at its boundaries (with the constants
+    the tests assume); below it no route would act, so NumPy's own call is the result."""
+    assert (_exact.MIN_WORK, _exact.MATVEC_MIN_WORK, _exact.BOOL_MIN_WORK) == (
+        32768,
+        16384,
+        1 << 22,
+    )
+    a, b = (np.zeros(shape, dtype) for shape in shapes)
+    assert _exact.may_route(a, b, matmul_dtype) == routable
+    if matmul_dtype is None:
+        assert _exact.numpy_takes(a, b) == (not routable)
+        assert not _exact.numpy_takes(a.tolist(), b) and not _exact.numpy_takes(a.view(Subclass), b)
+    if not routable:
+        assert _dispatch.matmul(a, b, None, matmul_dtype) is None
+
+
+class OwnVdot(NumpyBackend):
+    """A backend with a vdot of its own, as a plugin overrides a family method."""
+
+    name = "own-vdot-test"
+
+    def vdot(self, a, b):
+        return "own vdot"
+
+
+def test_a_backend_s_own_family_method_is_called():
+    gpudot.register_backend(OwnVdot.name, OwnVdot, replace=True)
+    try:
+        with gpudot.use_backend(OwnVdot.name):
+            assert gpudot.vdot([1, 2], [3, 4]) == "own vdot"
+            assert gpudot.inner([1, 2], [3, 4]) == 11  # the default: the reduction to dot
+    finally:
+        _ENTRIES.pop(OwnVdot.name)
+        _INSTANCES.pop(OwnVdot.name, None)

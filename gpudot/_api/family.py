@@ -1,83 +1,74 @@
 """The rest of NumPy's product family on the backend in effect: vdot, inner, outer, tensordot,
 vecdot, matvec and vecmat.
 
-Each call goes through the same backend selection and transfer policy as `gpudot.dot` and
-`gpudot.matmul`, and is reduced to the backend's ``dot``/``matmul`` by
-`gpudot.backends._family_reductions`. On the NumPy backend, where that reduction could change a
-float's bits (NumPy computes ``vdot``, ``vecdot``, ``matvec``, ``vecmat`` and ``outer`` with loops
-of their own), NumPy's own function runs instead; integers and bools are exact in any order, so they
-take the ``matmul`` route and its fast paths. A NumPy too old to have a function gets the reduction,
-with NumPy 2.2's semantics.
+Each public function is written as `gpudot._api.products.matmul` is: a plain call of two ndarrays
+that no exact route takes, on the NumPy backend, is NumPy's own call, made right there; any other
+call takes the one family path, `_on_backend`: the backend `backend_for` places the operands on,
+inside its context, the operands converted, then the backend's method of the product
+(`gpudot.backends.Backend.vdot`...), which reduces it to the backend's ``dot``/``matmul``
+(`gpudot.backends._family_reductions`) unless the backend has a loop of its own (the NumPy
+backend's, for NumPy's float bits).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from gpudot._api.products import backend_for, public_product
-from gpudot._core import checks as _checks
-from gpudot.backends import _family_reductions as _reductions
+from gpudot._api import products as _products
+from gpudot._api.products import (
+    MISSING,
+    NUMPY_ERRORS,
+    backend_for,
+    bind_like_numpy,
+    run_product,
+)
+from gpudot._dispatch.backend_setting import BACKEND_SETTING
 from gpudot.backends._base import Backend
+from gpudot.backends.numpy._backend import numpy_takes
 
 __all__ = ["inner", "matvec", "outer", "tensordot", "vdot", "vecdot", "vecmat"]
 
-
-def _operands(backend: Backend, x1: Any, x2: Any, names: tuple[str, str]) -> tuple[Any, Any]:
-    return backend.asarray(x1, names[0]), backend.asarray(x2, names[1])
-
-
-def _numpy_own(
-    backend: Backend, func: str, a: Any, b: Any, out: Any = None
-) -> Callable[..., Any] | None:
-    """NumPy's own ``func`` where only it gives NumPy's bits: on the NumPy backend, for results
-    that are not integers or bools, when NumPy has it and ``out`` (if any) is a NumPy array."""
-    if not backend.numpy_loops or np.result_type(a.dtype, b.dtype).kind in "biu":
-        return None
-    if out is not None and not isinstance(out, np.ndarray):
-        return None
-    return getattr(np, func, None)
+_ndarray = np.ndarray
+_BACKEND = BACKEND_SETTING
+_selected: Callable[[Any], Any] = BACKEND_SETTING.override.get
+_np_vdot = np.vdot
+_np_inner = np.inner
+_np_outer = np.outer
+_np_tensordot = np.tensordot
+#: None where this NumPy has no such function (before 2.0, 2.2): the reduction, NumPy 2.2's rules.
+_np_vecdot: Any = getattr(np, "vecdot", None)
+_np_matvec: Any = getattr(np, "matvec", None)
+_np_vecmat: Any = getattr(np, "vecmat", None)
 
 
-def _run_own(
-    own: Callable[..., Any],
-    args: tuple[Any, ...],
-    options: dict[str, Any],
-    check: Callable[..., object],
-    check_args: tuple[Any, ...],
+def _on_backend(
+    name: str,
+    numpy_func: Callable[..., Any] | None,
+    method: Callable[[Backend, Any, Any], Any],
+    operands: tuple[Any, Any],
+    names: tuple[str, str],
+    kwargs: dict[str, Any],
+    *,
+    scalar: bool = True,
 ) -> Any:
-    """``own(*args, **options)``; a failure is re-raised with gpudot's message where
-    ``check(*check_args)`` (a `gpudot.backends._family_reductions` check) finds the fault, NumPy's
-    otherwise."""
-    try:
-        return own(*args, **options)
-    except (ValueError, TypeError) as error:
-        _checks.explain(check, check_args, error)
+    """The family's one path: ``method(backend, a, b)`` on the backend that `backend_for`
+    places ``operands`` on, inside its context, with the operands converted to its arrays
+    (``names``: their parameter names), run by `gpudot._api.products.run_product` (the result's
+    kind, NumPy's errors for ``numpy_func(*operands, **kwargs)``, the profile's record)."""
+
+    def compute() -> Any:
+        backend = backend_for(*operands)
+        with backend.context():
+            a, b = backend.asarray(operands[0], names[0]), backend.asarray(operands[1], names[1])
+            return method(backend, a, b)
+
+    return run_product(name, numpy_func, compute, operands, kwargs, scalar=scalar)
 
 
-def _matrix_vector(func: str, x1: Any, x2: Any, out: Any, dtype: Any) -> Any:
-    """``matvec`` or ``vecmat`` (``func``): NumPy's own where only it gives NumPy's bits, else
-    the `gpudot.backends._family_reductions` of that name."""
-    backend = backend_for(x1, x2)
-    with backend.context():
-        x1, x2 = _operands(backend, x1, x2, ("x1", "x2"))
-        own = _numpy_own(backend, func, x1, x2, out)
-        if own is not None:
-            check_args = (func, backend, x1, x2, out, dtype)
-            options = {"out": out, "dtype": dtype}
-            return _run_own(own, (x1, x2), options, _reductions.gufunc_checks, check_args)
-        reduction: Callable[..., Any] = getattr(_reductions, func)
-        return reduction(backend, x1, x2, out, dtype)
-
-
-def _like_numpy_ufunc(result: Any) -> Any:
-    """A 0-d NumPy array as the NumPy scalar a ufunc returns; anything else unchanged."""
-    return result[()] if isinstance(result, np.ndarray) and result.ndim == 0 else result
-
-
-@public_product(getattr(np, "vdot", None), routed=False)
 def vdot(a: Any, b: Any, /) -> Any:
     """Dot product of two arrays flattened, the first conjugated, as `numpy.vdot`.
 
@@ -107,16 +98,19 @@ def vdot(a: Any, b: Any, /) -> Any:
     >>> gpudot.vdot([1+2j, 3+4j], [5+6j, 7+8j])
     np.complex128(70-8j)
     """
-    backend = backend_for(a, b)
-    with backend.context():
-        a, b = _operands(backend, a, b, ("a", "b"))
-        own = _numpy_own(backend, "vdot", a, b)
-        if own is not None:
-            return _run_own(own, (a, b), {}, _reductions.vdot_checks, (backend, a, b))
-        return _reductions.vdot(backend, a, b)
+    if (
+        (_selected(_BACKEND.default) if _BACKEND.scoped else _BACKEND.default)
+        is _products._inline_backend
+        and type(a) is _ndarray
+        and type(b) is _ndarray  # one vector . vector product: no exact route takes it
+    ):
+        try:
+            return _np_vdot(a, b)
+        except NUMPY_ERRORS:
+            pass  # the full path raises it again, explained
+    return _on_backend("vdot", _np_vdot, lambda on, a, b: on.vdot(a, b), (a, b), ("a", "b"), {})
 
 
-@public_product(getattr(np, "inner", None))
 def inner(a: Any, b: Any, /) -> Any:
     """Inner product over the last axes, as `numpy.inner` (no conjugation).
 
@@ -145,13 +139,16 @@ def inner(a: Any, b: Any, /) -> Any:
     >>> gpudot.inner([1, 2, 3], [0, 1, 0])
     np.int64(2)
     """
-    backend = backend_for(a, b)
-    with backend.context():
-        a, b = _operands(backend, a, b, ("a", "b"))
-        return _reductions.inner(backend, a, b)
+    if (
+        _selected(_BACKEND.default) if _BACKEND.scoped else _BACKEND.default
+    ) is _products._inline_backend and numpy_takes(a, b):
+        try:
+            return _np_inner(a, b)
+        except NUMPY_ERRORS:
+            pass  # the full path raises it again, explained
+    return _on_backend("inner", _np_inner, lambda on, a, b: on.inner(a, b), (a, b), ("a", "b"), {})
 
 
-@public_product(getattr(np, "outer", None))
 def outer(a: Any, b: Any, out: Any = None) -> Any:
     """Outer product of two arrays flattened, as `numpy.outer`.
 
@@ -183,17 +180,29 @@ def outer(a: Any, b: Any, out: Any = None) -> Any:
     array([[  1,  10, 100],
            [  2,  20, 200]])
     """
-    backend = backend_for(a, b)
-    with backend.context():
-        a, b = _operands(backend, a, b, ("a", "b"))
-        own = _numpy_own(backend, "outer", a, b, out)
-        if own is not None:
-            check_args = (backend, a, b, out)
-            return _run_own(own, (a, b), {"out": out}, _reductions.outer_checks, check_args)
-        return _reductions.outer(backend, a, b, out)
+    if (
+        out is None
+        and (_selected(_BACKEND.default) if _BACKEND.scoped else _BACKEND.default)
+        is _products._inline_backend
+        and type(a) is _ndarray
+        and type(b) is _ndarray  # an elementwise product: no exact route takes it
+    ):
+        try:
+            return _np_outer(a, b)
+        except NUMPY_ERRORS:
+            pass  # the full path raises it again, explained
+    return _outer(a, b, out)
 
 
-@public_product(getattr(np, "tensordot", None), scalar=False)
+def _outer(a: Any, b: Any, out: Any) -> Any:
+    """`outer`'s full path (apart, so that `outer` itself holds no closure: a faster call)."""
+
+    def product(on: Backend, a: Any, b: Any) -> Any:
+        return on.outer(a, b, out)
+
+    return _on_backend("outer", _np_outer, product, (a, b), ("a", "b"), {"out": out})
+
+
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     """Sum of products over the given axes, as `numpy.tensordot`.
 
@@ -232,14 +241,31 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
            [4796, 5162],
            [4928, 5306]])
     """
-    backend = backend_for(a, b)
-    with backend.context():
-        a, b = _operands(backend, a, b, ("a", "b"))
-        return _reductions.tensordot(backend, a, b, axes)
+    if (
+        type(axes) is int
+        and axes == 2
+        and (_selected(_BACKEND.default) if _BACKEND.scoped else _BACKEND.default)
+        is _products._inline_backend
+        and numpy_takes(a, b)
+    ):
+        try:
+            return _np_tensordot(a, b)
+        except NUMPY_ERRORS:
+            pass  # the full path raises it again, explained
+    return _tensordot(a, b, axes)
 
 
-@public_product(getattr(np, "vecdot", None))
-def vecdot(x1: Any, x2: Any, /, out: Any = None, *, axis: int = -1, dtype: Any = None) -> Any:
+def _tensordot(a: Any, b: Any, axes: Any) -> Any:
+    """`tensordot`'s full path (apart, so that `tensordot` itself holds no closure)."""
+
+    def product(on: Backend, a: Any, b: Any) -> Any:
+        return on.tensordot(a, b, axes)
+
+    names, kwargs = ("a", "b"), {"axes": axes}
+    return _on_backend("tensordot", _np_tensordot, product, (a, b), names, kwargs, scalar=False)
+
+
+def vecdot(x1: Any = MISSING, x2: Any = MISSING, /, *args: Any, **kwargs: Any) -> Any:
     """Vector dot product along ``axis``, the first operand conjugated, as `numpy.vecdot`.
 
     Parameters
@@ -275,20 +301,32 @@ def vecdot(x1: Any, x2: Any, /, out: Any = None, *, axis: int = -1, dtype: Any =
     >>> gpudot.vecdot([[0., 5., 0.], [0., 0., 10.]], [0., 0.6, 0.8])
     array([3., 8.])
     """
-    backend = backend_for(x1, x2)
-    with backend.context():
-        x1, x2 = _operands(backend, x1, x2, ("x1", "x2"))
-        own = _numpy_own(backend, "vecdot", x1, x2, out)
-        if own is not None:
-            options = {"out": out, "axis": axis, "dtype": dtype}
-            check_args = (backend, x1, x2, out, axis, dtype)
-            return _run_own(own, (x1, x2), options, _reductions.vecdot_checks, check_args)
-        result = _reductions.vecdot(backend, x1, x2, out, axis, dtype)
-        return result if out is not None else _like_numpy_ufunc(result)
+    if (
+        not args
+        and not kwargs
+        and (_selected(_BACKEND.default) if _BACKEND.scoped else _BACKEND.default)
+        is _products._inline_backend
+        and _np_vecdot is not None
+        and numpy_takes(x1, x2)
+    ):
+        try:
+            return _np_vecdot(x1, x2)
+        except NUMPY_ERRORS:
+            pass  # the full path raises it again, explained
+    return bind_like_numpy(_vecdot, _np_vecdot, x1, x2, args, kwargs)
 
 
-@public_product(getattr(np, "matvec", None))
-def matvec(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
+def _vecdot(x1: Any, x2: Any, /, out: Any = None, *, axis: int = -1, dtype: Any = None) -> Any:
+    """`vecdot` with its arguments bound (NumPy's signature)."""
+
+    def product(on: Backend, x1: Any, x2: Any) -> Any:
+        return on.vecdot(x1, x2, out, axis, dtype)
+
+    kwargs = {"out": out, "axis": axis, "dtype": dtype}
+    return _on_backend("vecdot", _np_vecdot, product, (x1, x2), ("x1", "x2"), kwargs)
+
+
+def matvec(x1: Any = MISSING, x2: Any = MISSING, /, *args: Any, **kwargs: Any) -> Any:
     """Matrix-vector product over stacks, as `numpy.matvec` (NumPy 2.2; nothing conjugated).
 
     Parameters
@@ -323,11 +361,32 @@ def matvec(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
     array([[1, 3],
            [2, 4]])
     """
-    return _matrix_vector("matvec", x1, x2, out, dtype)
+    if (
+        not args
+        and not kwargs
+        and (_selected(_BACKEND.default) if _BACKEND.scoped else _BACKEND.default)
+        is _products._inline_backend
+        and _np_matvec is not None
+        and numpy_takes(x1, x2)
+    ):
+        try:
+            return _np_matvec(x1, x2)
+        except NUMPY_ERRORS:
+            pass  # the full path raises it again, explained
+    return bind_like_numpy(_matvec, _np_matvec, x1, x2, args, kwargs)
 
 
-@public_product(getattr(np, "vecmat", None))
-def vecmat(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
+def _matvec(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
+    """`matvec` with its arguments bound (NumPy's signature)."""
+
+    def product(on: Backend, x1: Any, x2: Any) -> Any:
+        return on.matvec(x1, x2, out, dtype)
+
+    kwargs = {"out": out, "dtype": dtype}
+    return _on_backend("matvec", _np_matvec, product, (x1, x2), ("x1", "x2"), kwargs)
+
+
+def vecmat(x1: Any = MISSING, x2: Any = MISSING, /, *args: Any, **kwargs: Any) -> Any:
     """Vector-matrix product over stacks, ``x1`` conjugated, as `numpy.vecmat` (NumPy 2.2).
 
     Parameters
@@ -361,4 +420,32 @@ def vecmat(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
     >>> gpudot.vecmat([0., 1j], [[1., 2.], [3., 4.]])
     array([0.-3.j, 0.-4.j])
     """
-    return _matrix_vector("vecmat", x1, x2, out, dtype)
+    if (
+        not args
+        and not kwargs
+        and (_selected(_BACKEND.default) if _BACKEND.scoped else _BACKEND.default)
+        is _products._inline_backend
+        and _np_vecmat is not None
+        and numpy_takes(x1, x2)
+    ):
+        try:
+            return _np_vecmat(x1, x2)
+        except NUMPY_ERRORS:
+            pass  # the full path raises it again, explained
+    return bind_like_numpy(_vecmat, _np_vecmat, x1, x2, args, kwargs)
+
+
+def _vecmat(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Any:
+    """`vecmat` with its arguments bound (NumPy's signature)."""
+
+    def product(on: Backend, x1: Any, x2: Any) -> Any:
+        return on.vecmat(x1, x2, out, dtype)
+
+    kwargs = {"out": out, "dtype": dtype}
+    return _on_backend("vecmat", _np_vecmat, product, (x1, x2), ("x1", "x2"), kwargs)
+
+
+# What `inspect.signature` and `help` show for the functions of open signature: NumPy's.
+vecdot.__signature__ = inspect.signature(_vecdot, eval_str=True)  # type: ignore[attr-defined]
+matvec.__signature__ = inspect.signature(_matvec, eval_str=True)  # type: ignore[attr-defined]
+vecmat.__signature__ = inspect.signature(_vecmat, eval_str=True)  # type: ignore[attr-defined]

@@ -1,28 +1,25 @@
-"""The public entries: `dot`, `matmul`, `asarray`, and `public_product`, which writes them.
+"""The public products `matmul` and `dot`, `asarray`, and the path every public product shares.
 
 A 4x4 float64 product takes NumPy about a microsecond, and each Python call frame in front of it
-adds a tenth of that. So the commonest call, plain ndarrays on the NumPy backend, of a BLAS dtype
-(float32, float64, complex64, complex128), too small for an exact route (``x1.size * x2.size <
-MIN_WORK``, the cheaper test, or ``(x1.size / K) * x2.size < LEAST_WORK``, which bounds the
-multiply-adds) or of two vectors (no route takes them), goes straight to NumPy's own function from
-the public function itself, with no call frame between: its result is the oracle's by
-definition. A failure there is raised again, explained, by the full path.
+adds a tenth of that. So each public function first tests, inline, whether the call is the
+commonest kind: the NumPy backend in effect (read without a call: `ScopedSetting.default` while
+no override was ever made, the ContextVar after that, so the choice stays per thread and per
+asyncio task), no argument but the two operands, and then asks the NumPy backend one question,
+`gpudot.backends.numpy._backend.numpy_takes`: two plain ndarrays that no exact route would take.
+Such a call is NumPy's own call, made right there; its result is the oracle's by definition, and
+a failure there is raised again, explained, by the full path (`run_product`).
 
-`public_product` writes that public function from the product's own signature, as `dataclasses`
-writes its methods: CPython calls a function without ``*args``/``**kwargs`` faster, and Python's
-own argument errors are then NumPy's. Where NumPy's function is a ufunc, which words those errors
-its own way, the public function takes any arguments and a call that does not bind reaches NumPy.
-The backend is read without a call while no override was ever made
-(`gpudot._config.scoped.ScopedSetting.scoped`) and from the ContextVar after that, so the choice
-stays per thread and per asyncio task.
+Where NumPy's function is a ufunc (``matmul``, ``vecdot``, ``matvec``, ``vecmat``), which words
+its argument errors its own way, the public function takes any arguments (``(x1, x2, /, *args,
+**kwargs)``, its real signature in ``__signature__``), and a call that does not bind is NumPy's
+(`bind_like_numpy`).
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -31,48 +28,49 @@ from gpudot._config.precision import use_precision
 from gpudot._dispatch.backend_setting import BACKEND_SETTING, current_backend
 from gpudot._dispatch.conversions import follow_operands
 from gpudot._dispatch.registry import lookup
-from gpudot._dtypes import BLAS_DTYPES  # noqa: F401 - read by the written entries
 from gpudot.backends._base import Backend
-from gpudot.backends.numpy._exact import BOOL_MIN_WORK, LEAST_WORK, MIN_WORK  # noqa: F401 - read by the entries
+from gpudot.backends.numpy._backend import numpy_takes
 
 __all__ = [
+    "MISSING",
+    "NUMPY_ERRORS",
     "asarray",
     "backend_for",
+    "bind_like_numpy",
     "dot",
     "matmul",
-    "public_product",
+    "run_product",
     "wrap_backends_with",
 ]
 
-_ndarray = np.ndarray
-_BOOL = np.dtype(bool)
+_np_matmul = np.matmul
+_np_dot = np.dot
 _BACKEND = BACKEND_SETTING
 #: ``_selected(_BACKEND.default)`` is the backend in effect, or None before it is built.
 _selected: Callable[[Any], Any] = BACKEND_SETTING.override.get
 _NUMPY = lookup("numpy")
-#: Marks an operand not given (`_open_parameters`).
-_MISSING: Any = object()
+#: Marks an operand not given to a function of open signature (`bind_like_numpy`).
+MISSING: Any = object()
+#: The exceptions of a bad input: a public function re-raises them as NumPy's.
+NUMPY_ERRORS = (ValueError, TypeError, IndexError)
 #: A backend no call has: `_inline_backend` while a profile is open.
 _NOWHERE: Any = object()
-#: The backend whose plain products are computed inline.
+#: The backend whose plain products are NumPy's own call, made by the public function itself.
 _inline_backend: Any = _NUMPY
 #: What products run on instead of the backend itself (`gpudot.profile`'s recorder), or None.
 _wrap: Callable[[Backend], Any] | None = None
 #: What runs a family call while a profile is open (`gpudot._api.profile.record_call`), or None.
 _record: Callable[..., Any] | None = None
-#: gpudot's own keywords, left out when NumPy's function is asked for its error.
-_OWN_KEYWORDS = frozenset({"precision"})
 
 
 def wrap_backends_with(
     wrap: Callable[[Backend], Any] | None, record: Callable[..., Any] | None = None
 ) -> None:
     """Make the products run on ``wrap(backend in effect)``, and each family call through
-    ``record(product, operands, args, kwargs, place)``, from now on (None: on the backend
-    itself); ``place(result, operands, out)`` gives the result the kind its operands decide.
+    ``record(name, compute, operands, out, scalar)``, from now on (None: on the backend itself).
 
-    `gpudot.profile` installs its recorder here; while it is installed no product takes the
-    inline route, so every call is seen.
+    `gpudot.profile` installs its recorder here; while it is installed no product is NumPy's
+    own call from the public function, so every call is seen.
     """
     global _inline_backend, _wrap, _record
     _wrap, _record = wrap, record
@@ -95,192 +93,81 @@ def backend_for(*operands: Any) -> Any:
     return _recorded(current_backend().placement(*operands)[0])
 
 
-Product = TypeVar("Product", bound=Callable[..., Any])
-
-#: The public function of a product; ``{test}`` is `_INLINE` or nothing.
-_ENTRY = """\
-def make(numpy_func, full{defaults}):
-    def {name}{parameters}:
-{test}        return full({arguments})
-    return {name}
-"""
-#: NumPy's own call for a plain call of ndarrays (see the module's docstring); ``{no_route}`` is
-#: `_NO_ROUTE` or nothing.
-_INLINE = """\
-        if (
-            (
-                (_selected(_BACKEND.default) if _BACKEND.scoped else _BACKEND.default)
-                or current_backend()
-            )
-            is _inline_backend{plain}
-            and type({a}) is _ndarray
-            and type({b}) is _ndarray{no_route}
-        ):
-            try:
-                return numpy_func({a}, {b})
-            except (ValueError, TypeError, IndexError):
-                pass  # the full path raises it again, explained
-"""
-#: The test that no exact route would take the product: ``(a.size / K) * b.size`` bounds its
-#: multiply-adds (every product's, the family's reduced to dot/matmul included).
-_NO_ROUTE = """
-            and (
-                {a}.dtype in BLAS_DTYPES
-                or {a}.size * {b}.size < MIN_WORK
-                or {a}.ndim + {b}.ndim < 3
-                or (
-                    0 < {a}.ndim
-                    and (
-                        (work := {a}.size // ({a}.shape[-1] or 1) * {b}.size) < LEAST_WORK
-                        or (work < BOOL_MIN_WORK and {a}.dtype is _BOOL and {b}.dtype is _BOOL)
-                    )
-                )
-            )"""
-
-
-class _Name(str):
-    """A default shown by its name in a written signature."""
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
-#: What `_entry` writes a product's public function from: its parameter list, the test that a
-#: call is plain, the arguments passed on to the full path, and the defaults the text names.
-_Parts = tuple[str, str, str, list[Any]]
-
-
-def _own_parameters(signature: inspect.Signature) -> _Parts:
-    """``signature`` itself, without annotations; keyword-only arguments passed on by name, the
-    others by position."""
-    shown, plain, arguments = [], [], []
-    defaults: list[Any] = []
-    for parameter in signature.parameters.values():
-        default: Any = parameter.empty
-        passed = parameter.name
-        if parameter.default is not parameter.empty:
-            default = _Name(f"default{len(defaults)}")
-            defaults.append(parameter.default)
-            plain.append(f"\n            and {passed} is {default}")
-        if parameter.kind is parameter.KEYWORD_ONLY:
-            passed = f"{passed}={passed}"
-        shown.append(parameter.replace(annotation=parameter.empty, default=default))
-        arguments.append(passed)
-    text = str(signature.replace(parameters=shown, return_annotation=signature.empty))
-    return text, "".join(plain), ", ".join(arguments), defaults
-
-
-def _open_parameters(a: str, b: str) -> _Parts:
-    """Two optional operands and anything else: every call binds, so a call that NumPy's ufunc
-    would refuse reaches it, for its own words (a ufunc parses its arguments itself)."""
-    return (
-        f"({a}=_MISSING, {b}=_MISSING, /, *args, **kwargs)",
-        "\n            and not args\n            and not kwargs",
-        f"*[x for x in ({a}, {b}) if x is not _MISSING], *args, **kwargs",
-        [],
-    )
-
-
-def _entry(
-    product: Callable[..., Any],
+def run_product(
+    name: str,
     numpy_func: Callable[..., Any] | None,
-    full: Callable[..., Any],
-    inline: bool,
-    routed: bool,
-) -> Callable[..., Any]:
-    """A function that passes its arguments on to ``full``, after `_INLINE` where ``inline``
-    (operands: ``product``'s first two parameters), with `_NO_ROUTE` where ``routed``. It has
-    ``product``'s signature, or `_open_parameters` where ``numpy_func`` is a ufunc."""
-    signature = inspect.signature(product)
-    a, b = list(signature.parameters)[:2]
-    if isinstance(numpy_func, np.ufunc):
-        parameters, plain, arguments, defaults = _open_parameters(a, b)
-    else:
-        parameters, plain, arguments, defaults = _own_parameters(signature)
-    no_route = _NO_ROUTE.format(a=a, b=b) if routed else ""
-    source = _ENTRY.format(
-        defaults="".join(f", default{i}" for i in range(len(defaults))),
-        name=product.__name__,
-        parameters=parameters,
-        test=_INLINE.format(plain=plain, a=a, b=b, no_route=no_route) if inline else "",
-        arguments=arguments,
-    )
-    namespace: dict[str, Any] = {}
-    exec(source, globals(), namespace)  # noqa: S102 - the source is written above, from a signature
-    return namespace["make"](numpy_func, full, *defaults)  # type: ignore[no-any-return]
-
-
-def _pair(args: tuple[Any, ...]) -> Sequence[Any]:
-    return args[:2]
-
-
-def public_product(
-    numpy_func: Callable[..., Any] | None,
-    operands: Callable[[tuple[Any, ...]], Sequence[Any]] = _pair,
+    compute: Callable[[], Any],
+    operands: Sequence[Any],
+    kwargs: dict[str, Any],
     *,
-    inline: bool = True,
-    routed: bool = True,
-    component: bool = False,
+    args: tuple[Any, ...] | None = None,
+    recorded: bool = True,
     scalar: bool = True,
-) -> Callable[[Product], Product]:
-    """Make ``product`` the public function that NumPy's ``numpy_func`` stands for.
+) -> Any:
+    """The full path of the public product ``name`` on ``operands`` (the user's call: ``args``,
+    by default the operands, and ``kwargs``): ``compute()``, its result given the kind the
+    operands decide.
 
-    The public function has ``product``'s signature (for a ufunc, an open one: see `_entry`). A
-    plain call (two ndarray operands, every other argument at its default) that no exact route
-    would take calls ``numpy_func`` from the public function itself; while a `gpudot.profile`
-    is open, the call is recorded (`gpudot._api.profile.record_call`); a failure is NumPy's
-    exception for the same arguments (`gpudot._api.numpy_errors.raise_like_numpy`). The result is
-    the kind the operands decide (`gpudot._dispatch.conversions.follow_operands`: NumPy for host
-    operands, whichever backend computed it).
+    While a `gpudot.profile` is open the call is recorded (`gpudot._api.profile.record_call`)
+    where ``recorded`` (``dot`` and ``matmul`` are recorded by the backend's recorder instead).
+    A failure is NumPy's exception for ``numpy_func(*args, **kwargs)``
+    (`gpudot._api.numpy_errors.raise_like_numpy`); the result is the kind the operands decide
+    (`gpudot._dispatch.conversions.follow_operands`: NumPy for host operands, whichever backend
+    computed it; a 0-d result a NumPy scalar where ``scalar``).
 
     Parameters
     ----------
     numpy_func : callable or None
-        NumPy's function of the same name; ``None`` where this NumPy has none (an old NumPy):
-        no inline call, and gpudot's errors stay as they are.
-    operands : callable
-        The operands among a call's positional arguments (default: the first two).
-    inline : bool
-        Whether a plain call may go straight to ``numpy_func``.
-    routed : bool
-        Whether an exact route may take the product. If not (``vdot``: always one vector .
-        vector product), every plain call of two ndarrays goes straight to ``numpy_func``.
-    component : bool
-        Whether the product is one the others are reduced to (``dot``, ``matmul``): a profile
-        records it from the backend's recorder, not here.
-    scalar : bool
-        Whether NumPy gives a scalar, not a 0-d array, where the result has no dimensions (all
-        but ``tensordot``).
+        NumPy's function of the same name; None where this NumPy has none (an old NumPy):
+        gpudot's errors stay as they are.
+    compute : callable
+        Computes the product on the backend in effect.
     """
-
-    def decorate(product: Product) -> Product:
-        names = list(inspect.signature(product).parameters)
-        out_at = names.index("out") if "out" in names else -1
-        place = functools.partial(follow_operands, scalar=scalar)
-
-        def full(*args: Any, **kwargs: Any) -> Any:
-            if 0 <= out_at == len(args) - 1:  # out= by name: the recorder and NumPy's error see it
-                args, kwargs = args[:-1], {**kwargs, "out": args[-1]}
-            try:
-                if _record is not None and not component:
-                    return _record(product, operands(args), args, kwargs, place)
-                result = product(*args, **kwargs)
-            except (ValueError, TypeError, IndexError) as error:
-                for_numpy = {k: v for k, v in kwargs.items() if k not in _OWN_KEYWORDS}
-                raise_like_numpy(error, numpy_func, *args, **for_numpy)
-                raise
-            return place(result, operands(args), kwargs.get("out"))
-
-        entry = _entry(product, numpy_func, full, inline and numpy_func is not None, routed)
-        return functools.wraps(product)(entry)  # type: ignore[return-value]
-
-    return decorate
+    out = kwargs.get("out")
+    try:
+        if recorded and _record is not None:
+            return _record(name, compute, operands, out, scalar)
+        result = compute()
+    except NUMPY_ERRORS as error:
+        for_numpy = {key: value for key, value in kwargs.items() if key != "precision"}
+        raise_like_numpy(error, numpy_func, *(operands if args is None else args), **for_numpy)
+        raise
+    return follow_operands(result, operands, out, scalar=scalar)
 
 
-@public_product(np.matmul, component=True)
-def matmul(
-    x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None, precision: str | None = None
+def bind_like_numpy(
+    product: Callable[..., Any],
+    ufunc: Callable[..., Any] | None,
+    x1: Any,
+    x2: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
 ) -> Any:
+    """``product(x1, x2, *args, **kwargs)`` for a public function of open signature, whose
+    operands are `MISSING` where not given: a call that does not bind to ``product``'s
+    signature, NumPy's, gets the exception NumPy's ufunc raises for it, in NumPy's words."""
+    given = (x1, x2) if x2 is not MISSING else () if x1 is MISSING else (x1,)
+    try:
+        return product(*given, *args, **kwargs)
+    except TypeError as error:
+        for_numpy = {key: value for key, value in kwargs.items() if key != "precision"}
+        raise_like_numpy(error, ufunc, *given, *args, **for_numpy)
+        raise
+
+
+def _precise(compute: Callable[[], Any], precision: str | None) -> Callable[[], Any]:
+    """``compute`` under ``precision`` (`gpudot.use_precision`), or as it is for None."""
+    if precision is None:
+        return compute
+
+    def under_precision() -> Any:
+        with use_precision(precision):
+            return compute()
+
+    return under_precision
+
+
+def matmul(x1: Any = MISSING, x2: Any = MISSING, /, *args: Any, **kwargs: Any) -> Any:
     """Matrix product of two arrays, exactly as `numpy.matmul`, on the backend in effect.
 
     Parameters
@@ -320,13 +207,37 @@ def matmul(
     array([[19, 22],
            [43, 50]])
     """
-    if precision is None:
-        return _in_effect().matmul(x1, x2, out, dtype)
-    with use_precision(precision):
-        return _in_effect().matmul(x1, x2, out, dtype)
+    if (
+        not args
+        and not kwargs
+        and (_selected(_BACKEND.default) if _BACKEND.scoped else _BACKEND.default)
+        is _inline_backend
+        and numpy_takes(x1, x2)
+    ):
+        try:
+            return _np_matmul(x1, x2)
+        except NUMPY_ERRORS:
+            pass  # the full path raises it again, explained
+    return bind_like_numpy(_matmul, _np_matmul, x1, x2, args, kwargs)
 
 
-@public_product(np.dot, component=True)
+def _matmul(
+    x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None, precision: str | None = None
+) -> Any:
+    """`matmul` with its arguments bound: NumPy's signature, and ``precision``."""
+
+    def compute() -> Any:
+        return _in_effect().matmul(x1, x2, out, dtype)
+
+    kwargs = {"out": out, "dtype": dtype, "precision": precision}
+    computed = _precise(compute, precision)
+    return run_product("matmul", _np_matmul, computed, (x1, x2), kwargs, recorded=False)
+
+
+#: What `inspect.signature` and `help` show: NumPy's parameters, and ``precision``.
+matmul.__signature__ = inspect.signature(_matmul, eval_str=True)  # type: ignore[attr-defined]
+
+
 def dot(a: Any, b: Any, out: Any = None, *, precision: str | None = None) -> Any:
     """Dot product of two arrays, exactly as `numpy.dot`, on the backend in effect.
 
@@ -364,10 +275,29 @@ def dot(a: Any, b: Any, out: Any = None, *, precision: str | None = None) -> Any
     >>> gpudot.dot([1, 3, 5], [2, 4, 6])
     np.int64(44)
     """
-    if precision is None:
+    if (
+        out is None
+        and precision is None
+        and (_selected(_BACKEND.default) if _BACKEND.scoped else _BACKEND.default)
+        is _inline_backend
+        and numpy_takes(a, b)
+    ):
+        try:
+            return _np_dot(a, b)
+        except NUMPY_ERRORS:
+            pass  # the full path raises it again, explained
+    return _dot(a, b, out, precision)
+
+
+def _dot(a: Any, b: Any, out: Any, precision: str | None) -> Any:
+    """`dot`'s full path (apart, so that `dot` itself holds no closure: a faster call)."""
+
+    def compute() -> Any:
         return _in_effect().dot(a, b, out)
-    with use_precision(precision):
-        return _in_effect().dot(a, b, out)
+
+    kwargs = {"out": out, "precision": precision}
+    computed = _precise(compute, precision)
+    return run_product("dot", _np_dot, computed, (a, b), kwargs, recorded=False)
 
 
 def asarray(x: Any) -> Any:

@@ -1,14 +1,15 @@
 """``with gpudot.profile() as p:``: a record of every product computed inside the block.
 
 While a profile is open, `gpudot._api.products` runs ``dot`` and ``matmul`` on a recording wrapper
-of the backend, and the entry of the rest of the family and ``multi_dot``
-(`gpudot._api.products.public_product`) records each call, with the ``dot``/``matmul`` products it
+of the backend, and the full path of the rest of the family and ``multi_dot``
+(`gpudot._api.products.run_product`) records each call, with the ``dot``/``matmul`` products it
 was reduced to as ``components``; with none open, products pay nothing. What is recorded and how
 GPU time is taken: docs/gpus.md, "Profiling".
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -223,26 +224,22 @@ def _record(func: str, backend: Backend, x1: Any, x2: Any, out: Any, dtype: Any)
 
 
 def record_call(
-    product: Callable[..., Any],
-    operands: Sequence[Any],
-    args: tuple[Any, ...],
-    kwargs: Any,
-    place: Callable[[Any, Sequence[Any], Any], Any],
+    name: str, compute: Callable[[], Any], operands: Sequence[Any], out: Any, scalar: bool
 ) -> Any:
-    """Run ``product`` collecting its component records, give its result the kind ``place``
-    says (copying it back, counted), then publish one record of the call."""
+    """Run ``compute`` (the product ``name`` of ``operands``) collecting its component records,
+    give its result the kind its operands decide (copying it back, counted), then publish one
+    record of the call."""
     in_effect = current_backend()
-    out = kwargs.get("out")
     target, placed_because = in_effect.placement(*operands)
     copies = _copies(target, operands, out)
     components: list[CallRecord] = []
     token = _COMPONENTS.set(components)
     start = time.perf_counter()
     try:
-        computed = product(*args, **kwargs)
+        computed = compute()
     finally:
         _COMPONENTS.reset(token)
-    result = place(computed, operands, out)
+    result = follow_operands(computed, operands, out, scalar=scalar)
     wall = time.perf_counter() - start
     copies = _plus(copies, _copied_back(computed, result))
     ran_on = {(c.backend, c.device) for c in components}
@@ -250,16 +247,20 @@ def record_call(
     if placed_because or components:
         route = placed_because or "; ".join(dict.fromkeys(c.route for c in components if c.route))
     else:  # vdot, vecdot... of floats on NumPy (its own loops, for its bits); outer anywhere
-        route = "NumPy's own loop" if in_effect.numpy_loops else "elementwise, no dot or matmul"
+        route = "NumPy's own loop" if target.xp is np else "elementwise, no dot or matmul"
     arrays = (*operands, result if out is None else out)
     gpu_times = [c.gpu_s for c in components if c.gpu_s is not None]
     gpu = sum(gpu_times) if gpu_times else None
-    _publish(product.__name__, where, route, arrays, copies, wall, gpu, tuple(components))
+    _publish(name, where, route, arrays, copies, wall, gpu, tuple(components))
     return result
 
 
 class _Recording:
-    """The backend in effect, seen through the profiler: its products are recorded."""
+    """The backend in effect, seen through the profiler: its products are recorded.
+
+    A family method (`Backend.vdot`...) runs on the recorder itself, so that the ``dot`` and
+    ``matmul`` products it reduces to are recorded as the call's components.
+    """
 
     def __init__(self, backend: Backend):
         self._backend = backend
@@ -271,7 +272,24 @@ class _Recording:
         return _record("dot", self._backend, a, b, out, None)
 
     def __getattr__(self, name: str) -> Any:
+        if name in _FAMILY_METHODS:
+            return functools.partial(getattr(type(self._backend), name), self)
         return getattr(self._backend, name)
+
+
+#: The family's `Backend` methods, which `_Recording` runs on itself.
+_FAMILY_METHODS = frozenset(
+    method.__name__
+    for method in (
+        Backend.vdot,
+        Backend.inner,
+        Backend.outer,
+        Backend.tensordot,
+        Backend.vecdot,
+        Backend.matvec,
+        Backend.vecmat,
+    )
+)
 
 
 @contextmanager

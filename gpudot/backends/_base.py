@@ -2,9 +2,11 @@
 
 A backend is a name, an array namespace ``xp``, an availability probe and conversions; the
 pipeline (`Backend.dot`, `Backend.matmul`) checks with NumPy's rules and runs the shared
-`gpudot._core.algorithms`. Backends are leaves: they reach the dispatch layer
-(`gpudot._dispatch.conversions`) through `Backend.dispatch`, never by importing it
-(docs/architecture.md).
+`gpudot._core.algorithms`, and the rest of the family (`Backend.vdot`, ``inner``, ``outer``,
+``tensordot``, ``vecdot``, ``matvec``, ``vecmat``) is reduced to those two
+(`gpudot.backends._family_reductions`) unless a backend has loops of its own. Backends are
+leaves: they reach the dispatch layer (`gpudot._dispatch.conversions`) through
+`Backend.dispatch`, never by importing it (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from gpudot._core import algorithms as _algorithms
 from gpudot._core import checks as _checks
 from gpudot._core import foreign_arrays as _torch
 from gpudot._core.descriptions import DOT, MATMUL, Description
+from gpudot.backends import _family_reductions as _reductions
 
 if TYPE_CHECKING:
     from numpy.typing import DTypeLike
@@ -71,8 +74,8 @@ class Backend(abc.ABC):
     Subclasses set `name`, `device` and optionally `supported_dtypes` and `bit_exact_floats`,
     and implement `xp`, `unavailable_reason`, `locate`, `from_host` and `to_numpy`. Override
     `from_foreign` for a cheaper device-to-device copy, `context` to enter the device for the
-    duration of a call, and `place_like` where a result must land on one operand's device among
-    several.
+    duration of a call, `place_like` where a result must land on one operand's device among
+    several, and a family product (`vdot`...) where the library has a loop of its own.
     """
 
     #: Registry name, e.g. ``"numpy"`` or ``"cupy:1"``.
@@ -86,9 +89,6 @@ class Backend(abc.ABC):
     bit_exact_floats: frozenset[np.dtype] | None = frozenset()
     #: Whether arrays have a memory layout: strides, C/Fortran order, views sharing memory.
     memory_layout: bool = True
-    #: Whether NumPy's own functions compute on these arrays, so that a family product that has
-    #: its own NumPy loop (``vdot``, ``vecdot``...) runs it, for NumPy's float bits.
-    numpy_loops: bool = False
     #: The layer above the backends; `gpudot._dispatch.conversions` sets it when gpudot is imported.
     dispatch: ClassVar[Dispatch]
 
@@ -223,6 +223,40 @@ class Backend(abc.ABC):
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
         """``numpy.dot`` on this backend; see `gpudot.dot`."""
         return self._product(DOT, _algorithms.dot, a, b, out, None)
+
+    # The rest of the family, on operands already arrays of this backend (the public functions
+    # convert them inside `context`): reduced to `dot` and `matmul`, so their fast paths and
+    # precision apply. Results and errors are NumPy's (see `gpudot.vdot`...). An override for a
+    # loop of the library's own calls the reduction (`gpudot.backends._family_reductions`) for
+    # the cases it leaves, not ``super()``: `gpudot.profile` runs these methods on its recorder.
+
+    def vdot(self, a: Any, b: Any) -> Any:
+        """``numpy.vdot`` on this backend; see `gpudot.vdot`."""
+        return _reductions.vdot(self, a, b)
+
+    def inner(self, a: Any, b: Any) -> Any:
+        """``numpy.inner`` on this backend; see `gpudot.inner`."""
+        return _reductions.inner(self, a, b)
+
+    def outer(self, a: Any, b: Any, out: Any = None) -> Any:
+        """``numpy.outer`` on this backend; see `gpudot.outer`."""
+        return _reductions.outer(self, a, b, out)
+
+    def tensordot(self, a: Any, b: Any, axes: Any = 2) -> Any:
+        """``numpy.tensordot`` on this backend; see `gpudot.tensordot`."""
+        return _reductions.tensordot(self, a, b, axes)
+
+    def vecdot(self, x1: Any, x2: Any, out: Any = None, axis: int = -1, dtype: Any = None) -> Any:
+        """``numpy.vecdot`` on this backend; see `gpudot.vecdot`."""
+        return _reductions.vecdot(self, x1, x2, out, axis, dtype)
+
+    def matvec(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
+        """``numpy.matvec`` on this backend; see `gpudot.matvec`."""
+        return _reductions.matvec(self, x1, x2, out, dtype)
+
+    def vecmat(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
+        """``numpy.vecmat`` on this backend; see `gpudot.vecmat`."""
+        return _reductions.vecmat(self, x1, x2, out, dtype)
 
     def _product(
         self,

@@ -2,15 +2,18 @@
 
 NumPy validates and computes in one C call, so this backend calls it first and only explains a
 failure afterwards (with `gpudot._core.checks`), keeping the per-call overhead of a 4x4 product
-small. The exact routes (`gpudot.backends.numpy._exact`) are asked only for dtypes without BLAS and
-only when ``(x1.size / K) * x2.size`` (which bounds the multiply-adds from above) reaches the least
-work any route takes (`_exact.LEAST_WORK`).
+small. The exact routes (`gpudot.backends.numpy._exact`) are asked only where their cost rule's
+threshold (`_exact.may_route`) says one may take the product; `numpy_takes` (the same rule's)
+answers the public functions' question, whether NumPy's own call is this backend's result. The
+family products NumPy computes with loops of its own (``vdot``, ``outer``, ``vecdot``,
+``matvec``, ``vecmat``) run those loops here for float results, for NumPy's bits.
 Arrays of other backends are copied to the host under the transfer policy; everything else
 (scalars, lists, ndarray subclasses) reaches NumPy untouched, so NumPy's own semantics apply.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -18,28 +21,68 @@ import numpy as np
 
 from gpudot._core import checks as _checks
 from gpudot._core.descriptions import DOT, MATMUL
-from gpudot._dtypes import BLAS_DTYPES
+from gpudot.backends import _family_reductions as _reductions
 from gpudot.backends._base import Backend
 from gpudot.backends._cost_model import DEFAULT_PROFILE, CpuEstimate, Profile, cpu_estimate
 from gpudot.backends.numpy import _exact
 
-__all__ = ["NumpyBackend"]
+__all__ = ["NumpyBackend", "numpy_takes"]
 
 _ndarray = np.ndarray
 _np_matmul = np.matmul
 _np_dot = np.dot
+_may_route = _exact.may_route
+#: The public functions' question (`_exact.numpy_takes`), asked of this backend.
+numpy_takes = _exact.numpy_takes
 
 
-def _work(a: np.ndarray, b: np.ndarray) -> int:
-    """``(a.size / K) * b.size``: at least the multiply-adds of ``a @ b`` (0 for a 0-d ``a``)."""
-    return (a.size // (a.shape[-1] or 1)) * b.size if a.ndim else 0
+def _own_loop(a: np.ndarray, b: np.ndarray, out: Any = None) -> bool:
+    """Whether NumPy's own loop of a family product gives its bits here: a result that is not
+    integer or bool (those are exact in any order, so they take the ``matmul`` route and its
+    fast paths), and ``out`` (if any) a NumPy array."""
+    if out is not None and not isinstance(out, _ndarray):
+        return False
+    return np.result_type(a.dtype, b.dtype).kind not in "biu"
+
+
+def _run_own(
+    own: Callable[..., Any],
+    args: tuple[Any, ...],
+    options: dict[str, Any],
+    check: Callable[..., object],
+    check_args: tuple[Any, ...],
+) -> Any:
+    """``own(*args, **options)``, NumPy's loop; a failure is re-raised with gpudot's message
+    where ``check(*check_args)`` (a `gpudot.backends._family_reductions` check) finds the fault,
+    NumPy's otherwise."""
+    try:
+        return own(*args, **options)
+    except (ValueError, TypeError) as error:
+        _checks.explain(check, check_args, error)
+
+
+def _matrix_vector(
+    backend: Backend,
+    func: str,
+    reduction: Callable[..., Any],
+    x1: Any,
+    x2: Any,
+    out: Any,
+    dtype: Any,
+) -> Any:
+    """NumPy's ``matvec`` or ``vecmat`` (``func``) for float results, else ``reduction``."""
+    own = getattr(np, func, None)
+    if own is not None and _own_loop(x1, x2, out):
+        checked = (func, backend, x1, x2, out, dtype)
+        options = {"out": out, "dtype": dtype}
+        return _run_own(own, (x1, x2), options, _reductions.gufunc_checks, checked)
+    return reduction(backend, x1, x2, out, dtype)
 
 
 class NumpyBackend(Backend):
     """Products on the host with NumPy; always available."""
 
     name = "numpy"
-    numpy_loops = True
     bit_exact_floats = None  # NumPy's own loops and BLAS, or exact routes with their bits
 
     @property
@@ -96,11 +139,10 @@ class NumpyBackend(Backend):
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
         if type(x1) is not _ndarray or type(x2) is not _ndarray:
             x1, x2 = self._operand(x1, "x1"), self._operand(x2, "x2")
-        elif x1.dtype not in BLAS_DTYPES or dtype is not None:
-            if (out is None or type(out) is _ndarray) and _work(x1, x2) >= _exact.LEAST_WORK:
-                routed = _exact.matmul(x1, x2, out, dtype)
-                if routed is not None:
-                    return routed
+        elif (out is None or type(out) is _ndarray) and _may_route(x1, x2, dtype):
+            routed = _exact.matmul(x1, x2, out, dtype)
+            if routed is not None:
+                return routed
         if out is not None and not isinstance(out, _ndarray):
             owner = self.check_out(out)
             return self.deliver(self.matmul(x1, x2, dtype=dtype), out, owner)
@@ -114,11 +156,10 @@ class NumpyBackend(Backend):
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
         if type(a) is not _ndarray or type(b) is not _ndarray:
             a, b = self._operand(a, "a"), self._operand(b, "b")
-        elif a.dtype not in BLAS_DTYPES:
-            if (out is None or type(out) is _ndarray) and _work(a, b) >= _exact.LEAST_WORK:
-                routed = _exact.dot(a, b, out)
-                if routed is not None:
-                    return routed
+        elif (out is None or type(out) is _ndarray) and _may_route(a, b):
+            routed = _exact.dot(a, b, out)
+            if routed is not None:
+                return routed
         if out is not None and not isinstance(out, _ndarray):
             owner = self.check_out(out)
             return self.deliver(self.dot(a, b), out, owner)
@@ -126,6 +167,35 @@ class NumpyBackend(Backend):
             return _np_dot(a, b) if out is None else _np_dot(a, b, out=out)
         except (ValueError, TypeError) as error:
             _checks.explain(self._check_dot, (a, b, out), error)
+
+    # NumPy's own loops of the family, where a reduction to dot/matmul could change a float's bits.
+    # A NumPy too old to have a function gets the reduction (NumPy 2.2's semantics). The
+    # reductions are called, not ``super()``: `gpudot.profile` runs these methods on its recorder.
+
+    def vdot(self, a: Any, b: Any) -> Any:
+        if _own_loop(a, b):
+            return _run_own(np.vdot, (a, b), {}, _reductions.vdot_checks, (self, a, b))
+        return _reductions.vdot(self, a, b)
+
+    def outer(self, a: Any, b: Any, out: Any = None) -> Any:
+        if _own_loop(a, b, out):
+            checked = (self, a, b, out)
+            return _run_own(np.outer, (a, b), {"out": out}, _reductions.outer_checks, checked)
+        return _reductions.outer(self, a, b, out)
+
+    def vecdot(self, x1: Any, x2: Any, out: Any = None, axis: int = -1, dtype: Any = None) -> Any:
+        own = getattr(np, "vecdot", None)
+        if own is not None and _own_loop(x1, x2, out):
+            options = {"out": out, "axis": axis, "dtype": dtype}
+            checked = (self, x1, x2, out, axis, dtype)
+            return _run_own(own, (x1, x2), options, _reductions.vecdot_checks, checked)
+        return _reductions.vecdot(self, x1, x2, out, axis, dtype)
+
+    def matvec(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
+        return _matrix_vector(self, "matvec", _reductions.matvec, x1, x2, out, dtype)
+
+    def vecmat(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
+        return _matrix_vector(self, "vecmat", _reductions.vecmat, x1, x2, out, dtype)
 
     @staticmethod
     def _check_matmul(x1: object, x2: object, out: Any, dtype: object) -> None:

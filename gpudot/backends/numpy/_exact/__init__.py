@@ -2,8 +2,9 @@
 
 NumPy runs a plain triple loop for every dtype but float32/float64/complex. The routes here give
 the same bits, faster: `gpudot.backends.numpy._exact._cost_rule` holds the rule that picks one per
-call, `gpudot.backends.numpy._exact._entry` the entry points the NumPy backend calls, `product_cost`
-the rule's estimate for "auto", and docs/fast-paths.md the measurements. Routes are written against
+call (and `may_route`, its threshold, which every caller asks first),
+`gpudot.backends.numpy._exact._entry` the entry points the NumPy backend calls, `product_cost` the
+rule's estimate for "auto", and docs/fast-paths.md the measurements. Routes are written against
 an array namespace ``xp``; only the NumPy backend runs them (docs/fast-paths.md says why not CuPy).
 """
 
@@ -12,19 +13,20 @@ from gpudot.backends.numpy._exact._cost_rule import (
     MATVEC_MIN_WORK,
     MIN_WORK,
     RouteCost,
+    may_route,
+    numpy_takes,
     product_cost,
 )
 from gpudot.backends.numpy._exact._entry import dot, matmul
 
 __all__ = [
     "BOOL_MIN_WORK",
-    "LEAST_WORK",
+    "MATVEC_MIN_WORK",
     "MIN_WORK",
     "RouteCost",
     "dot",
     "matmul",
+    "may_route",
+    "numpy_takes",
     "product_cost",
 ]
-
-#: The fewest multiply-adds any route takes (products with a 1-D operand start lower).
-LEAST_WORK = min(MIN_WORK, MATVEC_MIN_WORK)

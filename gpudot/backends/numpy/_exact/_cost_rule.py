@@ -4,7 +4,8 @@ Every route gives NumPy's bits; the rule only picks the cheapest. Costs are nano
 AVX-512 KVM guest (the constants and how to re-measure them: `gpudot._tuning`), per multiply-add
 (``M*N*K*batch``) for the product, per element for the conversions a route needs, plus a fixed
 cost per call. NumPy's own loop wins below `MIN_WORK` multiply-adds, where no route is even
-considered (so small calls stay cheap).
+considered (so small calls stay cheap): `may_route` is that threshold, the one test every layer
+above asks before a route is looked at.
 
 The costs of a product known only by its dtype and sizes (`integer_costs`, `bool_costs`,
 `half_costs`) are what the routes decide with and what `product_cost` reports to "auto"
@@ -23,6 +24,7 @@ import numpy as np
 
 from gpudot._config.precision import current_precision
 from gpudot._core.descriptions import MATMUL, PRODUCTS, Sizes
+from gpudot._dtypes import BLAS_DTYPES
 from gpudot._tuning import (
     BLOCK_ELEMENTS,
     BOOL_MIN_WORK,
@@ -76,14 +78,19 @@ __all__ = [
     "bool_matmul",
     "half_matmul",
     "integer_matmul",
+    "may_route",
+    "numpy_takes",
     "product_cost",
     "vector_costs",
     "vector_matmul",
 ]
 
+_ndarray = np.ndarray
 _FLOAT32 = np.dtype(np.float32)
 _FLOAT64 = np.dtype(np.float64)
 _FLOAT16 = np.dtype(np.float16)
+#: The loop dtypes of the ordered half-precision routes, in any product (`half_matmul`).
+_HALF_LOOPS = frozenset().union(*(product.half_loops for product in PRODUCTS.values()))
 
 #: What each route of the rule is called in "auto"'s reasons (``{dtype}`` is the loop dtype).
 ROUTE_NAMES = {
@@ -100,6 +107,58 @@ ROUTE_NAMES = {
     "blas": "gpudot's {dtype} float32-BLAS route (precision 'fast')",
     "matvec": "gpudot's {dtype} matrix-vector numba kernel",
 }
+
+
+def may_route(a: np.ndarray, b: np.ndarray, dtype: Any = None) -> bool:
+    """Whether an exact route may take ``matmul(a, b, dtype=dtype)`` or ``dot(a, b)`` of ndarrays.
+
+    The routing threshold, the one place it is written: False means NumPy's own call gives the
+    bits any route would, sooner, so no route is asked (the public functions then call NumPy
+    themselves). Known by dtypes and sizes alone, without shape work: the loop dtype is
+    ``dtype`` if given, else the operands' promotion (a BLAS operand makes a loop no route
+    takes); ``(a.size / K) * b.size`` bounds the multiply-adds from above. Routes exist for
+    integer, bool and half-precision loops of matrix products, from `MIN_WORK` multiply-adds
+    (bool from `BOOL_MIN_WORK`); a product with a 1-D operand from `MATVEC_MIN_WORK` (the
+    compiled matrix-vector kernel), but never in bool (NumPy's early exit is faster).
+    """
+    if dtype is None:
+        loop = a.dtype
+        if loop in BLAS_DTYPES:
+            return False
+        if loop != b.dtype:
+            try:
+                loop = np.result_type(loop, b.dtype)
+            except TypeError:
+                return False  # NumPy raises its own error
+    else:
+        try:
+            loop = np.dtype(dtype)
+        except TypeError:
+            return False
+    if not loop.isnative or (loop.kind not in "biu" and loop.name not in _HALF_LOOPS):
+        return False
+    if not a.ndim or not b.ndim or a.ndim + b.ndim < 3:
+        return False  # a scalar factor or vector . vector: NumPy's own call
+    work = a.size // (a.shape[-1] or 1) * b.size
+    if (a.ndim == 1) == (b.ndim == 1):
+        return work >= (BOOL_MIN_WORK if loop.kind == "b" else MIN_WORK)
+    return loop.kind != "b" and work >= min(MIN_WORK, MATVEC_MIN_WORK)
+
+
+def numpy_takes(x1: object, x2: object) -> bool:
+    """Whether NumPy's own call of a product on ``x1``, ``x2`` and no other argument is the NumPy
+    backend's result: two plain ndarrays that no exact route takes (`may_route`; a BLAS operand,
+    the commonest case, answered first, without a call).
+
+    Asked by every public product before anything else, so that such a call costs little more
+    than NumPy's own (the family's products reduce to ``dot``/``matmul`` of the same operands,
+    whose multiply-adds the same bound covers).
+    """
+    return (
+        type(x1) is _ndarray
+        and type(x2) is _ndarray
+        and (x1.dtype in BLAS_DTYPES or not may_route(x1, x2))
+    )
 
 
 @dataclass(frozen=True)
@@ -491,7 +550,7 @@ def product_cost(
     work = batch * m * n * k
     read_ns: float | None = None
     found = vector_costs(dtype, work) if vector and _numba_kernels.available() else None
-    if vector and dtype.kind == "b":  # NumPy's early exit always (`_dispatch._below_min_work`)
+    if vector and dtype.kind == "b":  # NumPy's early exit always (`may_route`)
         costs = {"numpy": bool_costs(batch, m, n, k, a_size, b_size)["numpy"]}
     elif found is not None:
         costs = found if work >= MATVEC_MIN_WORK else {"numpy": found["numpy"]}

@@ -18,11 +18,11 @@ import numpy as np
 from gpudot._core.checks import dot_out_error, matmul_out_error
 from gpudot._core.descriptions import DOT, MATMUL, Description
 from gpudot._core.shapes import dot_shape, multiplies
-from gpudot.backends.numpy._exact import _cost_rule as _routing
 from gpudot.backends.numpy._exact._cost_rule import (
     bool_matmul,
     half_matmul,
     integer_matmul,
+    may_route,
     vector_matmul,
     vector_route,
 )
@@ -40,20 +40,6 @@ def _route(loop: np.dtype, product: Description) -> Route | None:
     if not loop.isnative:
         return None
     return half_matmul if loop.name in product.half_loops else _ROUTES.get(loop.kind)
-
-
-def _below_min_work(a: np.ndarray, b: np.ndarray, loop: np.dtype) -> bool:
-    """Cheap early exit: ``(a.size / K) * b.size`` bounds every product's multiply-adds above.
-
-    Checked before any shape work or copy: bool products need `BOOL_MIN_WORK`, the rest
-    `MIN_WORK`, before their route would even look at them. Bool products with a 1-D operand
-    never leave NumPy: its early-exit loop beats the gemm's casts alone (`bool_costs`).
-    """
-    if loop.kind == "b" and (a.ndim == 1 or b.ndim == 1):
-        return True
-    k = a.shape[-1] if a.ndim else 0
-    least = _routing.BOOL_MIN_WORK if loop.kind == "b" else _routing.MIN_WORK
-    return k == 0 or (a.size // k) * b.size < least
 
 
 def _loop_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
@@ -91,12 +77,9 @@ def matmul(x1: np.ndarray, x2: np.ndarray, out: np.ndarray | None, dtype: Any) -
         loop = _loop_dtype(x1, x2) if dtype is None else np.dtype(dtype)
     except TypeError:
         return None
-    if vector_route(x1, x2, loop):
-        route: Route | None = vector_matmul
-    elif _below_min_work(x1, x2, loop):
+    if not may_route(x1, x2, loop):
         return None
-    else:
-        route = _route(loop, MATMUL)
+    route = vector_matmul if vector_route(x1, x2, loop) else _route(loop, MATMUL)
     shape = _matmul_shape(x1, x2) if route is not None else None
     if route is None or shape is None:
         return None
@@ -118,16 +101,14 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None) -> np.ndarray | No
     With ``b`` of more than two dimensions, ``dot`` contracts ``a``'s last axis with ``b``'s
     second-to-last: the same sums as one 2-D product ``a(M, K) @ b(K, rest)``, reshaped.
     """
-    if a.ndim == 0 or b.ndim == 0 or a.ndim + b.ndim < 3:
-        return None
     try:
         loop = _loop_dtype(a, b)
     except TypeError:
         return None
+    if not may_route(a, b, loop):
+        return None
     if b.ndim <= 2 and vector_route(a, b, loop):  # (dot's N-D b is reshaped below)
         route: Route | None = vector_matmul
-    elif _below_min_work(a, b, loop):
-        return None
     else:
         route = _route(loop, DOT)
     if route is None or not multiplies(a.shape, b.shape):
