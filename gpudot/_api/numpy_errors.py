@@ -18,12 +18,14 @@ import numpy as np
 
 from gpudot._core.explained_errors import Explained, explained
 from gpudot._dispatch.registry import owner_of
+from gpudot._dtypes import refused_kinds
 from gpudot._errors import AutogradError, TransferError, UnsupportedDtypeError
 
 __all__ = ["raise_like_numpy"]
 
-#: gpudot's own refusals, which keep gpudot's class and message: where NumPy would compute, and
-#: a tensor that requires grad (`AutogradError` is also the RuntimeError torch gives NumPy).
+#: gpudot's own refusals, which keep gpudot's class and message: a backend without the dtype
+#: (where NumPy would compute: see `_numpy_refuses_a_dtype`), a refused transfer, and a tensor
+#: that requires grad (`AutogradError` is also the RuntimeError torch gives NumPy).
 _GPUDOT_OWN = (UnsupportedDtypeError, TransferError, AutogradError)
 
 
@@ -63,6 +65,14 @@ def _numpy_dtype(x: Any) -> np.dtype | None:
         return None
 
 
+def _numpy_refuses_a_dtype(numpy_func: Callable[..., Any], args: tuple[Any, ...]) -> bool:
+    """Whether an operand's dtype is one NumPy's function has no product for (`refused_kinds`):
+    a backend that cannot hold it refuses it first, but NumPy's words are the answer."""
+    refused = refused_kinds(numpy_func.__name__)
+    flat = [item for x in args for item in (x if isinstance(x, (list, tuple)) else [x])]
+    return any(getattr(_numpy_dtype(x), "kind", None) in refused for x in flat)
+
+
 def raise_like_numpy(
     error: Exception, numpy_func: Callable[..., Any] | None, *args: Any, **kwargs: Any
 ) -> None:
@@ -71,11 +81,16 @@ def raise_like_numpy(
     caller re-raises ``error``.
 
     ``error`` is kept as it is when it already carries NumPy's message, when it is one of
-    gpudot's own refusals (an unsupported dtype, a refused transfer), when an operand's shape is
+    gpudot's own refusals (a dtype the backend lacks but NumPy multiplies, a refused
+    transfer), when an operand's shape is
     unknown (NumPy cannot be asked), or when NumPy accepts the stand-ins (then gpudot is
     stricter than NumPy, which the conformance suite reports).
     """
-    if isinstance(error, (Explained, *_GPUDOT_OWN)) or numpy_func is None:
+    if numpy_func is None or isinstance(error, Explained):
+        return
+    if isinstance(error, _GPUDOT_OWN) and not (
+        isinstance(error, UnsupportedDtypeError) and _numpy_refuses_a_dtype(numpy_func, args)
+    ):
         return
     try:
         args = tuple(_stand_in(x) for x in args)
