@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gpudot._core.checks import dot_shape, matmul_shape
+from gpudot._core.shapes import dot_shape, matmul_shape
 
 __all__ = ["CASES", "DEFAULT_DTYPES", "DEFAULT_SIZES", "QUICK_SIZES", "Case", "parse_dtype"]
 

@@ -9,7 +9,7 @@ import os
 import platform
 from typing import Any
 
-from gpudot._tools.report import _gpus, _versions
+from gpudot._tools.report import gpus, versions
 from gpudot.backends import Backend
 from gpudot.backends.cupy._backend import CupyBackend
 
@@ -108,7 +108,7 @@ def _cuda(backends: list[Backend]) -> dict[str, Any]:
             continue
         runtime = backend.xp.cuda.runtime
         described[backend.name] = {
-            "gpus": list(_gpus(backend)),
+            "gpus": list(gpus(backend)),
             "cuda_runtime": runtime.runtimeGetVersion(),
             "cuda_driver": runtime.driverGetVersion(),
         }
@@ -125,7 +125,7 @@ def describe(backends: list[Backend]) -> dict[str, Any]:
         "logical_cores": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "versions": dict(_versions()),
+        "versions": dict(versions()),
         "environment": {name: os.environ.get(name) for name in ENVIRONMENT_VARIABLES},
         "blas_kernel": blas_kernel(pools),
         "thread_pools": pools,

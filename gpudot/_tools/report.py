@@ -17,7 +17,7 @@ from gpudot._dispatch.calibration import profile_path
 from gpudot.backends import Backend, backend_names, lookup
 from gpudot.backends.cupy._backend import CupyBackend
 
-__all__ = ["float_bound", "print_outcomes", "report", "run_checks", "versions"]
+__all__ = ["float_bound", "gpus", "print_outcomes", "report", "run_checks", "versions"]
 
 #: (description, NumPy function, (a, b), bound): gpudot's function of the same name must give
 #: NumPy's result, within ``bound(func, a, b, expected)`` (``None``: NumPy's bits).
@@ -39,7 +39,7 @@ def versions() -> Iterator[tuple[str, str]]:
         yield "CuPy", cupy.__version__
 
 
-def _gpus(backend: Backend) -> Iterator[str]:
+def gpus(backend: Backend) -> Iterator[str]:
     cp = backend.xp
     for index in range(cp.cuda.runtime.getDeviceCount()):
         name = cp.cuda.runtime.getDeviceProperties(index)["name"]
@@ -129,7 +129,7 @@ def report(stream: TextIO) -> int:
         if reason is None:
             usable.append(backend)
             if isinstance(backend, CupyBackend):
-                for line in _gpus(backend):
+                for line in gpus(backend):
                     print(f"    {line}", file=stream)
     failures = 0
     for backend in usable:
