@@ -40,6 +40,8 @@ def versions() -> Iterator[tuple[str, str]]:
 
 
 def gpus(backend: Backend) -> Iterator[str]:
+    """One line per GPU the CuPy ``backend`` sees: its name, free memory and compute capability
+    (and whether it has TF32)."""
     cp = backend.xp
     for index in range(cp.cuda.runtime.getDeviceCount()):
         name = cp.cuda.runtime.getDeviceProperties(index)["name"]
