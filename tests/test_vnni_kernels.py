@@ -180,20 +180,17 @@ def test_int16_extremes_wrap(vnni):
     assert _check_kernel(a.view(np.uint16), b.view(np.uint16))  # the same residues mod 2^16
 
 
-def test_the_correction_is_needed(vnni, monkeypatch):
-    """Signed x signed bytes run as (b + 128) x a: without the 128 * row sums of ``a`` taken
-    off, the result is wrong; with them, it is NumPy's."""
-    a, b = _values((50, 300), "int8", "random", 3), _values((300, 70), "int8", "random", 4)
+@pytest.mark.parametrize(("left", "right"), [("int8", "int8"), ("uint8", "uint8")])
+def test_the_correction_is_needed(vnni, monkeypatch, left, right):
+    """Bytes of one signedness run as unsigned x signed ones (``b`` XOR 0x80): without the 128
+    times the row sums of ``a`` as start values (``b`` still flipped), the result is wrong;
+    with them, NumPy's."""
+    a, b = _values((50, 300), left, "random", 3), _values((300, 70), right, "random", 4)
     expected = np.matmul(a, b, dtype=np.int32)
     assert _check_kernel(a, b, "int32")
-    monkeypatch.setattr(
-        _integer, "_row_corrections", lambda *args: np.zeros_like(_row_corrections(*args))
-    )
+    monkeypatch.setattr(_integer, "correction_scale", lambda *dtypes: 0)
     dropped = _integer.dot_product_matmul(a, b, np.dtype(np.int32))
     assert dropped is not None and not np.array_equal(dropped, expected)
-
-
-_row_corrections = _integer._row_corrections
 
 
 @pytest.mark.parametrize(
@@ -376,8 +373,8 @@ def test_warmed_signatures_serve_every_layout(vnni):
     """After `gpudot.warmup`, products of any layout, read-only or broadcast operands, and both
     thread modes compile nothing more: the kernels always get read-only C-contiguous operands."""
     gpudot.warmup()
-    names = ("vnni_matmul", "vnni_matmul_serial", "pack_panels", "pack_panels_serial")
-    counts = {name: len(getattr(vnni, name).signatures) for name in (*names, "row_corrections")}
+    names = ("vnni_product", "vnni_product_serial")
+    counts = {name: len(getattr(vnni, name).signatures) for name in names}
     a = _values((3, 50, 70), "int8", "random", 15)
     b = _values((70, 90), "uint8", "random", 16)
     frozen = a.copy()
@@ -402,7 +399,7 @@ def test_warmed_signatures_serve_every_layout(vnni):
 def test_row_blocks_split_the_rows_evenly(vnni, m, threads):
     """Every row in exactly one block; the blocks a multiple of the threads where there are
     enough register tiles, tile-aligned, and equal in tiles to one."""
-    blocks = vnni._row_blocks(m, threads)
+    blocks = vnni.row_blocks(m, threads)
     tiles = -(-m // vnni.MR)
     assert 1 <= blocks <= tiles
     if tiles >= threads:
@@ -416,7 +413,8 @@ def test_row_blocks_split_the_rows_evenly(vnni, m, threads):
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("m", [6, 7, 97, 193, 515])
 def test_threaded_kernel_at_each_thread_count(vnni, m, threads):
-    """The threaded build (its row blocks depend on the thread count) gives NumPy's bits."""
+    """The threaded build (its row blocks and loops depend on the thread count) gives NumPy's
+    bits, packing and correcting in the same parallel region."""
     import numba
 
     if threads > numba.config.NUMBA_NUM_THREADS:
@@ -424,14 +422,14 @@ def test_threaded_kernel_at_each_thread_count(vnni, m, threads):
     a, b = _values((m, 36), "int8", "random", m), _values((36, 300), "int8", "mixed", m)
     left = a.view(np.uint8)[None]
     right = b.view(np.uint8)[None]
+    left.flags.writeable = right.flags.writeable = False
     panels = np.empty((1, -(-300 // vnni.NR), 9, vnni.NR), np.int32)
-    vnni.pack_panels_serial(right, panels, 0x80)
-    base = np.asarray(-128 * a.astype(np.int64).sum(axis=1), np.int32)[None]
     c = np.full((1, m, 300), 12345, np.int32)
     before = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
-        vnni.vnni_matmul(left, panels, c, base, True, vnni.row_blocks(m, parallel=True))
+        blocks = vnni.row_blocks(m, threads)
+        vnni.vnni_product(left, right, panels, c, 0x80, -128, True, blocks, threads)
     finally:
         numba.set_num_threads(before)
     np.testing.assert_array_equal(c[0], np.matmul(a, b, dtype=np.int32))
@@ -447,7 +445,7 @@ def test_both_builds_are_kept_in_numbas_disk_cache(vnni, tmp_path):
         "from gpudot.backends.numpy._kernels import _load, _vnni\n"
         "warnings.simplefilter('error', NumbaWarning)\n"
         "for module, names, signature in _load.COMPILED:\n"
-        "    if 'vnni_matmul' in names:\n"
+        "    if 'vnni_product' in names:\n"
         "        for name in names:\n"
         "            getattr(_vnni, name).compile(tuple(normalize_signature(signature)[0]))\n"
         "        break\n"
@@ -455,4 +453,4 @@ def test_both_builds_are_kept_in_numbas_disk_cache(vnni, tmp_path):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300)
     cached = {path.name.split("-")[0] for path in tmp_path.rglob("*.nbi")}
-    assert {"_vnni.vnni_matmul", "_vnni.vnni_matmul_serial"} <= cached
+    assert {"_vnni.vnni_product", "_vnni.vnni_product_serial"} <= cached
