@@ -28,6 +28,7 @@ from numba.extending import intrinsic
 
 from gpudot._tuning import INTEGER_TILE, VECTOR_BYTES
 from gpudot.backends.numpy._kernels._compile import threaded_and_serial
+from gpudot.backends.numpy._kernels._ir import accumulators, element_pointer, splat
 
 #: Output rows of the register tile, and its vector registers per row.
 MR, VECTORS = INTEGER_TILE
@@ -42,12 +43,6 @@ PANEL_TILES = 2
 def panel_width(itemsize: int) -> int:
     """Columns of a packed ``b`` panel for elements of ``itemsize`` bytes."""
     return PANEL_TILES * VECTORS * VECTOR_BYTES // itemsize
-
-
-def _element_pointer(builder: ir.IRBuilder, array: Any, row: Any, col: Any) -> Any:
-    """Address of ``array[row, col]`` for a C-contiguous 2-D numba array struct."""
-    columns = builder.extract_value(array.shape, 1)
-    return builder.gep(array.data, [builder.add(builder.mul(row, columns), col)])
 
 
 @intrinsic
@@ -72,35 +67,25 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, i: Any, j: Any, p: Any, k0
         vector = ir.VectorType(element, lanes)
         align = element.width // 8
         intp = i_v.type
-        zero = ir.Constant(vector, None)
-        accs = [
-            [cgutils.alloca_once_value(builder, zero) for _ in range(VECTORS)]  # type: ignore[no-untyped-call]
-            for _ in range(MR)
-        ]
+        accs = accumulators(builder, vector, MR, VECTORS)
         rows = [builder.add(i_v, ir.Constant(intp, r)) for r in range(MR)]
-        undef = ir.Constant(vector, ir.Undefined)
-        splat_mask = ir.Constant(ir.VectorType(ir.IntType(32), lanes), None)
         with cgutils.for_range_slice(builder, k0_v, k1_v, ir.Constant(intp, 1)) as (k, _):
             loaded = []
             for v in range(VECTORS):
                 col = builder.add(p_v, ir.Constant(intp, v * lanes))
-                ptr = builder.bitcast(_element_pointer(builder, p_arr, k, col), vector.as_pointer())
+                ptr = builder.bitcast(element_pointer(builder, p_arr, k, col), vector.as_pointer())
                 loaded.append(builder.load(ptr, align=align))
             for r in range(MR):
-                scalar = builder.load(_element_pointer(builder, a_arr, rows[r], k), align=align)
-                splat = builder.shuffle_vector(
-                    builder.insert_element(undef, scalar, ir.Constant(ir.IntType(32), 0)),
-                    undef,
-                    splat_mask,
-                )
+                scalar = builder.load(element_pointer(builder, a_arr, rows[r], k), align=align)
+                broadcast = splat(builder, scalar, vector)
                 for v in range(VECTORS):
-                    total = builder.add(builder.load(accs[r][v]), builder.mul(splat, loaded[v]))
+                    total = builder.add(builder.load(accs[r][v]), builder.mul(broadcast, loaded[v]))
                     builder.store(total, accs[r][v])
         for r in range(MR):
             for v in range(VECTORS):
                 col = builder.add(j_v, ir.Constant(intp, v * lanes))
                 ptr = builder.bitcast(
-                    _element_pointer(builder, c_arr, rows[r], col), vector.as_pointer()
+                    element_pointer(builder, c_arr, rows[r], col), vector.as_pointer()
                 )
                 total = builder.add(builder.load(ptr, align=align), builder.load(accs[r][v]))
                 builder.store(total, ptr, align=align)

@@ -36,6 +36,7 @@ from numba.extending import intrinsic
 from gpudot._tuning import VNNI_TILE
 from gpudot.backends.numpy._kernels._compile import threaded_and_serial
 from gpudot.backends.numpy._kernels._cpu_features import cpu_vnni_bits
+from gpudot.backends.numpy._kernels._ir import accumulators, element_pointer, splat
 
 __all__ = [
     "INSTRUCTIONS",
@@ -62,12 +63,6 @@ NR = 2 * VECTORS * LANES
 KC = 128
 #: The instructions by operand width in bytes.
 _NAMES = {1: "vpdpbusd", 2: "vpdpwssd"}
-
-
-def _pointer(builder: ir.IRBuilder, array: Any, row: Any, col: Any) -> Any:
-    """Address of ``array[row, col]`` for a C-contiguous 2-D numba array struct."""
-    columns = builder.extract_value(array.shape, 1)
-    return builder.gep(array.data, [builder.add(builder.mul(row, columns), col)])
 
 
 def _opaque(builder: ir.IRBuilder, pointer: Any, element: Any) -> Any:
@@ -108,22 +103,17 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, base: Any, at: Any, span: 
         dot = cgutils.get_or_insert_function(builder.module, fnty, name)  # type: ignore[no-untyped-call]
         intp = i_v.type
         zero = ir.Constant(vector, None)
-        accs = [
-            [cgutils.alloca_once_value(builder, zero) for _ in range(VECTORS)]  # type: ignore[no-untyped-call]
-            for _ in range(MR)
-        ]
+        accs = accumulators(builder, vector, MR, VECTORS)
         rows = [builder.add(i_v, ir.Constant(intp, r)) for r in range(MR)]
-        undef = ir.Constant(vector, ir.Undefined)
-        splat_mask = ir.Constant(ir.VectorType(i32, LANES), None)
 
         # Row pointers of ``a`` as 32-bit groups, and the panel's first vector: hoisted, so that
         # the loop's only integer work is one index step (its other ports run the dot products).
         a_rows = [
-            _opaque(builder, _pointer(builder, a_arr, row, ir.Constant(intp, 0)), i32)
+            _opaque(builder, element_pointer(builder, a_arr, row, ir.Constant(intp, 0)), i32)
             for row in rows
         ]
         p_base = builder.bitcast(
-            _pointer(builder, p_arr, ir.Constant(intp, 0), p_v), vector.as_pointer()
+            element_pointer(builder, p_arr, ir.Constant(intp, 0), p_v), vector.as_pointer()
         )
         p_step = builder.sdiv(builder.extract_value(p_arr.shape, 1), ir.Constant(intp, LANES))
 
@@ -138,13 +128,11 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, base: Any, at: Any, span: 
             ]
             for r in range(MR):
                 scalar = builder.load(builder.gep(a_rows[r], [k]), align=width)
-                splat = builder.shuffle_vector(
-                    builder.insert_element(undef, scalar, ir.Constant(i32, 0)), undef, splat_mask
-                )
+                broadcast = splat(builder, scalar, vector)
                 for v in range(VECTORS):
                     # vpdpbusd takes its 2nd operand's bytes as unsigned, its 3rd's as signed
                     # (vpdpwssd: both signed)
-                    pair = [loaded[v], splat] if splat_signed else [splat, loaded[v]]
+                    pair = [loaded[v], broadcast] if splat_signed else [broadcast, loaded[v]]
                     builder.store(builder.call(dot, [builder.load(accs[r][v]), *pair]), accs[r][v])
 
         def k_loop(splat_signed: bool) -> None:
@@ -174,9 +162,7 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, base: Any, at: Any, span: 
             f"llvm.masked.store.v{LANES}i32.p0",
         )
         cols32 = builder.trunc(cols, i32)
-        limit = builder.shuffle_vector(
-            builder.insert_element(undef, cols32, ir.Constant(i32, 0)), undef, splat_mask
-        )
+        limit = splat(builder, cols32, vector)
         masks = [
             builder.icmp_signed(
                 "<", ir.Constant(vector, [v * LANES + lane for lane in range(LANES)]), limit
@@ -191,14 +177,10 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, base: Any, at: Any, span: 
                 with builder.if_then(builder.icmp_signed(">=", ir.Constant(intp, r), skip)):
                     if first:
                         start = builder.load(builder.gep(base_arr.data, [rows[r]]))
-                        start = builder.shuffle_vector(
-                            builder.insert_element(undef, start, ir.Constant(i32, 0)),
-                            undef,
-                            splat_mask,
-                        )
+                        start = splat(builder, start, vector)
                     for v in range(VECTORS):
                         col = builder.add(j_v, ir.Constant(intp, v * LANES))
-                        ptr = builder.bitcast(_pointer(builder, c_arr, rows[r], col), vptr)
+                        ptr = builder.bitcast(element_pointer(builder, c_arr, rows[r], col), vptr)
                         if not first:
                             start = builder.call(
                                 load_fn, [ptr, ir.Constant(i32, 4), masks[v], zero]
@@ -276,9 +258,8 @@ def _byte_sum(typingctx: Any, row: Any, vectors: Any, xor: Any):  # type: ignore
         sad = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
             builder.module, ir.FunctionType(sums_ty, [bytes_ty, bytes_ty]), name
         )
-        i32, undef = ir.IntType(32), ir.Constant(bytes_ty, ir.Undefined)
-        flip = builder.insert_element(undef, builder.trunc(args[2], i8), ir.Constant(i32, 0))
-        flips = builder.shuffle_vector(flip, undef, ir.Constant(ir.VectorType(i32, width), None))
+        i32 = ir.IntType(32)
+        flips = splat(builder, builder.trunc(args[2], i8), bytes_ty)
         zero = ir.Constant(sums_ty, None)
         total = cgutils.alloca_once_value(builder, zero)  # type: ignore[no-untyped-call]
         with cgutils.for_range(builder, args[1]) as loop:  # type: ignore[no-untyped-call]
