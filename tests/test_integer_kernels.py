@@ -85,6 +85,22 @@ def test_parallel_threshold(kernels, k):
     assert np.array_equal(_integer.compiled_matmul(a, b, a.dtype), np.matmul(a, b))
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("m", [1, 95, 97, 300])
+def test_threaded_kernel_takes_every_task_once(kernels, m, threads):
+    """The threaded build, its loops taking tasks from one counter, computes every (row block,
+    panel) task exactly once at any number of loops (more loops than threads included)."""
+    a, b = operand((m, 40), "int32", "random", m), operand((40, 300), "int32", "mixed", m)
+    width = kernels.panel_width(4)
+    panels = np.zeros((1, -(-300 // width), 40, width), np.uint32)
+    for p in range(panels.shape[1]):
+        block = b.view(np.uint32)[:, p * width : (p + 1) * width]
+        panels[0, p, :, : block.shape[1]] = block
+    c = np.zeros((1, m, 300), np.uint32)
+    kernels.wrapping_matmul(a.view(np.uint32)[None], panels, c, threads)
+    np.testing.assert_array_equal(c[0].view(np.int32), np.matmul(a, b))
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     m=st.integers(0, 40),

@@ -273,6 +273,38 @@ def test_the_route_takes_the_kernels(numpy_backend, monkeypatch):
     assert len(calls) == len(expected)
 
 
+@pytest.mark.parametrize(("operands", "width"), [("int8", 1), ("uint8", 1), ("int16", 2)])
+def test_the_rule_prices_a_dtype_product_at_its_operands_width(vnni, operands, width):
+    """``dtype=np.int32`` of narrow operands runs the kernels on the operands themselves: the
+    rule (and "auto" through the NumPy backend's estimate) prices that run, not an int32 one."""
+    int32 = np.dtype(np.int32)
+    narrow = _routing.product_cost(int32, 512, 512, 512, operands=np.dtype(operands))
+    wide = _routing.product_cost(int32, 512, 512, 512)
+    assert narrow is not None and wide is not None
+    assert narrow.route == "vnni" and narrow.ns < wide.ns
+    bits = _cpu.vnni_bits()
+    expected = _routing._vnni_ns(width, bits, (1, 512, 512, 512), 3 * 512 * 512)
+    assert narrow.ns == expected
+    numpy = lookup("numpy")
+    seconds = numpy.estimate_seconds(
+        "matmul", int32, 512, 512, 512, 1, None, operands=np.dtype(operands)
+    ).seconds
+    assert seconds < numpy.estimate_seconds("matmul", int32, 512, 512, 512, 1, None).seconds
+    a, b = operand((512, 512), operands, "random", 1), operand((512, 512), operands, "random", 2)
+    calls = []
+    original = _integer.dot_product_matmul
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            _integer,
+            "dot_product_matmul",
+            lambda *args: calls.append(args[0].dtype) or original(*args),
+        )
+        with gpudot.use_backend("numpy"):
+            got = gpudot.matmul(a, b, dtype=np.int32)
+    assert calls == [np.dtype(operands)]  # the route priced is the route run
+    assert got.tobytes() == np.matmul(a, b, dtype=np.int32).tobytes()
+
+
 # --- which instructions ---------------------------------------------------------------------------
 
 

@@ -216,9 +216,10 @@ def compiled_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray
         if not left.flags.c_contiguous:
             left = _copied("left", left)
         panels = _panels(_lead(b.view(unsigned), batch), kernels.panel_width(dtype.itemsize))
-        parallel = out.size * k >= INTEGER_PARALLEL_MIN_WORK
-        kernel = kernels.wrapping_matmul if parallel else kernels.wrapping_matmul_serial
-        kernel(left, panels, out)
+        if out.size * k >= INTEGER_PARALLEL_MIN_WORK:
+            kernels.wrapping_matmul(left, panels, out, kernels.threads())
+        else:
+            kernels.wrapping_matmul_serial(left, panels, out, 1)
     return out.view(dtype).reshape(shape)
 
 

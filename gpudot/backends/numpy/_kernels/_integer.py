@@ -9,7 +9,8 @@ blocking and thread split below cannot change a bit.
 
 Layout, all C-contiguous: ``a`` is a (Ba, M, K) stack, ``b`` packed into column panels
 (``(Bb, panels, K, width)``; the last panel's padding is never read), ``c`` the zeroed (B, M, N)
-output; Ba and Bb are 1 or B. A task is one block of `MB` output rows by one panel; within it the
+output; Ba and Bb are 1 or B. A task is one block of `MB` output rows by one panel (the threads
+take them in turn from an atomic counter); within it the
 k axis runs in blocks of `KC` (the panel's block stays in L2). `_tile` keeps an `MR` x
 ``VECTORS * lanes`` block of ``c`` in vector registers for a whole k block (lanes = 64 bytes /
 width: one AVX-512 register); the rows and columns left over take the plain loop `_row`.
@@ -27,8 +28,8 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from gpudot._tuning import INTEGER_TILE, VECTOR_BYTES
-from gpudot.backends.numpy._kernels._compile import threaded_and_serial
-from gpudot.backends.numpy._kernels._ir import accumulators, element_pointer, splat
+from gpudot.backends.numpy._kernels._compile import threaded_and_serial, threads
+from gpudot.backends.numpy._kernels._ir import accumulators, element_pointer, next_task, splat
 
 #: Output rows of the register tile, and its vector registers per row.
 MR, VECTORS = INTEGER_TILE
@@ -155,10 +156,19 @@ def _tasks(bp: np.ndarray, c: np.ndarray) -> int:
     return int(c.shape[0] * ((c.shape[1] + MB - 1) // MB) * bp.shape[1])
 
 
-def wrapping_matmul(a: np.ndarray, bp: np.ndarray, c: np.ndarray) -> None:
-    """c += a @ b modulo 2^w, tasks in parallel (layout in the module docstring)."""
-    for task in prange(_tasks(bp, c)):
-        _task(a, bp, c, task)
+def wrapping_matmul(a: np.ndarray, bp: np.ndarray, c: np.ndarray, threads: int) -> None:
+    """c += a @ b modulo 2^w (layout in the module docstring) on ``threads`` threads (numba's,
+    passed in: a kernel reading them cannot be kept in numba's disk cache), each taking tasks
+    from a shared atomic counter: a thread that wakes late, or shares its core with other work,
+    takes fewer, and the call does not wait for its share."""
+    tasks = _tasks(bp, c)
+    counter = np.empty(1, np.int64)
+    counter[0] = 0
+    for _ in prange(threads):
+        task = next_task(counter, 0)
+        while task < tasks:
+            _task(a, bp, c, task)
+            task = next_task(counter, 0)
 
 
 wrapping_matmul, wrapping_matmul_serial = threaded_and_serial(wrapping_matmul)

@@ -31,7 +31,7 @@ COMPILED: tuple[tuple[str, tuple[str, ...], str], ...] = (
         (
             "gpudot.backends.numpy._kernels._integer",
             ("wrapping_matmul", "wrapping_matmul_serial"),
-            f"(uint{bits}[:, :, ::1], uint{bits}[:, :, :, ::1], uint{bits}[:, :, ::1])",
+            f"(uint{bits}[:, :, ::1], uint{bits}[:, :, :, ::1], uint{bits}[:, :, ::1], int64)",
         )
         for bits in (8, 16, 32, 64)
     ),

@@ -34,9 +34,9 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from gpudot._tuning import VNNI_TILE
-from gpudot.backends.numpy._kernels._compile import threaded_and_serial
+from gpudot.backends.numpy._kernels._compile import threaded_and_serial, threads
 from gpudot.backends.numpy._kernels._cpu_features import cpu_vnni_bits
-from gpudot.backends.numpy._kernels._ir import accumulators, element_pointer, splat
+from gpudot.backends.numpy._kernels._ir import accumulators, element_pointer, next_task, splat
 
 __all__ = [
     "INSTRUCTIONS",
@@ -194,20 +194,6 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, base: Any, at: Any, span: 
             with no:
                 store(False)
         return context.get_dummy_value()
-
-    return sig, codegen
-
-
-@intrinsic
-def _next(typingctx: Any, counters: Any, index: Any):  # type: ignore[no-untyped-def]
-    """``counters[index] += 1`` as one atomic step; returns the value before (a task number no
-    other thread gets)."""
-    sig = types.int64(counters, index)
-
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        array = context.make_array(signature.args[0])(context, builder, args[0])
-        pointer = builder.gep(array.data, [args[1]])
-        return builder.atomic_rmw("add", pointer, ir.Constant(ir.IntType(64), 1), "seq_cst")
 
     return sig, codegen
 
@@ -424,24 +410,19 @@ def vnni_product(
     for i in range(3):
         counters[i] = 0
     for _ in prange(threads):
-        task = _next(counters, 0)
+        task = next_task(counters, 0)
         while task < first:
             if task < prepare:
                 _pack_one(b, panels, flip, task)
             else:
                 _row_starts(a, base, scale, blocks, task - prepare)
-            _next(counters, 1)
-            task = _next(counters, 0)
+            next_task(counters, 1)
+            task = next_task(counters, 0)
         _wait_for(counters, 1, first)
-        task = _next(counters, 2)
+        task = next_task(counters, 2)
         while task < second:
             _task(a, panels, c, base, signed, task, blocks)
-            task = _next(counters, 2)
-
-
-def threads() -> int:
-    """numba's threads, as many as a `vnni_product` call may run."""
-    return numba.get_num_threads()
+            task = next_task(counters, 2)
 
 
 def row_blocks(m: int, threads: int) -> int:
