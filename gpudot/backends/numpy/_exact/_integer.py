@@ -216,10 +216,9 @@ def compiled_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray
         if not left.flags.c_contiguous:
             left = _copied("left", left)
         panels = _panels(_lead(b.view(unsigned), batch), kernels.panel_width(dtype.itemsize))
-        if out.size * k >= INTEGER_PARALLEL_MIN_WORK:
-            kernels.wrapping_matmul(left, panels, out, kernels.threads())
-        else:
-            kernels.wrapping_matmul_serial(left, panels, out, 1)
+        threads = kernels.threads() if out.size * k >= INTEGER_PARALLEL_MIN_WORK else 1
+        kernel = kernels.wrapping_matmul if threads > 1 else kernels.wrapping_matmul_serial
+        kernel(left, panels, out, threads)
     return out.view(dtype).reshape(shape)
 
 
@@ -296,11 +295,8 @@ def _int32_sums(kernels: ModuleType, a: np.ndarray, b: np.ndarray, result: bool)
     panels = scratch("panels", (b.shape[0], -(-n // kernels.NR), kp // group, kernels.NR), np.int32)
     if group == 4:  # the kernels read bytes as bytes; which are signed is a flag
         a, b = a.view(np.uint8), b.view(np.uint8)
-    if c.size * k >= VNNI_PARALLEL_MIN_WORK:
-        threads = kernels.threads()
-        kernel = kernels.vnni_product
-    else:
-        threads, kernel = 1, kernels.vnni_product_serial
+    threads = kernels.threads() if c.size * k >= VNNI_PARALLEL_MIN_WORK else 1
+    kernel = kernels.vnni_product if threads > 1 else kernels.vnni_product_serial
     blocks = kernels.row_blocks(m, threads)
     kernel(_frozen(a), _frozen(b), panels, c, flip, scale, signed, blocks, threads)
     return c

@@ -322,6 +322,7 @@ def _pack_one(b: np.ndarray, out: np.ndarray, flip: int, task: int) -> None:
     src = b[q]
     panel = out[q, p]
     xor = np.uint32(flip)
+    xors = np.uint32(flip * 0x01010101)  # the same XOR in each byte of a lane
     for g in range(panel.shape[0]):
         row = panel[g]
         k0 = g * group
@@ -337,10 +338,13 @@ def _pack_one(b: np.ndarray, out: np.ndarray, flip: int, task: int) -> None:
             r2, r3 = src[k0 + 2, j0 : j0 + width], src[k0 + 3, j0 : j0 + width]
             for j in range(width):
                 row[j] = np.int32(
-                    (np.uint32(r0[j]) ^ xor)
-                    | (np.uint32(np.uint32(r1[j]) ^ xor) << np.uint32(8))
-                    | (np.uint32(np.uint32(r2[j]) ^ xor) << np.uint32(16))
-                    | (np.uint32(np.uint32(r3[j]) ^ xor) << np.uint32(24))
+                    (
+                        np.uint32(r0[j])
+                        | (np.uint32(r1[j]) << np.uint32(8))
+                        | (np.uint32(r2[j]) << np.uint32(16))
+                        | (np.uint32(r3[j]) << np.uint32(24))
+                    )
+                    ^ xors
                 )
         else:
             r0, r1 = src[k0, j0 : j0 + width], src[k0 + 1, j0 : j0 + width]
