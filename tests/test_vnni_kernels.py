@@ -418,15 +418,14 @@ def test_row_blocks_split_the_rows_evenly(vnni, m, threads):
     assert starts[0] == 0 and starts[-1] >= m > starts[-2]
 
 
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("loops", [1, 2, 3])
 @pytest.mark.parametrize("m", [6, 7, 97, 193, 515])
-def test_threaded_kernel_at_each_thread_count(vnni, m, threads):
-    """The threaded build (its row blocks and loops depend on the thread count) gives NumPy's
-    bits, packing and correcting in the same parallel region."""
+def test_threaded_kernel_at_each_thread_count(vnni, m, loops):
+    """The threaded build gives NumPy's bits, packing and correcting in the same parallel
+    region, with its loops on one thread or two, and with more loops than numba's threads (one
+    thread then runs two loops: the second finds every task taken and the packing done)."""
     import numba
 
-    if threads > numba.config.NUMBA_NUM_THREADS:
-        pytest.skip(f"numba has {numba.config.NUMBA_NUM_THREADS} thread(s)")
     a, b = operand((m, 36), "int8", "random", m), operand((36, 300), "int8", "mixed", m)
     left = a.view(np.uint8)[None]
     right = b.view(np.uint8)[None]
@@ -434,10 +433,10 @@ def test_threaded_kernel_at_each_thread_count(vnni, m, threads):
     panels = np.empty((1, -(-300 // vnni.NR), 9, vnni.NR), np.int32)
     c = np.full((1, m, 300), 12345, np.int32)
     before = numba.get_num_threads()
-    numba.set_num_threads(threads)
+    numba.set_num_threads(min(loops, numba.config.NUMBA_NUM_THREADS))
     try:
-        blocks = vnni.row_blocks(m, threads)
-        vnni.vnni_product(left, right, panels, c, 0x80, -128, True, blocks, threads)
+        blocks = vnni.row_blocks(m, loops)
+        vnni.vnni_product(left, right, panels, c, 0x80, -128, True, blocks, loops)
     finally:
         numba.set_num_threads(before)
     np.testing.assert_array_equal(c[0], np.matmul(a, b, dtype=np.int32))

@@ -198,10 +198,16 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, base: Any, at: Any, span: 
     return sig, codegen
 
 
+#: Spins (``pause``) `_wait_for` makes before it yields its core at each further check (about
+#: 10-40 us): a thread it waits for may be waiting for this very core.
+SPINS = 1000
+
+
 @intrinsic
 def _wait_for(typingctx: Any, counters: Any, index: Any, value: Any):  # type: ignore[no-untyped-def]  # noqa: E501
-    """Spin (with ``pause``) until ``counters[index] >= value``; what other threads wrote before
-    they counted is then visible (acquire)."""
+    """Wait until ``counters[index] >= value``; what other threads wrote before they counted is
+    then visible (acquire). Spins with ``pause`` `SPINS` times, then calls ``sched_yield``
+    between checks (the awaited thread may be descheduled on this core)."""
     sig = types.void(counters, index, value)
 
     def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
@@ -210,6 +216,11 @@ def _wait_for(typingctx: Any, counters: Any, index: Any, value: Any):  # type: i
         pause = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
             builder.module, ir.FunctionType(ir.VoidType(), []), "llvm.x86.sse2.pause"
         )
+        give_up_core = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, ir.FunctionType(ir.IntType(32), []), "sched_yield"
+        )
+        i64 = ir.IntType(64)
+        spins = cgutils.alloca_once_value(builder, ir.Constant(i64, 0))  # type: ignore[no-untyped-call]  # noqa: E501
         check = builder.append_basic_block("wait.check")
         spin = builder.append_basic_block("wait.spin")
         done = builder.append_basic_block("wait.done")
@@ -218,7 +229,16 @@ def _wait_for(typingctx: Any, counters: Any, index: Any, value: Any):  # type: i
         seen = builder.load_atomic(pointer, "acquire", 8)
         builder.cbranch(builder.icmp_signed(">=", seen, args[2]), done, spin)
         builder.position_at_end(spin)
-        builder.call(pause, [])
+        count = builder.add(builder.load(spins), ir.Constant(i64, 1))
+        builder.store(count, spins)
+        with builder.if_else(builder.icmp_signed(">", count, ir.Constant(i64, SPINS))) as (
+            long,
+            short,
+        ):
+            with long:
+                builder.call(give_up_core, [])
+            with short:
+                builder.call(pause, [])
         builder.branch(check)
         builder.position_at_end(done)
         return context.get_dummy_value()
