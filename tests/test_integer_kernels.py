@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from integer_operands import LAYOUTS, laid_out, operand
 
 from gpudot._tuning import INTEGER_PARALLEL_MIN_WORK
 from gpudot.backends.numpy._exact import _cost_rule as _routing
@@ -38,24 +39,12 @@ def kernels():
     return numba_kernels
 
 
-def _values(shape, dtype, family, seed):
-    info = np.iinfo(dtype)
-    if family == "min":
-        return np.full(shape, info.min, dtype)
-    if family == "max":
-        return np.full(shape, info.max, dtype)
-    rng = np.random.default_rng(seed)
-    if family == "mixed":
-        return rng.choice(np.array([info.min, info.max, -1 if info.min else 1, 0], dtype), shape)
-    return rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
 @pytest.mark.parametrize("family", ["random", "min", "max", "mixed"])
 def test_kernel_bits(kernels, dtype, shape, family):
     m, k, n = shape
-    a, b = _values((m, k), dtype, family, 1), _values((k, n), dtype, family, 2)
+    a, b = operand((m, k), dtype, family, 1), operand((k, n), dtype, family, 2)
     result = _integer.compiled_matmul(a, b, a.dtype)
     expected = np.matmul(a, b)
     assert result.dtype == expected.dtype and result.shape == expected.shape
@@ -74,22 +63,9 @@ def test_wraparound_large_k(kernels, dtype):
 
 
 @pytest.mark.parametrize("dtype", ["int32", "uint64"])
-@pytest.mark.parametrize(
-    "layout", ["fortran", "strided", "negative", "broadcast", "vector-left", "vector-right"]
-)
+@pytest.mark.parametrize("layout", LAYOUTS)
 def test_layouts_and_batches(kernels, dtype, layout):
-    a, b = _values((3, 1, 20, 70), dtype, "random", 3), _values((4, 140, 90), dtype, "random", 4)
-    b = b[:, ::2, :70][..., ::-1]  # (4, 70, 70), strided with negative column stride
-    if layout == "fortran":
-        a, b = np.asfortranarray(a[0, 0]), np.asfortranarray(b[0])
-    elif layout == "strided":
-        a, b = a[0, 0, ::2, :], b[1, :, ::3]
-    elif layout == "negative":
-        a, b = a[..., ::-1, ::-1], b[::-1]
-    elif layout == "vector-left":
-        a = a[0, 0, 0]
-    elif layout == "vector-right":
-        b = b[0, :, 0]
+    a, b = laid_out(layout, dtype, dtype)
     expected = np.matmul(a, b)
     assert np.array_equal(_integer.compiled_matmul(a, b, np.dtype(dtype)), expected)
 
@@ -105,8 +81,24 @@ def test_zero_size(kernels, shape):
 @pytest.mark.parametrize("k", [1, 2])  # 2000 * 1000 * k straddles INTEGER_PARALLEL_MIN_WORK
 def test_parallel_threshold(kernels, k):
     assert 2000 * 1000 < INTEGER_PARALLEL_MIN_WORK <= 2000 * 1000 * 2
-    a, b = _values((2000, k), "int32", "random", 5), _values((k, 1000), "int32", "random", 6)
+    a, b = operand((2000, k), "int32", "random", 5), operand((k, 1000), "int32", "random", 6)
     assert np.array_equal(_integer.compiled_matmul(a, b, a.dtype), np.matmul(a, b))
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("m", [1, 95, 97, 300])
+def test_threaded_kernel_takes_every_task_once(kernels, m, threads):
+    """The threaded build, its loops taking tasks from one counter, computes every (row block,
+    panel) task exactly once at any number of loops (more loops than threads included)."""
+    a, b = operand((m, 40), "int32", "random", m), operand((40, 300), "int32", "mixed", m)
+    width = kernels.panel_width(4)
+    panels = np.zeros((1, -(-300 // width), 40, width), np.uint32)
+    for p in range(panels.shape[1]):
+        block = b.view(np.uint32)[:, p * width : (p + 1) * width]
+        panels[0, p, :, : block.shape[1]] = block
+    c = np.zeros((1, m, 300), np.uint32)
+    kernels.wrapping_matmul(a.view(np.uint32)[None], panels, c, threads)
+    np.testing.assert_array_equal(c[0].view(np.int32), np.matmul(a, b))
 
 
 @settings(max_examples=60, deadline=None)
@@ -122,8 +114,8 @@ def test_kernel_hypothesis(m, k, n, batch, dtype, seed):
     pytest.importorskip("numba")
     if _numba_kernels.kernels("integer") is None:
         pytest.skip("numba kernels switched off")
-    a = _values(batch + (m, k), dtype, "random", seed)
-    b = _values((k, n), dtype, "random", seed + 1)
+    a = operand(batch + (m, k), dtype, "random", seed)
+    b = operand((k, n), dtype, "random", seed + 1)
     assert np.array_equal(_integer.compiled_matmul(a, b, a.dtype), np.matmul(a, b))
 
 
@@ -131,11 +123,11 @@ def test_kernel_hypothesis(m, k, n, batch, dtype, seed):
 @pytest.mark.parametrize("func", ["matmul", "dot"])
 def test_route_end_to_end(backend, numba_mode, dtype, func):
     """512 x 256 x 384 full range through the NumPy backend; stacks and N-D dot too."""
-    a, b = _values((200, 256), dtype, "random", 7), _values((256, 384), dtype, "random", 8)
+    a, b = operand((200, 256), dtype, "random", 7), operand((256, 384), dtype, "random", 8)
     check_bits(backend, func, a, b)
-    check_bits(backend, func, _values((3, 64, 256), dtype, "mixed", 9), b[None, :, :130])
+    check_bits(backend, func, operand((3, 64, 256), dtype, "mixed", 9), b[None, :, :130])
     if func == "dot":
-        check_bits(backend, "dot", a, _values((2, 256, 130), dtype, "random", 10))
+        check_bits(backend, "dot", a, operand((2, 256, 130), dtype, "random", 10))
 
 
 def test_route_choice(numba_mode):

@@ -17,6 +17,7 @@ import sys
 
 import numpy as np
 import pytest
+from integer_operands import LAYOUTS, laid_out, operand
 
 import gpudot
 from gpudot._tuning import VNNI_PARALLEL_MIN_WORK
@@ -65,18 +66,6 @@ def mode(request, monkeypatch):
     return request.param
 
 
-def _values(shape, dtype, family, seed):
-    info = np.iinfo(dtype)
-    if family == "min":
-        return np.full(shape, info.min, dtype)
-    if family == "max":
-        return np.full(shape, info.max, dtype)
-    rng = np.random.default_rng(seed)
-    if family == "mixed":
-        return rng.choice(np.array([info.min, info.max, -1 if info.min else 1, 0], dtype), shape)
-    return rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
-
-
 def _pairs():
     """(a dtype, b dtype, result dtype) for every narrow pair and result NumPy accepts."""
     for left in NARROW:
@@ -116,7 +105,7 @@ def _check_kernel(a, b, result=None):
 @pytest.mark.parametrize("family", ["random", "min", "max", "mixed"])
 def test_every_dtype_pair_and_result(vnni, left, right, result, family):
     """(7, 70, 130): a tile of rows + 1, K not a multiple of 4, a panel + 2 columns."""
-    a, b = _values((7, 70), left, family, 1), _values((70, 130), right, family, 2)
+    a, b = operand((7, 70), left, family, 1), operand((70, 130), right, family, 2)
     taken = _check_kernel(a, b, result)
     loop = np.result_type(left, right) if result is None else np.dtype(result)
     width = _integer.dot_product_width(*(x.dtype for x in _operands_as_routed(a, b, loop)), loop)
@@ -142,7 +131,7 @@ def _edges(kernels):
 @pytest.mark.parametrize("edge", range(6))
 def test_tile_panel_and_block_edges(vnni, dtypes, edge):
     m, k, n = _edges(vnni)[edge]
-    a, b = _values((m, k), dtypes[0], "random", edge), _values((k, n), dtypes[1], "mixed", edge)
+    a, b = operand((m, k), dtypes[0], "random", edge), operand((k, n), dtypes[1], "mixed", edge)
     for result in (None, "int32", "int64"):
         if result == "int64" and "int16" in dtypes:
             continue  # two int16 products can reach 2^31: not the kernels' (asserted below)
@@ -151,7 +140,7 @@ def test_tile_panel_and_block_edges(vnni, dtypes, edge):
 
 
 def test_fewer_rows_than_a_tile_are_not_taken(vnni):
-    a, b = _values((vnni.MR - 1, 64), "int8", "random", 1), _values((64, 64), "int8", "random", 2)
+    a, b = operand((vnni.MR - 1, 64), "int8", "random", 1), operand((64, 64), "int8", "random", 2)
     assert not _check_kernel(a, b)
 
 
@@ -180,39 +169,23 @@ def test_int16_extremes_wrap(vnni):
     assert _check_kernel(a.view(np.uint16), b.view(np.uint16))  # the same residues mod 2^16
 
 
-def test_the_correction_is_needed(vnni, monkeypatch):
-    """Signed x signed bytes run as (b + 128) x a: without the 128 * row sums of ``a`` taken
-    off, the result is wrong; with them, it is NumPy's."""
-    a, b = _values((50, 300), "int8", "random", 3), _values((300, 70), "int8", "random", 4)
+@pytest.mark.parametrize(("left", "right"), [("int8", "int8"), ("uint8", "uint8")])
+def test_the_correction_is_needed(vnni, monkeypatch, left, right):
+    """Bytes of one signedness run as unsigned x signed ones (``b`` XOR 0x80): without the 128
+    times the row sums of ``a`` as start values (``b`` still flipped), the result is wrong;
+    with them, NumPy's."""
+    a, b = operand((50, 300), left, "random", 3), operand((300, 70), right, "random", 4)
     expected = np.matmul(a, b, dtype=np.int32)
     assert _check_kernel(a, b, "int32")
-    monkeypatch.setattr(
-        _integer, "_row_corrections", lambda *args: np.zeros_like(_row_corrections(*args))
-    )
+    monkeypatch.setattr(_integer, "correction_scale", lambda *dtypes: 0)
     dropped = _integer.dot_product_matmul(a, b, np.dtype(np.int32))
     assert dropped is not None and not np.array_equal(dropped, expected)
 
 
-_row_corrections = _integer._row_corrections
-
-
-@pytest.mark.parametrize(
-    "layout", ["fortran", "strided", "negative", "broadcast", "vector-left", "vector-right"]
-)
+@pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("dtypes", [("int8", "int8"), ("uint8", "int8"), ("int16", "int16")])
 def test_layouts_and_batches(vnni, layout, dtypes):
-    a = _values((3, 1, 20, 70), dtypes[0], "random", 3)
-    b = _values((4, 140, 90), dtypes[1], "random", 4)[:, ::2, :70][..., ::-1]  # negative stride
-    if layout == "fortran":
-        a, b = np.asfortranarray(a[0, 0]), np.asfortranarray(b[0])
-    elif layout == "strided":
-        a, b = a[0, 0, ::2, :], b[1, :, ::3]
-    elif layout == "negative":
-        a, b = a[..., ::-1, ::-1], b[::-1]
-    elif layout == "vector-left":
-        a = a[0, 0, 0]
-    elif layout == "vector-right":
-        b = b[0, :, 0]
+    a, b = laid_out(layout, *dtypes)
     taken = _check_kernel(a, b, "int32")
     assert taken == (layout != "vector-left")  # one row is fewer than a tile's
 
@@ -228,7 +201,7 @@ def test_zero_size(vnni, shape):
 @pytest.mark.parametrize("k", [1, 2])  # 2000 * 2000 * k straddles VNNI_PARALLEL_MIN_WORK
 def test_parallel_threshold(vnni, k):
     assert 2000 * 2000 < VNNI_PARALLEL_MIN_WORK <= 2000 * 2000 * 2 * 4
-    a, b = _values((2000, 4 * k), "int8", "random", 5), _values((4 * k, 2000), "int8", "random", 6)
+    a, b = operand((2000, 4 * k), "int8", "random", 5), operand((4 * k, 2000), "int8", "random", 6)
     assert _check_kernel(a, b, "int32")
 
 
@@ -242,12 +215,12 @@ def test_parallel_threshold(vnni, k):
 def test_route_end_to_end(numpy_backend, mode, func, left, right):
     """Through the NumPy backend: matrices, stacks with broadcasting, N-D ``dot``, and the
     matrix-vector products (another kernel's)."""
-    a, b = _values((200, 256), left, "random", 7), _values((256, 384), right, "random", 8)
+    a, b = operand((200, 256), left, "random", 7), operand((256, 384), right, "random", 8)
     check_bits(numpy_backend, func, a, b)
-    check_bits(numpy_backend, func, _values((3, 64, 256), left, "mixed", 9), b[None, :, :130])
+    check_bits(numpy_backend, func, operand((3, 64, 256), left, "mixed", 9), b[None, :, :130])
     check_bits(numpy_backend, func, a, b[:, 0])
     if func == "dot":
-        check_bits(numpy_backend, "dot", a, _values((2, 256, 130), right, "random", 10))
+        check_bits(numpy_backend, "dot", a, operand((2, 256, 130), right, "random", 10))
 
 
 @pytest.mark.parametrize("result", ["int16", "int32", "int64", "uint32"])
@@ -255,7 +228,7 @@ def test_route_end_to_end(numpy_backend, mode, func, left, right):
                                              ("int16", "int16")])
 def test_dtype_and_out(numpy_backend, mode, result, left, right):
     """``dtype=`` and ``out=`` of every integer width: NumPy's bits and dtype, out= filled."""
-    a, b = _values((3, 100, 300), left, "random", 11), _values((300, 90), right, "mixed", 12)
+    a, b = operand((3, 100, 300), left, "random", 11), operand((300, 90), right, "mixed", 12)
     if not all(np.can_cast(x.dtype, result, "same_kind") for x in (a, b)):
         return
     expected = np.matmul(a, b, dtype=result)
@@ -282,7 +255,7 @@ def test_the_route_takes_the_kernels(numpy_backend, monkeypatch):
         "dot_product_matmul",
         lambda a, b, dtype: calls.append((a.dtype.name, b.dtype.name)) or original(a, b, dtype),
     )
-    a8, b8 = _values((256, 256), "int8", "random", 1), _values((256, 256), "int8", "random", 2)
+    a8, b8 = operand((256, 256), "int8", "random", 1), operand((256, 256), "int8", "random", 2)
     check_bits(numpy_backend, "matmul", a8, b8)
     assert gpudot.matmul(a8, b8, dtype=np.int32).tobytes() == np.matmul(
         a8, b8, dtype=np.int32
@@ -298,6 +271,38 @@ def test_the_route_takes_the_kernels(numpy_backend, monkeypatch):
     assert cost is not None and cost.route != "vnni"
     check_bits(numpy_backend, "matmul", a8, b8)
     assert len(calls) == len(expected)
+
+
+@pytest.mark.parametrize(("operands", "width"), [("int8", 1), ("uint8", 1), ("int16", 2)])
+def test_the_rule_prices_a_dtype_product_at_its_operands_width(vnni, operands, width):
+    """``dtype=np.int32`` of narrow operands runs the kernels on the operands themselves: the
+    rule (and "auto" through the NumPy backend's estimate) prices that run, not an int32 one."""
+    int32 = np.dtype(np.int32)
+    narrow = _routing.product_cost(int32, 512, 512, 512, operands=np.dtype(operands))
+    wide = _routing.product_cost(int32, 512, 512, 512)
+    assert narrow is not None and wide is not None
+    assert narrow.route == "vnni" and narrow.ns < wide.ns
+    bits = _cpu.vnni_bits()
+    expected = _routing._vnni_ns(width, bits, (1, 512, 512, 512), 3 * 512 * 512)
+    assert narrow.ns == expected
+    numpy = lookup("numpy")
+    seconds = numpy.estimate_seconds(
+        "matmul", int32, 512, 512, 512, 1, None, operands=np.dtype(operands)
+    ).seconds
+    assert seconds < numpy.estimate_seconds("matmul", int32, 512, 512, 512, 1, None).seconds
+    a, b = operand((512, 512), operands, "random", 1), operand((512, 512), operands, "random", 2)
+    calls = []
+    original = _integer.dot_product_matmul
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            _integer,
+            "dot_product_matmul",
+            lambda *args: calls.append(args[0].dtype) or original(*args),
+        )
+        with gpudot.use_backend("numpy"):
+            got = gpudot.matmul(a, b, dtype=np.int32)
+    assert calls == [np.dtype(operands)]  # the route priced is the route run
+    assert got.tobytes() == np.matmul(a, b, dtype=np.int32).tobytes()
 
 
 # --- which instructions ---------------------------------------------------------------------------
@@ -363,8 +368,8 @@ def test_avx_vnni_256_bit_kernels():
 @pytest.mark.parametrize("result", [None, "int32", "int64"])
 def test_non_native_byte_order(numpy_backend, mode, result):
     """Big-endian int16 operands are cast as NumPy casts them (the kernels take native ones)."""
-    a = _values((64, 300), "int16", "random", 13).astype(">i2")
-    b = _values((300, 70), "int16", "mixed", 14).astype(">i2")
+    a = operand((64, 300), "int16", "random", 13).astype(">i2")
+    b = operand((300, 70), "int16", "mixed", 14).astype(">i2")
     assert _integer.dot_product_width(a.dtype, b.dtype, np.dtype(np.int32)) == 0
     for left in (a, a.astype(np.int16)):
         expected = np.matmul(left, b, dtype=result)
@@ -376,10 +381,10 @@ def test_warmed_signatures_serve_every_layout(vnni):
     """After `gpudot.warmup`, products of any layout, read-only or broadcast operands, and both
     thread modes compile nothing more: the kernels always get read-only C-contiguous operands."""
     gpudot.warmup()
-    names = ("vnni_matmul", "vnni_matmul_serial", "pack_panels", "pack_panels_serial")
-    counts = {name: len(getattr(vnni, name).signatures) for name in (*names, "row_corrections")}
-    a = _values((3, 50, 70), "int8", "random", 15)
-    b = _values((70, 90), "uint8", "random", 16)
+    names = ("vnni_product", "vnni_product_serial")
+    counts = {name: len(getattr(vnni, name).signatures) for name in names}
+    a = operand((3, 50, 70), "int8", "random", 15)
+    b = operand((70, 90), "uint8", "random", 16)
     frozen = a.copy()
     frozen.flags.writeable = False
     for left, right in [
@@ -387,7 +392,7 @@ def test_warmed_signatures_serve_every_layout(vnni):
         (a, b[::-1, ::-1]),
         (frozen, np.broadcast_to(b, (3, 70, 90))),
         (a.astype(np.int16), b.astype(np.int16)[:, ::2]),
-        (_values((600, 600), "int8", "random", 17), _values((600, 600), "int8", "random", 18).T),
+        (operand((600, 600), "int8", "random", 17), operand((600, 600), "int8", "random", 18).T),
     ]:
         for result in (None, "int32"):
             assert _check_kernel(left, right, result)
@@ -402,7 +407,7 @@ def test_warmed_signatures_serve_every_layout(vnni):
 def test_row_blocks_split_the_rows_evenly(vnni, m, threads):
     """Every row in exactly one block; the blocks a multiple of the threads where there are
     enough register tiles, tile-aligned, and equal in tiles to one."""
-    blocks = vnni._row_blocks(m, threads)
+    blocks = vnni.row_blocks(m, threads)
     tiles = -(-m // vnni.MR)
     assert 1 <= blocks <= tiles
     if tiles >= threads:
@@ -413,25 +418,25 @@ def test_row_blocks_split_the_rows_evenly(vnni, m, threads):
     assert starts[0] == 0 and starts[-1] >= m > starts[-2]
 
 
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("loops", [1, 2, 3])
 @pytest.mark.parametrize("m", [6, 7, 97, 193, 515])
-def test_threaded_kernel_at_each_thread_count(vnni, m, threads):
-    """The threaded build (its row blocks depend on the thread count) gives NumPy's bits."""
+def test_threaded_kernel_at_each_thread_count(vnni, m, loops):
+    """The threaded build gives NumPy's bits, packing and correcting in the same parallel
+    region, with its loops on one thread or two, and with more loops than numba's threads (one
+    thread then runs two loops: the second finds every task taken and the packing done)."""
     import numba
 
-    if threads > numba.config.NUMBA_NUM_THREADS:
-        pytest.skip(f"numba has {numba.config.NUMBA_NUM_THREADS} thread(s)")
-    a, b = _values((m, 36), "int8", "random", m), _values((36, 300), "int8", "mixed", m)
+    a, b = operand((m, 36), "int8", "random", m), operand((36, 300), "int8", "mixed", m)
     left = a.view(np.uint8)[None]
     right = b.view(np.uint8)[None]
+    left.flags.writeable = right.flags.writeable = False
     panels = np.empty((1, -(-300 // vnni.NR), 9, vnni.NR), np.int32)
-    vnni.pack_panels_serial(right, panels, 0x80)
-    base = np.asarray(-128 * a.astype(np.int64).sum(axis=1), np.int32)[None]
     c = np.full((1, m, 300), 12345, np.int32)
     before = numba.get_num_threads()
-    numba.set_num_threads(threads)
+    numba.set_num_threads(min(loops, numba.config.NUMBA_NUM_THREADS))
     try:
-        vnni.vnni_matmul(left, panels, c, base, True, vnni.row_blocks(m, parallel=True))
+        blocks = vnni.row_blocks(m, loops)
+        vnni.vnni_product(left, right, panels, c, 0x80, -128, True, blocks, loops)
     finally:
         numba.set_num_threads(before)
     np.testing.assert_array_equal(c[0], np.matmul(a, b, dtype=np.int32))
@@ -447,7 +452,7 @@ def test_both_builds_are_kept_in_numbas_disk_cache(vnni, tmp_path):
         "from gpudot.backends.numpy._kernels import _load, _vnni\n"
         "warnings.simplefilter('error', NumbaWarning)\n"
         "for module, names, signature in _load.COMPILED:\n"
-        "    if 'vnni_matmul' in names:\n"
+        "    if 'vnni_product' in names:\n"
         "        for name in names:\n"
         "            getattr(_vnni, name).compile(tuple(normalize_signature(signature)[0]))\n"
         "        break\n"
@@ -455,4 +460,4 @@ def test_both_builds_are_kept_in_numbas_disk_cache(vnni, tmp_path):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300)
     cached = {path.name.split("-")[0] for path in tmp_path.rglob("*.nbi")}
-    assert {"_vnni.vnni_matmul", "_vnni.vnni_matmul_serial"} <= cached
+    assert {"_vnni.vnni_product", "_vnni.vnni_product_serial"} <= cached

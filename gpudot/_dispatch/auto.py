@@ -95,7 +95,8 @@ class AutoBackend(Backend):
         if sizes is None:
             return self.cpu, "not a matrix product (scalar or mismatched shapes)"
         try:
-            compute = np.dtype(dtype) if dtype is not None else np.result_type(x1, x2)
+            operands = np.result_type(x1, x2)
+            compute = np.dtype(dtype) if dtype is not None else operands
         except TypeError:
             return self.cpu, "dtype has no common type"
         supported = self.gpu.supported_dtypes
@@ -103,7 +104,9 @@ class AutoBackend(Backend):
             return self.cpu, f"{compute} is not supported on the GPU"
         m, n, k, batch = sizes
         vector = (x1.ndim == 1) != (x2.ndim == 1)
-        cpu = self.cpu.estimate_seconds(func, compute, m, n, k, batch, self.profile, vector=vector)
+        cpu = self.cpu.estimate_seconds(  # operands narrower than compute: a dtype= product
+            func, compute, m, n, k, batch, self.profile, vector=vector, operands=operands
+        )
         guess = estimate(
             self.profile,
             compute,

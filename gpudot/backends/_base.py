@@ -125,9 +125,11 @@ class Backend(abc.ABC):
         profile: Profile | None = None,
         *,
         vector: bool = False,
+        operands: np.dtype | None = None,
     ) -> CpuEstimate | None:
         """Predicted time of ``func`` on a (batch of) (m, k) @ (k, n) here, one operand 1-D
-        where ``vector``; None: no model."""
+        where ``vector``, the operands of dtype ``operands`` where narrower than ``dtype``;
+        None: no model."""
         return None
 
     @abc.abstractmethod

@@ -127,16 +127,17 @@ def cpu_estimate(
     *,
     func: str = "matmul",
     vector: bool = False,
+    operands: np.dtype | None = None,
 ) -> CpuEstimate:
     """Predict gpudot's NumPy backend on a (batch of) (m, k) @ (k, n) ``func`` product (one
-    operand 1-D where ``vector``).
+    operand 1-D where ``vector``; ``operands``: their dtype where narrower than ``dtype``).
 
     Dtypes with exact routes: the routes' cost rule (`gpudot.backends.numpy._exact.product_cost`,
     the same numbers the backend picks its route with), scaled by ``profile.cpu_route_scale``.
     Others: flops over ``profile.cpu_flops`` (infinite when the profile has no figure for the
     dtype).
     """
-    rule = product_cost(dtype, m, n, k, batch, func=func, vector=vector)
+    rule = product_cost(dtype, m, n, k, batch, func=func, vector=vector, operands=operands)
     if rule is not None:
         scale = profile.cpu_route_scale.get(dtype.name, 1.0)
         return CpuEstimate(profile.cpu_call + rule.ns * 1e-9 * scale, rule.describe(dtype))

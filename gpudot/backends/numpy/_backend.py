@@ -116,16 +116,19 @@ class NumpyBackend(Backend):
         profile: Profile | None = None,
         *,
         vector: bool = False,
+        operands: np.dtype | None = None,
     ) -> CpuEstimate:
         """Predicted seconds of ``func`` on a (batch of) (m, k) @ (k, n) here (one operand 1-D
-        where ``vector``), and the path.
+        where ``vector``; ``operands``: their dtype where narrower than ``dtype``), and the path.
 
         Integers, bool and float16: the exact routes' cost rule, the numbers this backend picks
         its route with (scaled by the profile's calibration); float32/float64/complex: the
         profile's BLAS throughput. See `gpudot.backends._cost_model.cpu_estimate`.
         """
         chosen = profile or DEFAULT_PROFILE
-        return cpu_estimate(chosen, np.dtype(dtype), m, n, k, batch, func=func, vector=vector)
+        return cpu_estimate(
+            chosen, np.dtype(dtype), m, n, k, batch, func=func, vector=vector, operands=operands
+        )
 
     def _operand(self, x: object, argname: str) -> Any:
         """``x`` as NumPy takes it: other backends' arrays are copied here, other libraries'

@@ -312,10 +312,7 @@ def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | Non
     )
     elements = a.size + b.size + batch * m * n
     if a.dtype != dtype or b.dtype != dtype:  # narrow operands: their own dot-product cost
-        costs.pop("vnni", None)
-        width = _integer.dot_product_width(a.dtype, b.dtype, dtype)
-        if width and bits and m >= VNNI_TILE[bits][0]:
-            costs["vnni"] = _vnni_ns(width, bits, (batch, m, n, k), elements)
+        _narrow_operands(costs, a.dtype, b.dtype, dtype, bits, (batch, m, n, k), elements)
         if min(costs, key=costs.__getitem__) == "vnni":
             return _integer.dot_product_matmul(a, b, dtype)
         a, b = a.astype(dtype), b.astype(dtype)
@@ -352,6 +349,24 @@ def integer_matmul(xp: ModuleType, a: Any, b: Any, dtype: np.dtype) -> Any | Non
     if result is None:
         return None  # numba found but failed to import: NumPy's loop this once, then no kernels
     return result.view(dtype) if result.dtype != dtype else result
+
+
+def _narrow_operands(
+    costs: dict[str, float],
+    a: np.dtype,
+    b: np.dtype,
+    dtype: np.dtype,
+    bits: int,
+    sizes: tuple[int, int, int, int],
+    elements: int,
+) -> None:
+    """``costs`` of a ``dtype`` product whose operands are the narrower ``a`` and ``b`` (a
+    ``dtype=`` product of 8/16-bit operands): the dot-product kernels at the operands' own width,
+    where they take them; every other route casts the operands first."""
+    costs.pop("vnni", None)
+    width = _integer.dot_product_width(a, b, dtype)
+    if width and bits and sizes[1] >= VNNI_TILE[bits][0]:
+        costs["vnni"] = _vnni_ns(width, bits, sizes, elements)
 
 
 def _narrowest(high: int, dtype: np.dtype, bits: int, m: int) -> np.dtype | None:
@@ -537,6 +552,7 @@ def product_cost(
     *,
     func: str = "matmul",
     vector: bool = False,
+    operands: np.dtype | None = None,
 ) -> RouteCost | None:
     """What the NumPy backend's rule predicts for ``func`` of a (batch of) (m, k) @ (k, n).
 
@@ -544,7 +560,9 @@ def product_cost(
     an integer route would read max|x|, its cost is added, as if the values were full range);
     ``vector``: one operand is 1-D, as for `vector_route`. None for the dtypes NumPy multiplies
     itself with BLAS (float32, float64, complex; bfloat16 ``matmul``) or that no route covers
-    (longdouble, object, ...): their time is a throughput.
+    (longdouble, object, ...): their time is a throughput. ``operands``: the operands' dtype
+    where a ``dtype=`` product has narrower integer ones (int8 operands of an int32 product run
+    the dot-product kernels on bytes, not on int32).
     """
     a_size, b_size = batch * m * k, batch * k * n
     work = batch * m * n * k
@@ -560,6 +578,11 @@ def product_cost(
         costs, read_ns = integer_costs(
             dtype, batch, m, n, k, a_size, b_size, compiled=compiled, bits=bits
         )
+        if operands is not None and operands.kind in "iu" and operands.itemsize < dtype.itemsize:
+            elements = a_size + b_size + batch * m * n
+            _narrow_operands(costs, operands, operands, dtype, bits, (batch, m, n, k), elements)
+            if min(costs, key=costs.__getitem__) == "vnni":
+                read_ns = None  # taken before any read
     elif dtype.kind == "b":
         costs = bool_costs(batch, m, n, k, a_size, b_size)
     elif dtype.name in PRODUCTS[func].half_loops:

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from gpudot._core.shapes import broadcast_batch
 from gpudot._tuning import INTEGER_PARALLEL_MIN_WORK, VNNI_PARALLEL_MIN_WORK
 from gpudot.backends.numpy._exact._half_precision import as_matrices
 from gpudot.backends.numpy._exact._workspace import scratch
@@ -207,7 +208,7 @@ def compiled_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray
     if kernels is None:
         return None
     a, b, shape = as_matrices(a, b)
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    batch = broadcast_batch(a.shape[:-2], b.shape[:-2])
     unsigned = np.dtype(f"u{dtype.itemsize}")
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     out = np.zeros((math.prod(batch), m, n), unsigned)
@@ -216,9 +217,9 @@ def compiled_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray
         if not left.flags.c_contiguous:
             left = _copied("left", left)
         panels = _panels(_lead(b.view(unsigned), batch), kernels.panel_width(dtype.itemsize))
-        parallel = out.size * k >= INTEGER_PARALLEL_MIN_WORK
-        kernel = kernels.wrapping_matmul if parallel else kernels.wrapping_matmul_serial
-        kernel(left, panels, out)
+        threads = kernels.threads() if out.size * k >= INTEGER_PARALLEL_MIN_WORK else 1
+        kernel = kernels.wrapping_matmul if threads > 1 else kernels.wrapping_matmul_serial
+        kernel(left, panels, out, threads)
     return out.view(dtype).reshape(shape)
 
 
@@ -249,12 +250,14 @@ def dot_product_width(a: np.dtype, b: np.dtype, dtype: np.dtype) -> int:
     return 2
 
 
-def _row_corrections(kernels: ModuleType, left: np.ndarray, scale: int) -> np.ndarray:
-    """``scale`` times the sum of each row of ``left`` (bytes; its padding is zero): (lead, M)
-    int64."""
-    out = np.empty(left.shape[:2], np.int64)
-    kernels.row_corrections(_frozen(left.view(np.uint8)), left.dtype.kind == "i", scale, out)
-    return out
+def correction_scale(a: np.dtype, b: np.dtype) -> int:
+    """What the dot-product kernels multiply the row sums of ``a`` by, and subtract (0x80
+    flips ``b``'s bytes) when ``a`` and ``b`` are bytes of one signedness: the instruction takes
+    unsigned x signed bytes, so signed ``b`` runs as ``b + 128`` (take 128 row sums off),
+    unsigned ``b`` as ``b - 128`` (add them). Else (mixed bytes, int16) 0."""
+    if a.itemsize != 1 or a.kind != b.kind:
+        return 0
+    return -128 if a.kind == "i" else 128
 
 
 def _frozen(x: np.ndarray) -> np.ndarray:
@@ -265,60 +268,39 @@ def _frozen(x: np.ndarray) -> np.ndarray:
     return view
 
 
-def _int32_sums(
-    kernels: ModuleType,
-    a: np.ndarray,
-    b: np.ndarray,
-    batch: tuple[int, ...],
-    corrected: bool,
-    result: bool,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """The (prod(batch), M, N) int32 sums of ``a @ b`` modulo 2^32 by the dot-product kernels.
+def _int32_sums(kernels: ModuleType, a: np.ndarray, b: np.ndarray, result: bool) -> np.ndarray:
+    """The (B, M, N) int32 sums of ``a @ b`` modulo 2^32 by the dot-product kernels: a new
+    array where ``result``, else scratch valid until the next call.
 
-    ``a``, ``b``: stacks of bytes (int8 or uint8, any mix) or of int16. The instruction takes
-    unsigned x signed bytes: where both are signed (or both unsigned) ``b``'s panels hold
-    ``b + 128`` (``b - 128``), and the row sums of ``a`` times 128 set it right (the
-    kernels' start values)
-    where ``corrected`` (else the caller adds ``correction``). Returns the sums (a new array
-    where ``result``, else scratch valid until the next call) and that correction (None where
-    none is needed or it was added).
+    ``a`` (B or 1, M, K), ``b`` (B or 1, K, N): stacks of bytes (int8 or uint8, any mix) or of
+    int16; the corrections of `correction_scale` are the kernels' start values.
     """
-    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
-    group = 4 // a.itemsize
-    kp = -(-k // group) * group
-    left = _lead(a, batch)
-    if not left.flags.c_contiguous or kp != k:
-        padded = scratch("left", left.shape[:-1] + (kp,), left.dtype)
-        padded[..., :k] = left
-        padded[..., k:] = 0
-        left = padded
-    right = _lead(b, batch)
-    if not right.flags.c_contiguous:  # one compiled packing for every layout
-        right = _copied("right", right)
-    same_sign = a.dtype.kind == b.dtype.kind
-    flip = 0x80 if group == 4 and same_sign else 0
-    packed = (right.shape[0], -(-n // kernels.NR), kp // group, kernels.NR)
-    panels = scratch("panels", packed, np.int32)
-    shape = (math.prod(batch), m, n)
+    m, k, n = a.shape[1], a.shape[2], b.shape[2]
+    shape = (max(a.shape[0], b.shape[0]), m, n)
     c = np.empty(shape, np.int32) if result else scratch("sums", shape, np.int32)
-    parallel = c.size * k >= VNNI_PARALLEL_MIN_WORK
-    correction = None
-    if flip:
-        correction = _row_corrections(kernels, left, -128 if a.dtype.kind == "i" else 128)
     if k == 0:
         c.fill(0)
-        return c, None
-    base = np.zeros(left.shape[:2], np.int32)
-    if correction is not None and corrected:
-        np.copyto(base, correction, casting="unsafe")  # int64 to int32: modulo 2^32
+        return c
+    group = 4 // a.itemsize
+    kp = -(-k // group) * group
+    if kp != k or not a.flags.c_contiguous:
+        padded = scratch("left", a.shape[:-1] + (kp,), a.dtype)
+        padded[..., :k] = a
+        padded[..., k:] = 0
+        a = padded
+    if not b.flags.c_contiguous:  # one compiled packing for every layout
+        b = _copied("right", b)
+    flip = 0x80 if group == 4 and a.dtype.kind == b.dtype.kind else 0
+    scale = correction_scale(a.dtype, b.dtype)
+    signed = a.dtype.kind == "i"
+    panels = scratch("panels", (b.shape[0], -(-n // kernels.NR), kp // group, kernels.NR), np.int32)
     if group == 4:  # the kernels read bytes as bytes; which are signed is a flag
-        left, right = left.view(np.uint8), right.view(np.uint8)
-    left, right = _frozen(left), _frozen(right)
-    pack = kernels.pack_panels if parallel else kernels.pack_panels_serial
-    pack(right, panels, flip)
-    kernel = kernels.vnni_matmul if parallel else kernels.vnni_matmul_serial
-    kernel(left, panels, c, base, a.dtype.kind == "i", kernels.row_blocks(c.shape[1], parallel))
-    return c, (None if corrected else correction)
+        a, b = a.view(np.uint8), b.view(np.uint8)
+    threads = kernels.threads() if c.size * k >= VNNI_PARALLEL_MIN_WORK else 1
+    kernel = kernels.vnni_product if threads > 1 else kernels.vnni_product_serial
+    blocks = kernels.row_blocks(m, threads)
+    kernel(_frozen(a), _frozen(b), panels, c, flip, scale, signed, blocks, threads)
+    return c
 
 
 def dot_product_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray | None:
@@ -337,26 +319,34 @@ def dot_product_matmul(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndar
     kernels = _numba_kernels.kernels("vnni") if width and _cpu.vnni_bits() else None
     if kernels is None:
         return None
-    a, b, shape = as_matrices(a, b)
-    if a.shape[-2] < kernels.MR:
+    if a.ndim == b.ndim == 2:  # the common case, without the broadcasting below
+        shape: tuple[int, ...] = (a.shape[0], b.shape[1])
+        a, b = a[None], b[None]
+    else:
+        a, b, shape = as_matrices(a, b)
+        batch = broadcast_batch(a.shape[:-2], b.shape[:-2])
+        a, b = _lead(a, batch), _lead(b, batch)
+    if a.shape[1] < kernels.MR:
         return None
     if width == 2:
         a, b = (signed_view(x) if x.dtype.itemsize == 2 else x.astype(np.int16) for x in (a, b))
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    k = a.shape[-1]
-    if dtype.itemsize <= 4 or k == 0:
-        sums, _ = _int32_sums(kernels, a, b, batch, corrected=True, result=dtype.itemsize == 4)
-        if dtype.itemsize == 8:
-            return sums.astype(dtype).reshape(shape)
-        result = sums.view(dtype) if dtype.itemsize == 4 else sums.astype(dtype)
-        return result.reshape(shape)
+    k = a.shape[2]
+    if dtype.itemsize <= 4 or k <= INT64_BLOCK:
+        sums = _int32_sums(kernels, a, b, result=dtype.itemsize == 4)
+        if dtype.itemsize == 4:
+            return sums.view(dtype).reshape(shape)
+        return _widened(sums, a.dtype, b.dtype).astype(dtype).reshape(shape)
     total: np.ndarray | None = None
     for k0 in range(0, k, INT64_BLOCK):
         block_a, block_b = a[..., k0 : k0 + INT64_BLOCK], b[..., k0 : k0 + INT64_BLOCK, :]
-        sums, correction = _int32_sums(kernels, block_a, block_b, batch, False, False)
-        block = sums.astype(np.int64)
-        if correction is not None:
-            block += correction[..., None]
-        total = block if total is None else total + block
+        block = _widened(_int32_sums(kernels, block_a, block_b, False), a.dtype, b.dtype)
+        total = block.astype(np.int64) if total is None else total + block
     assert total is not None
     return total.view(dtype).reshape(shape)
+
+
+def _widened(sums: np.ndarray, a: np.dtype, b: np.dtype) -> np.ndarray:
+    """Corrected int32 sums of at most `INT64_BLOCK` byte products as the exact sums they are
+    modulo 2^32: int32 where a byte is signed (``|sum| <= 65536 * 128 * 255 < 2^31``), uint32
+    where both are unsigned (``sum <= 65536 * 255^2 < 2^32``). Narrower results take either."""
+    return sums.view(np.uint32) if a.kind == b.kind == "u" else sums

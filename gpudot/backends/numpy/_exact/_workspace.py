@@ -32,13 +32,21 @@ def scratch(name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     return it (or a view of it) to a caller."""
     dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
-    size = nbytes + _ALIGN
-    if size > WORKSPACE_MAX_BYTES:
-        buffer = np.empty(size, np.uint8)
-    else:
-        buffers: dict[str, np.ndarray] = _local.__dict__.setdefault("buffers", {})
-        buffer = buffers.get(name, np.empty(0, np.uint8))
-        if buffer.size < size:
-            buffer = buffers[name] = np.empty(size, np.uint8)
+    try:
+        buffers: dict[str, np.ndarray] = _local.buffers
+    except AttributeError:
+        buffers = _local.buffers = {}
+    aligned = buffers.get(name)
+    if aligned is None or aligned.size < nbytes:
+        if nbytes + _ALIGN > WORKSPACE_MAX_BYTES:
+            aligned = _aligned(nbytes)
+            return aligned.view(dtype).reshape(shape)
+        aligned = buffers[name] = _aligned(nbytes)
+    return aligned[:nbytes].view(dtype).reshape(shape)
+
+
+def _aligned(nbytes: int) -> np.ndarray:
+    """``nbytes`` fresh bytes starting on a 64-byte boundary."""
+    buffer = np.empty(nbytes + _ALIGN, np.uint8)
     start = -buffer.ctypes.data % _ALIGN
-    return buffer[start : start + nbytes].view(dtype).reshape(shape)
+    return buffer[start : start + nbytes]

@@ -8,7 +8,7 @@ from typing import Any
 
 import numba
 
-__all__ = ["threaded_and_serial"]
+__all__ = ["threaded_and_serial", "threads"]
 
 
 def threaded_and_serial(kernel: Callable[..., Any]) -> tuple[Any, Any]:
@@ -25,3 +25,9 @@ def threaded_and_serial(kernel: Callable[..., Any]) -> tuple[Any, Any]:
     serial.__qualname__ = f"{kernel.__qualname__}_serial"
     serial.__doc__ = f"`{kernel.__name__}` on the calling thread (no thread wake-up cost)."
     return numba.njit(parallel=True, cache=True)(kernel), numba.njit(cache=True)(serial)
+
+
+def threads() -> int:
+    """numba's threads: the loops a threaded build's call is given (a build that reads them
+    itself, with ``numba.get_num_threads``, cannot be kept in numba's disk cache)."""
+    return numba.get_num_threads()

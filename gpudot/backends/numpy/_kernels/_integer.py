@@ -9,7 +9,8 @@ blocking and thread split below cannot change a bit.
 
 Layout, all C-contiguous: ``a`` is a (Ba, M, K) stack, ``b`` packed into column panels
 (``(Bb, panels, K, width)``; the last panel's padding is never read), ``c`` the zeroed (B, M, N)
-output; Ba and Bb are 1 or B. A task is one block of `MB` output rows by one panel; within it the
+output; Ba and Bb are 1 or B. A task is one block of `MB` output rows by one panel (the threads
+take them in turn from an atomic counter); within it the
 k axis runs in blocks of `KC` (the panel's block stays in L2). `_tile` keeps an `MR` x
 ``VECTORS * lanes`` block of ``c`` in vector registers for a whole k block (lanes = 64 bytes /
 width: one AVX-512 register); the rows and columns left over take the plain loop `_row`.
@@ -27,7 +28,8 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from gpudot._tuning import INTEGER_TILE, VECTOR_BYTES
-from gpudot.backends.numpy._kernels._compile import threaded_and_serial
+from gpudot.backends.numpy._kernels._compile import threaded_and_serial, threads
+from gpudot.backends.numpy._kernels._ir import accumulators, element_pointer, next_task, splat
 
 #: Output rows of the register tile, and its vector registers per row.
 MR, VECTORS = INTEGER_TILE
@@ -42,12 +44,6 @@ PANEL_TILES = 2
 def panel_width(itemsize: int) -> int:
     """Columns of a packed ``b`` panel for elements of ``itemsize`` bytes."""
     return PANEL_TILES * VECTORS * VECTOR_BYTES // itemsize
-
-
-def _element_pointer(builder: ir.IRBuilder, array: Any, row: Any, col: Any) -> Any:
-    """Address of ``array[row, col]`` for a C-contiguous 2-D numba array struct."""
-    columns = builder.extract_value(array.shape, 1)
-    return builder.gep(array.data, [builder.add(builder.mul(row, columns), col)])
 
 
 @intrinsic
@@ -72,35 +68,25 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, i: Any, j: Any, p: Any, k0
         vector = ir.VectorType(element, lanes)
         align = element.width // 8
         intp = i_v.type
-        zero = ir.Constant(vector, None)
-        accs = [
-            [cgutils.alloca_once_value(builder, zero) for _ in range(VECTORS)]  # type: ignore[no-untyped-call]
-            for _ in range(MR)
-        ]
+        accs = accumulators(builder, vector, MR, VECTORS)
         rows = [builder.add(i_v, ir.Constant(intp, r)) for r in range(MR)]
-        undef = ir.Constant(vector, ir.Undefined)
-        splat_mask = ir.Constant(ir.VectorType(ir.IntType(32), lanes), None)
         with cgutils.for_range_slice(builder, k0_v, k1_v, ir.Constant(intp, 1)) as (k, _):
             loaded = []
             for v in range(VECTORS):
                 col = builder.add(p_v, ir.Constant(intp, v * lanes))
-                ptr = builder.bitcast(_element_pointer(builder, p_arr, k, col), vector.as_pointer())
+                ptr = builder.bitcast(element_pointer(builder, p_arr, k, col), vector.as_pointer())
                 loaded.append(builder.load(ptr, align=align))
             for r in range(MR):
-                scalar = builder.load(_element_pointer(builder, a_arr, rows[r], k), align=align)
-                splat = builder.shuffle_vector(
-                    builder.insert_element(undef, scalar, ir.Constant(ir.IntType(32), 0)),
-                    undef,
-                    splat_mask,
-                )
+                scalar = builder.load(element_pointer(builder, a_arr, rows[r], k), align=align)
+                broadcast = splat(builder, scalar, vector)
                 for v in range(VECTORS):
-                    total = builder.add(builder.load(accs[r][v]), builder.mul(splat, loaded[v]))
+                    total = builder.add(builder.load(accs[r][v]), builder.mul(broadcast, loaded[v]))
                     builder.store(total, accs[r][v])
         for r in range(MR):
             for v in range(VECTORS):
                 col = builder.add(j_v, ir.Constant(intp, v * lanes))
                 ptr = builder.bitcast(
-                    _element_pointer(builder, c_arr, rows[r], col), vector.as_pointer()
+                    element_pointer(builder, c_arr, rows[r], col), vector.as_pointer()
                 )
                 total = builder.add(builder.load(ptr, align=align), builder.load(accs[r][v]))
                 builder.store(total, ptr, align=align)
@@ -170,10 +156,19 @@ def _tasks(bp: np.ndarray, c: np.ndarray) -> int:
     return int(c.shape[0] * ((c.shape[1] + MB - 1) // MB) * bp.shape[1])
 
 
-def wrapping_matmul(a: np.ndarray, bp: np.ndarray, c: np.ndarray) -> None:
-    """c += a @ b modulo 2^w, tasks in parallel (layout in the module docstring)."""
-    for task in prange(_tasks(bp, c)):
-        _task(a, bp, c, task)
+def wrapping_matmul(a: np.ndarray, bp: np.ndarray, c: np.ndarray, threads: int) -> None:
+    """c += a @ b modulo 2^w (layout in the module docstring) on ``threads`` threads (numba's,
+    passed in: a kernel reading them cannot be kept in numba's disk cache), each taking tasks
+    from a shared atomic counter: a thread that wakes late, or shares its core with other work,
+    takes fewer, and the call does not wait for its share."""
+    tasks = _tasks(bp, c)
+    counter = np.empty(1, np.int64)
+    counter[0] = 0
+    for _ in prange(threads):
+        task = next_task(counter, 0)
+        while task < tasks:
+            _task(a, bp, c, task)
+            task = next_task(counter, 0)
 
 
 wrapping_matmul, wrapping_matmul_serial = threaded_and_serial(wrapping_matmul)

@@ -31,33 +31,18 @@ COMPILED: tuple[tuple[str, tuple[str, ...], str], ...] = (
         (
             "gpudot.backends.numpy._kernels._integer",
             ("wrapping_matmul", "wrapping_matmul_serial"),
-            f"(uint{bits}[:, :, ::1], uint{bits}[:, :, :, ::1], uint{bits}[:, :, ::1])",
+            f"(uint{bits}[:, :, ::1], uint{bits}[:, :, :, ::1], uint{bits}[:, :, ::1], int64)",
         )
         for bits in (8, 16, 32, 64)
     ),
     *(
         (
             "gpudot.backends.numpy._kernels._vnni",
-            names,
-            signature.format(element=element),
+            ("vnni_product", "vnni_product_serial"),
+            f"(Array({element}, 3, 'C', readonly=True), Array({element}, 3, 'C', readonly=True), "
+            "int32[:, :, :, ::1], int32[:, :, ::1], int64, int64, boolean, int64, int64)",
         )
         for element in ("uint8", "int16")
-        for names, signature in (
-            (
-                ("vnni_matmul", "vnni_matmul_serial"),
-                "(Array({element}, 3, 'C', readonly=True), int32[:, :, :, ::1], "
-                "int32[:, :, ::1], int32[:, ::1], boolean, int64)",
-            ),
-            (
-                ("pack_panels", "pack_panels_serial"),
-                "(Array({element}, 3, 'C', readonly=True), int32[:, :, :, ::1], int64)",
-            ),
-        )
-    ),
-    (
-        "gpudot.backends.numpy._kernels._vnni",
-        ("row_corrections",),
-        "(Array(uint8, 3, 'C', readonly=True), boolean, int64, int64[:, ::1])",
     ),
 )
 

@@ -7,14 +7,16 @@ them; the routes also ask whether they are switched off). One instruction multip
 the lane, wrapping modulo 2^32, so a lane holds its sum modulo 2^32 in any order and blocking:
 NumPy's bits for every result of 32 bits or fewer.
 `gpudot.backends.numpy._exact._integer.dot_product_matmul` turns signed x signed bytes into unsigned
-x signed ones (offsets and the column- and row-sum corrections).
+x signed ones (which operand is flipped, and by what the row sums are scaled).
 
 Layout, all C-contiguous: ``a`` (Ba, M, Kp) of bytes or int16, Kp a multiple of the ``group``
 (4 bytes or 2 int16 per lane), read ``group`` k steps at a time as one broadcast 32-bit value;
 ``bp`` (Bb, panels, Kp / group, NR) int32: the panels of ``b``, each lane ``group`` consecutive k
 values of one column (column padding and k padding zero); ``c`` (B, M, N) int32, set to each
-row's start value in ``base`` (the corrections) plus its sums. A task is one block of `MB` output
-rows by one panel.
+row's start value (the corrections) plus its sums. `vnni_product` packs ``b``, sums the rows of
+``a`` and runs the tasks, each one block of about `MB` output rows by one panel, in one parallel
+region whose threads take tasks from shared atomic counters (a thread that wakes late takes
+fewer).
 `_tile` keeps ``MR`` x ``VECTORS`` accumulator vectors in registers for a k block of `KC` groups;
 the row block's last tile starts ``MR`` rows before the end when fewer are left (rows computed
 twice are stored once), and the last panel's columns are stored through masks.
@@ -32,8 +34,9 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from gpudot._tuning import VNNI_TILE
-from gpudot.backends.numpy._kernels._compile import threaded_and_serial
+from gpudot.backends.numpy._kernels._compile import threaded_and_serial, threads
 from gpudot.backends.numpy._kernels._cpu_features import cpu_vnni_bits
+from gpudot.backends.numpy._kernels._ir import accumulators, element_pointer, next_task, splat
 
 __all__ = [
     "INSTRUCTIONS",
@@ -42,10 +45,9 @@ __all__ = [
     "MB",
     "MR",
     "NR",
-    "pack_panels",
     "row_blocks",
-    "row_corrections",
-    "vnni_matmul",
+    "threads",
+    "vnni_product",
 ]
 
 #: Vector width in bits (512: AVX512-VNNI, 256: AVX-VNNI), and 32-bit lanes per vector.
@@ -61,12 +63,6 @@ NR = 2 * VECTORS * LANES
 KC = 128
 #: The instructions by operand width in bytes.
 _NAMES = {1: "vpdpbusd", 2: "vpdpwssd"}
-
-
-def _pointer(builder: ir.IRBuilder, array: Any, row: Any, col: Any) -> Any:
-    """Address of ``array[row, col]`` for a C-contiguous 2-D numba array struct."""
-    columns = builder.extract_value(array.shape, 1)
-    return builder.gep(array.data, [builder.add(builder.mul(row, columns), col)])
 
 
 def _opaque(builder: ir.IRBuilder, pointer: Any, element: Any) -> Any:
@@ -107,22 +103,17 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, base: Any, at: Any, span: 
         dot = cgutils.get_or_insert_function(builder.module, fnty, name)  # type: ignore[no-untyped-call]
         intp = i_v.type
         zero = ir.Constant(vector, None)
-        accs = [
-            [cgutils.alloca_once_value(builder, zero) for _ in range(VECTORS)]  # type: ignore[no-untyped-call]
-            for _ in range(MR)
-        ]
+        accs = accumulators(builder, vector, MR, VECTORS)
         rows = [builder.add(i_v, ir.Constant(intp, r)) for r in range(MR)]
-        undef = ir.Constant(vector, ir.Undefined)
-        splat_mask = ir.Constant(ir.VectorType(i32, LANES), None)
 
         # Row pointers of ``a`` as 32-bit groups, and the panel's first vector: hoisted, so that
         # the loop's only integer work is one index step (its other ports run the dot products).
         a_rows = [
-            _opaque(builder, _pointer(builder, a_arr, row, ir.Constant(intp, 0)), i32)
+            _opaque(builder, element_pointer(builder, a_arr, row, ir.Constant(intp, 0)), i32)
             for row in rows
         ]
         p_base = builder.bitcast(
-            _pointer(builder, p_arr, ir.Constant(intp, 0), p_v), vector.as_pointer()
+            element_pointer(builder, p_arr, ir.Constant(intp, 0), p_v), vector.as_pointer()
         )
         p_step = builder.sdiv(builder.extract_value(p_arr.shape, 1), ir.Constant(intp, LANES))
 
@@ -137,13 +128,11 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, base: Any, at: Any, span: 
             ]
             for r in range(MR):
                 scalar = builder.load(builder.gep(a_rows[r], [k]), align=width)
-                splat = builder.shuffle_vector(
-                    builder.insert_element(undef, scalar, ir.Constant(i32, 0)), undef, splat_mask
-                )
+                broadcast = splat(builder, scalar, vector)
                 for v in range(VECTORS):
                     # vpdpbusd takes its 2nd operand's bytes as unsigned, its 3rd's as signed
                     # (vpdpwssd: both signed)
-                    pair = [loaded[v], splat] if splat_signed else [splat, loaded[v]]
+                    pair = [loaded[v], broadcast] if splat_signed else [broadcast, loaded[v]]
                     builder.store(builder.call(dot, [builder.load(accs[r][v]), *pair]), accs[r][v])
 
         def k_loop(splat_signed: bool) -> None:
@@ -173,9 +162,7 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, base: Any, at: Any, span: 
             f"llvm.masked.store.v{LANES}i32.p0",
         )
         cols32 = builder.trunc(cols, i32)
-        limit = builder.shuffle_vector(
-            builder.insert_element(undef, cols32, ir.Constant(i32, 0)), undef, splat_mask
-        )
+        limit = splat(builder, cols32, vector)
         masks = [
             builder.icmp_signed(
                 "<", ir.Constant(vector, [v * LANES + lane for lane in range(LANES)]), limit
@@ -190,14 +177,10 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, base: Any, at: Any, span: 
                 with builder.if_then(builder.icmp_signed(">=", ir.Constant(intp, r), skip)):
                     if first:
                         start = builder.load(builder.gep(base_arr.data, [rows[r]]))
-                        start = builder.shuffle_vector(
-                            builder.insert_element(undef, start, ir.Constant(i32, 0)),
-                            undef,
-                            splat_mask,
-                        )
+                        start = splat(builder, start, vector)
                     for v in range(VECTORS):
                         col = builder.add(j_v, ir.Constant(intp, v * LANES))
-                        ptr = builder.bitcast(_pointer(builder, c_arr, rows[r], col), vptr)
+                        ptr = builder.bitcast(element_pointer(builder, c_arr, rows[r], col), vptr)
                         if not first:
                             start = builder.call(
                                 load_fn, [ptr, ir.Constant(i32, 4), masks[v], zero]
@@ -215,6 +198,98 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, base: Any, at: Any, span: 
     return sig, codegen
 
 
+#: Spins (``pause``) `_wait_for` makes before it yields its core at each further check (about
+#: 10-40 us): a thread it waits for may be waiting for this very core.
+SPINS = 1000
+
+
+@intrinsic
+def _wait_for(typingctx: Any, counters: Any, index: Any, value: Any):  # type: ignore[no-untyped-def]  # noqa: E501
+    """Wait until ``counters[index] >= value``; what other threads wrote before they counted is
+    then visible (acquire). Spins with ``pause`` `SPINS` times, then calls ``sched_yield``
+    between checks (the awaited thread may be descheduled on this core)."""
+    sig = types.void(counters, index, value)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        pointer = builder.gep(array.data, [args[1]])
+        pause = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, ir.FunctionType(ir.VoidType(), []), "llvm.x86.sse2.pause"
+        )
+        give_up_core = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, ir.FunctionType(ir.IntType(32), []), "sched_yield"
+        )
+        i64 = ir.IntType(64)
+        spins = cgutils.alloca_once_value(builder, ir.Constant(i64, 0))  # type: ignore[no-untyped-call]  # noqa: E501
+        check = builder.append_basic_block("wait.check")
+        spin = builder.append_basic_block("wait.spin")
+        done = builder.append_basic_block("wait.done")
+        builder.branch(check)
+        builder.position_at_end(check)
+        seen = builder.load_atomic(pointer, "acquire", 8)
+        builder.cbranch(builder.icmp_signed(">=", seen, args[2]), done, spin)
+        builder.position_at_end(spin)
+        count = builder.add(builder.load(spins), ir.Constant(i64, 1))
+        builder.store(count, spins)
+        with builder.if_else(builder.icmp_signed(">", count, ir.Constant(i64, SPINS))) as (
+            long,
+            short,
+        ):
+            with long:
+                builder.call(give_up_core, [])
+            with short:
+                builder.call(pause, [])
+        builder.branch(check)
+        builder.position_at_end(done)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def _byte_sum(typingctx: Any, row: Any, vectors: Any, xor: Any):  # type: ignore[no-untyped-def]
+    """The sum of the first ``vectors * LANES * 4`` bytes of the C-contiguous 1-D ``row``, each
+    XOR ``xor`` first, as an int64: one ``vpsadbw`` (bytes summed in 8 groups of 8) per
+    vector."""
+    if not isinstance(row, types.Array) or row.layout != "C":
+        return None
+    sig = types.int64(row, vectors, xor)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        width = LANES * 4
+        i8, i64 = ir.IntType(8), ir.IntType(64)
+        bytes_ty, sums_ty = ir.VectorType(i8, width), ir.VectorType(i64, width // 8)
+        name = "llvm.x86.avx512.psad.bw.512" if width == 64 else "llvm.x86.avx2.psad.bw"
+        sad = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, ir.FunctionType(sums_ty, [bytes_ty, bytes_ty]), name
+        )
+        i32 = ir.IntType(32)
+        flips = splat(builder, builder.trunc(args[2], i8), bytes_ty)
+        zero = ir.Constant(sums_ty, None)
+        total = cgutils.alloca_once_value(builder, zero)  # type: ignore[no-untyped-call]
+        with cgutils.for_range(builder, args[1]) as loop:  # type: ignore[no-untyped-call]
+            at = builder.gep(data, [builder.mul(loop.index, ir.Constant(loop.index.type, width))])
+            chunk = builder.load(builder.bitcast(at, bytes_ty.as_pointer()), align=1)
+            summed = builder.call(sad, [builder.xor(chunk, flips), ir.Constant(bytes_ty, None)])
+            builder.store(builder.add(builder.load(total), summed), total)
+        sums = builder.load(total)
+        result = builder.extract_element(sums, ir.Constant(i32, 0))
+        for lane in range(1, width // 8):
+            result = builder.add(result, builder.extract_element(sums, ir.Constant(i32, lane)))
+        return result
+
+    return sig, codegen
+
+
+@numba.njit(cache=True, inline="always")
+def _rows_of_block(m: int, blocks: int, block: int) -> tuple[int, int]:
+    """Rows ``[i0, i1)`` of row block ``block`` of ``blocks``: whole register tiles, as many as
+    the others or one more."""
+    tiles = (m + MR - 1) // MR
+    return block * tiles // blocks * MR, min((block + 1) * tiles // blocks * MR, m)
+
+
 @numba.njit(cache=True, inline="always")
 def _task(
     a: np.ndarray,
@@ -225,8 +300,7 @@ def _task(
     task: int,
     blocks: int,
 ) -> None:
-    """Row block ``block`` of ``blocks`` (whole register tiles, as many as the others or one
-    more), panel ``p`` of matrix ``q``, for the task number."""
+    """Row block ``block`` of ``blocks``, panel ``p`` of matrix ``q``, for the task number."""
     panels = bp.shape[1]
     m = c.shape[1]
     q, rest = task // (blocks * panels), task % (blocks * panels)
@@ -235,9 +309,7 @@ def _task(
     panel = bp[q if bp.shape[0] > 1 else 0, p]
     cq = c[q]
     start = base[q if base.shape[0] > 1 else 0]
-    tiles = (m + MR - 1) // MR
-    i0 = block * tiles // blocks * MR
-    i1 = min((block + 1) * tiles // blocks * MR, m)
+    i0, i1 = _rows_of_block(m, blocks, block)
     j0 = p * NR
     width = min(NR, c.shape[2] - j0)
     step = VECTORS * LANES
@@ -253,89 +325,138 @@ def _task(
                 i = first + MR
 
 
-def vnni_matmul(
-    a: np.ndarray, bp: np.ndarray, c: np.ndarray, base: np.ndarray, signed: bool, blocks: int
-) -> None:
-    """c = base[:, :, None] + a @ b modulo 2^32 by dot-product instructions, tasks in parallel.
+@numba.njit(cache=True, inline="always")
+def _pack_one(b: np.ndarray, out: np.ndarray, flip: int, task: int) -> None:
+    """Panel ``task`` (matrix, panel) of ``out`` from ``b`` (Bb, K, N).
 
-    ``base``: (Ba, M) int32, a start value per row (the corrections). K must not be zero.
-    Bytes: ``signed`` says whether ``a``'s are signed; the panels' are then unsigned, else
-    signed (int16: both signed, ``signed`` is not read). ``blocks``: the row blocks,
-    `row_blocks` (an argument, not read from numba inside: a kernel that calls
-    ``numba.get_num_threads`` cannot be kept in numba's disk cache).
-
-    ``c`` has at least `MR` rows (layout in the module docstring).
+    Each lane of ``out`` gets ``group`` consecutive k values of a column (bytes XOR ``flip``, or
+    int16), the first in its low bits; k values and columns past ``b``'s are zero. Whole groups
+    in one pass over the column run (a loop LLVM turns into vector code).
     """
-    panels = bp.shape[1]
-    for task in prange(c.shape[0] * blocks * panels):
-        _task(a, bp, c, base, signed, task, blocks)
+    panels = out.shape[1]
+    q, p = task // panels, task % panels
+    k, n = b.shape[1], b.shape[2]
+    group = 4 // b.itemsize
+    j0 = p * NR
+    width = min(NR, n - j0)
+    src = b[q]
+    panel = out[q, p]
+    xor = np.uint32(flip)
+    xors = np.uint32(flip * 0x01010101)  # the same XOR in each byte of a lane
+    for g in range(panel.shape[0]):
+        row = panel[g]
+        k0 = g * group
+        if k0 + group > k:  # the last, partial group
+            for j in range(NR):
+                row[j] = 0
+            for t in range(k - k0):
+                shift = np.uint32(8 * b.itemsize * t)
+                for j in range(width):
+                    row[j] |= np.int32((np.uint32(np.uint16(src[k0 + t, j0 + j])) ^ xor) << shift)
+        elif group == 4:
+            r0, r1 = src[k0, j0 : j0 + width], src[k0 + 1, j0 : j0 + width]
+            r2, r3 = src[k0 + 2, j0 : j0 + width], src[k0 + 3, j0 : j0 + width]
+            for j in range(width):
+                row[j] = np.int32(
+                    (
+                        np.uint32(r0[j])
+                        | (np.uint32(r1[j]) << np.uint32(8))
+                        | (np.uint32(r2[j]) << np.uint32(16))
+                        | (np.uint32(r3[j]) << np.uint32(24))
+                    )
+                    ^ xors
+                )
+        else:
+            r0, r1 = src[k0, j0 : j0 + width], src[k0 + 1, j0 : j0 + width]
+            for j in range(width):
+                row[j] = np.int32(
+                    np.uint32(np.uint16(r0[j])) | (np.uint32(np.uint16(r1[j])) << np.uint32(16))
+                )
+        for j in range(width, NR):
+            row[j] = 0
 
 
-def row_blocks(m: int, parallel: bool) -> int:
-    """The row blocks `vnni_matmul` splits ``m`` rows into: one thread's, or numba's threads'."""
-    return _row_blocks(m, numba.get_num_threads() if parallel else 1)
+@numba.njit(cache=True, inline="always")
+def _row_starts(a: np.ndarray, base: np.ndarray, scale: int, blocks: int, task: int) -> None:
+    """``base[q, i] = scale * sum(a[q, i])`` modulo 2^32 for the rows of row block ``task``
+    (matrix, block); ``a``'s bytes read as int8 where ``scale < 0`` (signed x signed), else as
+    uint8 (`_byte_sum`; exact in int64)."""
+    q, block = task // blocks, task % blocks
+    i0, i1 = _rows_of_block(a.shape[1], blocks, block)
+    width = LANES * 4
+    for i in range(i0, i1):
+        if scale == 0:
+            base[q, i] = 0
+            continue
+        row = a[q, i]
+        xor = 0x80 if scale < 0 else 0
+        vectors = row.size // width
+        total = _byte_sum(row, vectors, xor)
+        for k in range(vectors * width, row.size):
+            total += np.int64(row[k] ^ xor)
+        if scale < 0:
+            total -= 128 * row.size  # a signed byte x is (x ^ 0x80) - 128
+        base[q, i] = np.int32(np.uint32(np.int64(scale) * total & 0xFFFFFFFF))
 
 
-@numba.njit(cache=True)
-def _row_blocks(m: int, threads: int) -> int:
-    """Row blocks of ``m`` rows: about `MB` rows each, their number a multiple of ``threads``
-    (numba hands each thread an equal run of tasks, so each gets the same rows), at most one
-    block per register tile."""
+def vnni_product(
+    a: np.ndarray,
+    b: np.ndarray,
+    panels: np.ndarray,
+    c: np.ndarray,
+    flip: int,
+    scale: int,
+    signed: bool,
+    blocks: int,
+    threads: int,
+) -> None:
+    """``c = a @ b`` modulo 2^32 by dot-product instructions: ``b`` packed, the rows'
+    corrections and the sums, in one parallel region (one wake-up of numba's threads).
+
+    ``a`` (Ba, M, Kp) bytes or int16; ``b`` (Bb, K, N) of the same type, packed into ``panels``
+    XOR ``flip`` (`_pack_one`); each row of ``c`` starts from ``scale`` times the row's sum of
+    ``a`` (0x80 and -128 turn signed x signed bytes into unsigned x signed ones, 0x80 and 128
+    unsigned x unsigned; `_row_starts`). Bytes:
+    ``signed`` says whether ``a``'s are signed (the panels' are then unsigned, else signed;
+    int16: both signed, ``signed`` is not read). ``blocks``: the row blocks, `row_blocks`;
+    ``threads``: the loops run (numba's threads; an argument, not read from numba inside: a
+    kernel that calls ``numba.get_num_threads`` cannot be kept in numba's disk cache).
+
+    Each loop takes tasks from shared counters, so a thread that wakes late takes fewer:
+    first every panel and every row block's starts, then (once all are done) the
+    (row block, panel) tasks of `_task`. K must not be zero; ``c`` has at least `MR` rows.
+    """
+    prepare = panels.shape[0] * panels.shape[1]
+    first = prepare + a.shape[0] * blocks
+    second = c.shape[0] * blocks * panels.shape[1]
+    base = np.empty((a.shape[0], a.shape[1]), np.int32)
+    counters = np.empty(3, np.int64)  # next first-phase task, first-phase tasks done, next task
+    for i in range(3):
+        counters[i] = 0
+    for _ in prange(threads):
+        task = next_task(counters, 0)
+        while task < first:
+            if task < prepare:
+                _pack_one(b, panels, flip, task)
+            else:
+                _row_starts(a, base, scale, blocks, task - prepare)
+            next_task(counters, 1)
+            task = next_task(counters, 0)
+        _wait_for(counters, 1, first)
+        task = next_task(counters, 2)
+        while task < second:
+            _task(a, panels, c, base, signed, task, blocks)
+            task = next_task(counters, 2)
+
+
+def row_blocks(m: int, threads: int) -> int:
+    """Row blocks of ``m`` rows for ``threads`` threads: about `MB` rows each, their number a
+    multiple of ``threads`` (each thread about the same rows), at most one block per register
+    tile."""
     tiles = (m + MR - 1) // MR
     blocks = (m + MB - 1) // MB
     blocks = (blocks + threads - 1) // threads * threads
     return max(1, min(blocks, tiles))
 
 
-@numba.njit(cache=True, inline="always")
-def _pack_one(b: np.ndarray, out: np.ndarray, flip: int, task: int) -> None:
-    """Panel ``task`` (matrix, panel) of ``out`` from ``b`` (Bb, K, N).
-
-    Each lane of ``out`` gets ``group`` consecutive k values of a column (bytes XOR ``flip``, or
-    int16), the first in its low bits; k values past K are zero.
-    """
-    panels = out.shape[1]
-    q, p = task // panels, task % panels
-    k, n = b.shape[1], b.shape[2]
-    group = 4 // b.itemsize
-    bits, low = 8 * b.itemsize, (1 << 8 * b.itemsize) - 1
-    j0 = p * NR
-    width = min(NR, n - j0)
-    panel = out[q, p]
-    for g in range(panel.shape[0]):
-        row = panel[g]
-        row[:] = 0
-        for t in range(min(group, k - g * group)):
-            src = b[q, g * group + t, j0 : j0 + width]
-            for j in range(width):
-                row[j] |= np.int32(((np.int32(src[j]) ^ flip) & low) << (bits * t))
-
-
-def pack_panels(b: np.ndarray, out: np.ndarray, flip: int) -> None:
-    """``out`` (Bb, panels, Kp / group, NR) int32 = the panels of ``b`` (Bb, K, N) XOR ``flip``
-    (0x80 maps signed bytes to unsigned ones plus 128, unsigned ones to signed ones minus 128),
-    padded with zeros. Panels in parallel."""
-    for task in prange(out.shape[0] * out.shape[1]):
-        _pack_one(b, out, flip, task)
-
-
-@numba.njit(cache=True)
-def row_corrections(a: np.ndarray, signed: bool, scale: int, out: np.ndarray) -> None:
-    """``out[q, i] = scale * sum(a[q, i])`` in int64, ``a``'s bytes read as int8 where
-    ``signed``, else as uint8 (the rows' corrections). Summed in int32: exact for K below 2^23,
-    modulo 2^32 beyond (all an int32 result needs; an int64 one comes in K blocks of 2^16)."""
-    for q in range(a.shape[0]):
-        for i in range(a.shape[1]):
-            row = a[q, i]
-            total = np.int32(0)
-            if signed:
-                for k in range(row.size):
-                    total += np.int32(np.int8(row[k]))
-            else:
-                for k in range(row.size):
-                    total += np.int32(row[k])
-            out[q, i] = scale * np.int64(total)
-
-
-vnni_matmul, vnni_matmul_serial = threaded_and_serial(vnni_matmul)
-pack_panels, pack_panels_serial = threaded_and_serial(pack_panels)
+vnni_product, vnni_product_serial = threaded_and_serial(vnni_product)
