@@ -26,8 +26,8 @@ __all__ = ["KC", "MC", "MR", "NC", "NR", "ordered_product", "ordered_product_ser
 
 #: Rows and columns of the output block one task computes (a multiple of `MR` and `NR`), and k
 #: steps per k block (a B micro-panel, ``KC * NR`` floats = 96 KiB, stays in L2 across the rows).
-#: Not critical: on machine A (2026-12-07, serial kernel, 512^2 and 1024^2) blocks of 48-192
-#: rows, 96-480 columns and KC of 256-1024 all ran within 4 % of each other.
+#: Not critical: blocks of 48-192 rows, 96-480 columns and KC of 256-1024 run within a few
+#: percent of each other (`gpudot._tuning` names the machine).
 MC = 12 * MR
 NC = 4 * NR
 KC = 512

@@ -6,8 +6,8 @@ It is written as LLVM IR because numba has no vector type and would keep an accu
 memory. A step is a fused multiply-add where every product is exact in float32 (then it equals
 the C loops' multiply-then-add of NumPy's float16 matmul and of ml_dtypes' ``dot``), else a
 multiply, then an add, as those loops do (a bfloat16 product can overflow or underflow float32).
-Machine A (Zen 4), one core, operands in L1, 2026-12-07: the fused form 116 GFLOP/s (the float32
-peak), the separate one 88. The inner loop compiles to 24 ``vfmadd...ps %zmm`` (or 24 ``vmulps``
+The fused form runs at the float32 FMA peak, the separate one at about three quarters of it
+(docs/fast-paths.md). The inner loop compiles to 24 ``vfmadd...ps %zmm`` (or 24 ``vmulps``
 and 24 ``vaddps``), 3 vector loads of B and 8 broadcasts of A per k step, with no accumulator
 load or store. `widen` turns float16 or bfloat16 bits into float32 exactly.
 """

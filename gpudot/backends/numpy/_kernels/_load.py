@@ -80,11 +80,8 @@ def _start_threads() -> None:
     another library.
 
     Why passive: on a machine with few cores and other work, spinning workers take the core the
-    next parallel kernel (or OpenBLAS's) waits for. On the 2 vCPU Emerald Rapids guest at load
-    average 1.1-1.5, the worst order of `benchmarks/warm_orders.py` took 0.5 ms for 512^2
-    int8 -> int32 with passive threads, 1.9-2.4 ms with a spin of 30000 (about 0.85 ms), 0.7-1.0
-    ms with 3000, and a float32 sgemm beside them 20 ms instead of 1. The price, on an idle
-    machine: 0.42 ms instead of 0.31 ms (docs/fast-paths.md, "The same speed every time").
+    next parallel kernel (or OpenBLAS's) waits for; the price is a slower wake-up on an idle
+    machine (figures: docs/fast-paths.md, "The same speed every time").
     """
     if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
         return

@@ -198,8 +198,8 @@ def _tile(typingctx: Any, c: Any, a: Any, panel: Any, base: Any, at: Any, span: 
     return sig, codegen
 
 
-#: Spins (``pause``) `_wait_for` makes before it yields its core at each further check (about
-#: 10-40 us): a thread it waits for may be waiting for this very core.
+#: Spins (``pause``) `_wait_for` makes before it yields its core at each further check: a
+#: thread it waits for may be waiting for this very core.
 SPINS = 1000
 
 
