@@ -2,8 +2,8 @@
 
 NumPy validates and computes in one C call, so this backend calls it first and only explains a
 failure afterwards (with `gpudot._core.checks`), keeping the per-call overhead of a 4x4 product
-small. The exact routes (`gpudot.backends.numpy._exact`) are asked only where their cost rule's
-threshold (`_exact.may_route`) says one may take the product; `numpy_takes` (the same rule's)
+small. The exact routes (`gpudot.backends.numpy._exact`) are asked first; each answers None at once
+below its cost rule's threshold (`_exact.may_route`), and `numpy_takes` (the same rule's)
 answers the public functions' question, whether NumPy's own call is this backend's result. The
 family products NumPy computes with loops of its own (``vdot``, ``outer``, ``vecdot``,
 ``matvec``, ``vecmat``) run those loops here for float results, for NumPy's bits.
@@ -31,7 +31,6 @@ __all__ = ["NumpyBackend", "numpy_takes"]
 _ndarray = np.ndarray
 _np_matmul = np.matmul
 _np_dot = np.dot
-_may_route = _exact.may_route
 #: The public functions' question (`_exact.numpy_takes`), asked of this backend.
 numpy_takes = _exact.numpy_takes
 
@@ -142,7 +141,7 @@ class NumpyBackend(Backend):
     def matmul(self, x1: Any, x2: Any, out: Any = None, dtype: Any = None) -> Any:
         if type(x1) is not _ndarray or type(x2) is not _ndarray:
             x1, x2 = self._operand(x1, "x1"), self._operand(x2, "x2")
-        elif (out is None or type(out) is _ndarray) and _may_route(x1, x2, dtype):
+        elif out is None or type(out) is _ndarray:
             routed = _exact.matmul(x1, x2, out, dtype)
             if routed is not None:
                 return routed
@@ -159,7 +158,7 @@ class NumpyBackend(Backend):
     def dot(self, a: Any, b: Any, out: Any = None) -> Any:
         if type(a) is not _ndarray or type(b) is not _ndarray:
             a, b = self._operand(a, "a"), self._operand(b, "b")
-        elif (out is None or type(out) is _ndarray) and _may_route(a, b):
+        elif out is None or type(out) is _ndarray:
             routed = _exact.dot(a, b, out)
             if routed is not None:
                 return routed
