@@ -442,6 +442,45 @@ def test_threaded_kernel_at_each_thread_count(vnni, m, loops):
     np.testing.assert_array_equal(c[0], np.matmul(a, b, dtype=np.int32))
 
 
+@pytest.mark.parametrize("loops", [1, 2, 3])
+@pytest.mark.parametrize(("m", "k", "n"), [(6, 8, 8), (8, 30, 5), (13, 64, 63), (96, 9, 64),
+                                           (7, 33, 100), (97, 8, 8), (8, 8, 129)])
+@pytest.mark.parametrize(("left", "right"), [("int8", "int8"), ("uint8", "uint8"),
+                                             ("uint8", "int8"), ("int16", "int16")])
+def test_a_stack_of_small_matrices(vnni, m, k, n, loops, left, right):
+    """A stack of matrices of one panel and one row block runs a task per matrix (packing,
+    row starts and tiles together); wider or taller ones the phases. Either way NumPy's bits,
+    with panels full of stale values (the lanes past ``n`` are never stored), K not a multiple
+    of the group, at each thread count."""
+    import numba
+
+    count = 5
+    a = operand((count, m, k), left, "mixed", m + k)
+    b = operand((count, k, n), right, "random", n)
+    group = 4 // a.itemsize
+    kp = -(-k // group) * group
+    padded = np.zeros((count, m, kp), a.dtype)
+    padded[..., :k] = a
+    view = np.uint8 if group == 4 else np.int16
+    lhs, rhs = padded.view(view), b.view(view)
+    lhs.flags.writeable = rhs.flags.writeable = False
+    panels = np.random.default_rng(0).integers(
+        -(2**31), 2**31, (count, -(-n // vnni.NR), kp // group, vnni.NR), np.int32
+    )
+    c = np.full((count, m, n), 12345, np.int32)
+    assert vnni._matrix_tasks(lhs, panels, c, loops) == (m <= vnni.MB and n <= vnni.NR)
+    flip = 0x80 if group == 4 and a.dtype.kind == b.dtype.kind else 0
+    scale = _integer.correction_scale(a.dtype, b.dtype)
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(loops, numba.config.NUMBA_NUM_THREADS))
+    try:
+        blocks = vnni.row_blocks(m, loops)
+        vnni.vnni_product(lhs, rhs, panels, c, flip, scale, a.dtype.kind == "i", blocks, loops)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(c, np.matmul(a, b, dtype=np.int32))
+
+
 def test_both_builds_are_kept_in_numbas_disk_cache(vnni, tmp_path):
     """The threaded and serial kernels compile to numba's disk cache (a kernel that reads the
     thread count inside cannot be cached, and every process would compile it again)."""

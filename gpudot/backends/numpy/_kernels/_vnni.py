@@ -330,8 +330,10 @@ def _pack_one(b: np.ndarray, out: np.ndarray, flip: int, task: int) -> None:
     """Panel ``task`` (matrix, panel) of ``out`` from ``b`` (Bb, K, N).
 
     Each lane of ``out`` gets ``group`` consecutive k values of a column (bytes XOR ``flip``, or
-    int16), the first in its low bits; k values and columns past ``b``'s are zero. Whole groups
-    in one pass over the column run (a loop LLVM turns into vector code).
+    int16), the first in its low bits; k values past ``b``'s are zero. Lanes past ``b``'s
+    columns are left as they are: `_tile` never stores their sums (writing them cost more than
+    the product for a stack of narrow matrices). Whole groups in one pass over the column run
+    (a loop LLVM turns into vector code).
     """
     panels = out.shape[1]
     q, p = task // panels, task % panels
@@ -343,7 +345,22 @@ def _pack_one(b: np.ndarray, out: np.ndarray, flip: int, task: int) -> None:
     panel = out[q, p]
     xor = np.uint32(flip)
     xors = np.uint32(flip * 0x01010101)  # the same XOR in each byte of a lane
-    for g in range(panel.shape[0]):
+    start = 0
+    if group == 4 and width < LANES * VECTORS:  # narrow: indexing beats slicing each group
+        start = k // 4
+        for g in range(start):
+            k0 = g * 4
+            for j in range(width):
+                out[q, p, g, j] = np.int32(
+                    (
+                        np.uint32(src[k0, j0 + j])
+                        | (np.uint32(src[k0 + 1, j0 + j]) << np.uint32(8))
+                        | (np.uint32(src[k0 + 2, j0 + j]) << np.uint32(16))
+                        | (np.uint32(src[k0 + 3, j0 + j]) << np.uint32(24))
+                    )
+                    ^ xors
+                )
+    for g in range(start, panel.shape[0]):
         row = panel[g]
         k0 = g * group
         if k0 + group > k:  # the last, partial group
@@ -372,8 +389,6 @@ def _pack_one(b: np.ndarray, out: np.ndarray, flip: int, task: int) -> None:
                 row[j] = np.int32(
                     np.uint32(np.uint16(r0[j])) | (np.uint32(np.uint16(r1[j])) << np.uint32(16))
                 )
-        for j in range(width, NR):
-            row[j] = 0
 
 
 @numba.njit(cache=True, inline="always")
@@ -397,6 +412,49 @@ def _row_starts(a: np.ndarray, base: np.ndarray, scale: int, blocks: int, task: 
         if scale < 0:
             total -= 128 * row.size  # a signed byte x is (x ^ 0x80) - 128
         base[q, i] = np.int32(np.uint32(np.int64(scale) * total & 0xFFFFFFFF))
+
+
+@numba.njit(cache=True, inline="always")
+def _matrix_tasks(a: np.ndarray, panels: np.ndarray, c: np.ndarray, threads: int) -> bool:
+    """Whether each matrix of the stack is one task (`_one_matrix`): matrices of one panel and
+    one row block, none broadcast, at least one per thread. Splitting those into the phases'
+    tasks would cost more in task bookkeeping than their arithmetic."""
+    count = c.shape[0]
+    return (
+        panels.shape[1] == 1
+        and c.shape[1] <= MB
+        and count >= threads
+        and a.shape[0] == count
+        and panels.shape[0] == count
+    )
+
+
+@numba.njit(cache=True, inline="always")
+def _one_matrix(
+    a: np.ndarray,
+    b: np.ndarray,
+    panels: np.ndarray,
+    c: np.ndarray,
+    base: np.ndarray,
+    flip: int,
+    scale: int,
+    signed: bool,
+    q: int,
+) -> None:
+    """Matrix ``q`` of a stack whole, while its data is in cache: its panel packed, its rows'
+    starts (as `_row_starts`, summed by a plain loop: its rows are short) and its tiles."""
+    _pack_one(b, panels, flip, q)
+    k = a.shape[2]
+    for i in range(a.shape[1]):
+        total = 0
+        if scale < 0:  # signed bytes
+            for t in range(k):
+                total += np.int8(a[q, i, t])
+        elif scale > 0:
+            for t in range(k):
+                total += a[q, i, t]
+        base[q, i] = np.int32(np.uint32(np.int64(scale) * total & 0xFFFFFFFF))
+    _task(a, panels, c, base, signed, q, 1)
 
 
 def vnni_product(
@@ -424,15 +482,23 @@ def vnni_product(
 
     Each loop takes tasks from shared counters, so a thread that wakes late takes fewer:
     first every panel and every row block's starts, then (once all are done) the
-    (row block, panel) tasks of `_task`. K must not be zero; ``c`` has at least `MR` rows.
+    (row block, panel) tasks of `_task`; a stack of small matrices (`_matrix_tasks`) instead
+    one task per matrix (`_one_matrix`). K must not be zero; ``c`` has at least `MR` rows.
     """
-    prepare = panels.shape[0] * panels.shape[1]
-    first = prepare + a.shape[0] * blocks
-    second = c.shape[0] * blocks * panels.shape[1]
     base = np.empty((a.shape[0], a.shape[1]), np.int32)
     counters = np.empty(3, np.int64)  # next first-phase task, first-phase tasks done, next task
     for i in range(3):
         counters[i] = 0
+    if _matrix_tasks(a, panels, c, threads):
+        for _ in prange(threads):
+            q = next_task(counters, 0)
+            while q < c.shape[0]:
+                _one_matrix(a, b, panels, c, base, flip, scale, signed, q)
+                q = next_task(counters, 0)
+        return
+    prepare = panels.shape[0] * panels.shape[1]
+    first = prepare + a.shape[0] * blocks
+    second = c.shape[0] * blocks * panels.shape[1]
     for _ in prange(threads):
         task = next_task(counters, 0)
         while task < first:
