@@ -346,20 +346,26 @@ def _pack_one(b: np.ndarray, out: np.ndarray, flip: int, task: int) -> None:
     xor = np.uint32(flip)
     xors = np.uint32(flip * 0x01010101)  # the same XOR in each byte of a lane
     start = 0
-    if group == 4 and width < LANES * VECTORS:  # narrow: indexing beats slicing each group
-        start = k // 4
+    if width < LANES * VECTORS:  # narrow: indexing beats slicing each group
+        start = k // group
         for g in range(start):
-            k0 = g * 4
+            k0 = g * group
             for j in range(width):
-                out[q, p, g, j] = np.int32(
-                    (
-                        np.uint32(src[k0, j0 + j])
-                        | (np.uint32(src[k0 + 1, j0 + j]) << np.uint32(8))
-                        | (np.uint32(src[k0 + 2, j0 + j]) << np.uint32(16))
-                        | (np.uint32(src[k0 + 3, j0 + j]) << np.uint32(24))
+                if group == 4:
+                    out[q, p, g, j] = np.int32(
+                        (
+                            np.uint32(src[k0, j0 + j])
+                            | (np.uint32(src[k0 + 1, j0 + j]) << np.uint32(8))
+                            | (np.uint32(src[k0 + 2, j0 + j]) << np.uint32(16))
+                            | (np.uint32(src[k0 + 3, j0 + j]) << np.uint32(24))
+                        )
+                        ^ xors
                     )
-                    ^ xors
-                )
+                else:
+                    out[q, p, g, j] = np.int32(
+                        np.uint32(np.uint16(src[k0, j0 + j]))
+                        | (np.uint32(np.uint16(src[k0 + 1, j0 + j])) << np.uint32(16))
+                    )
     for g in range(start, panel.shape[0]):
         row = panel[g]
         k0 = g * group
